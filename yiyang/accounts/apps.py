@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    name = "yiyang.accounts"
+    label = "accounts"
+    verbose_name = "账号与权限"
+
+    def ready(self):
+        from . import signals  # noqa: F401

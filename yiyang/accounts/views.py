@@ -1,0 +1,64 @@
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from yiyang.core.audit import Actor
+from yiyang.core.errors import DomainError
+from yiyang.core.models import AuditAction, AuditEntry, Interface
+from yiyang.core.scoping import has_permission
+
+from . import services
+
+
+@login_required
+def tokens(request):
+    """The user's own API tokens: create (the key is shown once) and revoke."""
+    new_key = None
+    if request.method == "POST":
+        try:
+            _, new_key = services.create_token(Actor.from_request(request), request.POST.get("name", ""))
+        except DomainError as exc:
+            messages.error(request, exc.message)
+    return render(request, "accounts/tokens.html", {"tokens": request.user.api_tokens.all(), "new_key": new_key})
+
+
+@login_required
+@require_POST
+def revoke(request, token_id):
+    services.revoke_token(Actor.from_request(request), token_id)
+    messages.success(request, "令牌已吊销")
+    return redirect("accounts:tokens")
+
+
+class AuditFilter(forms.Form):
+    username = forms.CharField(label="用户名", required=False)
+    action = forms.ChoiceField(label="操作", required=False, choices=[("", "全部")] + AuditAction.choices)
+    interface = forms.ChoiceField(label="途径", required=False, choices=[("", "全部")] + Interface.choices)
+    object_type = forms.CharField(label="对象类型", required=False)
+    object_id = forms.CharField(label="对象编号", required=False)
+    date_from = forms.DateField(label="起始日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label="截止日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+
+@login_required
+def audit_log(request):
+    """The auditor's search over the audit log, within the auditor's region."""
+    if not has_permission(request.user, "core.view_auditentry"):
+        raise PermissionDenied
+    form = AuditFilter(request.GET or None)
+    entries = AuditEntry.objects.visible_to(request.user, "view")
+    if form.is_valid():
+        data = form.cleaned_data
+        for field in ("username", "action", "interface", "object_type", "object_id"):
+            if data[field]:
+                entries = entries.filter(**{field: data[field]})
+        if data["date_from"]:
+            entries = entries.filter(at__date__gte=data["date_from"])
+        if data["date_to"]:
+            entries = entries.filter(at__date__lte=data["date_to"])
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    return render(request, "accounts/audit.html", {"form": form, "page": page})

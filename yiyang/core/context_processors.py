@@ -1,0 +1,26 @@
+from django.urls import reverse
+
+from .scoping import has_permission
+
+# (label, url name, permission needed or None for any signed-in user). The menu shows only what the
+# user may open; the views check again on the server.
+NAVIGATION = [
+    ("首页", "home", None),
+    ("老年人", "elders:list", "elders.view_elder"),
+    ("养老机构", "facilities:list", "facilities.view_facility"),
+    ("行政区划", "regions:browse", "regions.view_region"),
+    ("审计日志", "accounts:audit", "core.view_auditentry"),
+    ("接口令牌", "accounts:tokens", None),
+]
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_items": []}
+    items = [
+        {"label": label, "url": reverse(name), "active": request.path.startswith(reverse(name)) and name != "home"}
+        for label, name, permission in NAVIGATION
+        if permission is None or has_permission(user, permission)
+    ]
+    return {"nav_items": items}

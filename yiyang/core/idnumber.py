@@ -1,0 +1,68 @@
+"""Resident identity numbers (公民身份号码) per GB 11643-1999."""
+
+from dataclasses import dataclass
+from datetime import date
+
+WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+CHECK_CHARACTERS = "10X98765432"
+
+
+class InvalidIdNumber(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class IdNumberInfo:
+    number: str
+    address_code: str
+    birth_date: date
+    sex: str  # "M" or "F"
+
+
+def check_character(first17: str) -> str:
+    return CHECK_CHARACTERS[sum(int(d) * w for d, w in zip(first17, WEIGHTS, strict=True)) % 11]
+
+
+def parse(number: str, *, today: date | None = None) -> IdNumberInfo:
+    """Validate an 18-character ID number and return what it encodes.
+
+    Raises InvalidIdNumber with a message that says which rule failed.
+    """
+    text = number.strip() if isinstance(number, str) else str(number)
+    if len(text) != 18:
+        raise InvalidIdNumber(f"身份证号码应为 18 位，实际为 {len(text)} 位")
+    if not text[:17].isdigit() or not text[:17].isascii():
+        raise InvalidIdNumber("身份证号码前 17 位必须是数字")
+    if text[17] == "x":
+        raise InvalidIdNumber("身份证号码末位校验码应为大写 X")
+    if not (text[17].isdigit() or text[17] == "X"):
+        raise InvalidIdNumber("身份证号码末位应为数字或大写 X")
+    try:
+        birth = date(int(text[6:10]), int(text[10:12]), int(text[12:14]))
+    except ValueError:
+        raise InvalidIdNumber(f"身份证号码中的出生日期 {text[6:14]} 不存在") from None
+    if birth.year < 1880 or birth > (today or date.today()):
+        raise InvalidIdNumber(f"身份证号码中的出生日期 {text[6:14]} 不合理")
+    expected = check_character(text[:17])
+    if text[17] != expected:
+        raise InvalidIdNumber("身份证号码校验码错误")
+    return IdNumberInfo(number=text, address_code=text[:6], birth_date=birth, sex="M" if int(text[16]) % 2 else "F")
+
+
+def upgrade_15(number: str) -> str:
+    """Turn a legacy 15-digit number into its 18-character form (insert '19', append the check)."""
+    if len(number) != 15 or not number.isdigit():
+        raise InvalidIdNumber("15 位身份证号码应全部为数字")
+    first17 = number[:6] + "19" + number[6:]
+    return first17 + check_character(first17)
+
+
+def make(address_code: str, birth: date, sequence: int, sex: str) -> str:
+    """Build a valid number (for demo data and tests): sequence 0-99 plus the sex digit."""
+    sex_digit = (sequence % 5) * 2 + (1 if sex == "M" else 0)
+    first17 = f"{address_code}{birth:%Y%m%d}{sequence % 100:02d}{sex_digit}"
+    return first17 + check_character(first17)
+
+
+def age_on(birth: date, on: date) -> int:
+    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))

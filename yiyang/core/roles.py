@@ -1,0 +1,103 @@
+"""Roles, what each may do, and what kind of scope each is bound to.
+
+Permissions are declared here as data, in one place (deny by default): a role that is not granted a
+permission cannot do the action anywhere, and the scoping mechanism (core.scoping) then limits the
+granted ones to the rows inside the membership's scope.
+Permission names follow Django's "<app_label>.<action>_<model_name>".
+"""
+
+from django.db import models
+
+
+class Role(models.TextChoices):
+    PLATFORM_ADMIN = "platform_admin", "平台管理员"
+    OFFICER = "officer", "民政干部"
+    VIEWER = "viewer", "民政查看员"
+    FACILITY_MANAGER = "facility_manager", "机构管理员"
+    PROVIDER_MANAGER = "provider_manager", "服务商管理员"
+    CAREGIVER = "caregiver", "服务人员"
+    COMMUNITY_WORKER = "community_worker", "网格员/助老员"
+    CADRE = "cadre", "包联干部"
+    FAMILY = "family", "老人或家属"
+    AUDITOR = "auditor", "审计员"
+
+
+class ScopeKind(models.TextChoices):
+    ALL = "all", "全平台"
+    REGION = "region", "行政区划"
+    FACILITY = "facility", "养老服务机构"
+    PROVIDER = "provider", "服务商"
+    ELDER = "elder", "老年人本人"
+
+
+SCOPE_KIND = {
+    Role.PLATFORM_ADMIN: ScopeKind.ALL,
+    Role.OFFICER: ScopeKind.REGION,
+    Role.VIEWER: ScopeKind.REGION,
+    Role.COMMUNITY_WORKER: ScopeKind.REGION,
+    Role.CADRE: ScopeKind.REGION,
+    Role.AUDITOR: ScopeKind.REGION,
+    Role.FACILITY_MANAGER: ScopeKind.FACILITY,
+    Role.PROVIDER_MANAGER: ScopeKind.PROVIDER,
+    Role.CAREGIVER: ScopeKind.PROVIDER,
+    Role.FAMILY: ScopeKind.ELDER,
+}
+
+_REGION_READ = {"regions.view_region"}
+_ELDER_READ = {"elders.view_elder", "elders.view_assessment"}
+_FACILITY_READ = {"facilities.view_facility", "facilities.view_residence"}
+
+GRANTS: dict[str, frozenset[str]] = {
+    Role.PLATFORM_ADMIN: frozenset({"*"}),
+    Role.OFFICER: frozenset(
+        _REGION_READ
+        | _ELDER_READ
+        | _FACILITY_READ
+        | {
+            "regions.change_region",
+            "regions.import_region",
+            "elders.add_elder",
+            "elders.change_elder",
+            "elders.view_sensitive_elder",
+            "elders.export_elder",
+            "elders.import_elder",
+            "elders.add_assessment",
+            "facilities.add_facility",
+            "facilities.change_facility",
+            "facilities.export_facility",
+            "facilities.import_facility",
+            "facilities.add_residence",
+            "facilities.change_residence",
+        }
+    ),
+    Role.VIEWER: frozenset(
+        _REGION_READ | _ELDER_READ | _FACILITY_READ | {"elders.export_elder", "facilities.export_facility"}
+    ),
+    Role.COMMUNITY_WORKER: frozenset(
+        _REGION_READ
+        | _ELDER_READ
+        | {"elders.add_elder", "elders.change_elder", "elders.view_sensitive_elder", "elders.add_assessment"}
+        | {"facilities.view_facility"}
+    ),
+    Role.CADRE: frozenset(_REGION_READ | {"facilities.view_facility"}),
+    Role.AUDITOR: frozenset(_REGION_READ | {"core.view_auditentry"}),
+    Role.FACILITY_MANAGER: frozenset(
+        _ELDER_READ
+        | _FACILITY_READ
+        | {
+            "elders.view_sensitive_elder",
+            "elders.add_assessment",
+            "facilities.change_facility",
+            "facilities.add_residence",
+            "facilities.change_residence",
+        }
+    ),
+    Role.PROVIDER_MANAGER: frozenset(),
+    Role.CAREGIVER: frozenset(),
+    Role.FAMILY: frozenset(_ELDER_READ | {"elders.view_sensitive_elder"}),
+}
+
+
+def grants(role: str, permission: str) -> bool:
+    granted = GRANTS.get(role, frozenset())
+    return "*" in granted or permission in granted

@@ -1,0 +1,318 @@
+"""A believable demo of Henan: real divisions, generated streets and communities, facilities of every
+type, elders with valid ID numbers and assessments, and one account per role (DESIGN.md §8).
+
+The same generator builds benchmark data sets (`--elderly 1000000`): rows are written with
+core.bulk (COPY / executemany), never one save per row.
+"""
+
+import random
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from yiyang.accounts.services import create_user
+from yiyang.core import bulk, idnumber, pinyin
+from yiyang.core.regioncodes import Level, county_of
+from yiyang.core.roles import Role
+from yiyang.elders import assessment as rules
+from yiyang.elders import categories
+from yiyang.elders.importers import insert_new
+from yiyang.elders.models import Assessment, AssessmentReason, Elder, LivingSituation, Status
+from yiyang.facilities.models import Facility, FacilityType, OperationModel, Service
+from yiyang.regions import services as regions
+from yiyang.regions.models import Region
+
+PROVINCE = "41"  # 河南
+DEMO_CITY = "411000000000"  # 许昌市
+DEMO_COUNTY = "411002000000"  # 魏都区
+DEMO_PASSWORD = "Yiyang-Demo-2026"
+
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢".strip()
+)
+GIVEN = "秀英 桂英 秀兰 玉兰 桂兰 凤英 建国 建华 国庆 志强 德华 文华 淑珍 玉珍 春花 金凤 国华 振华 明德 福生 长有 得胜 翠花 素芳 保国 新民 爱华 玉梅 宝山 富贵".split()
+ETHNICITIES = ["汉族"] * 97 + ["回族"] * 3
+
+
+@dataclass
+class Sizes:
+    elderly: int = 3000
+    streets_per_county: int = 4
+    communities_per_street: int = 6
+    demo_only_city: bool = True  # streets/communities for Xuchang only; False: the whole province
+
+
+def build_regions(sizes: Sizes) -> list[str]:
+    """Load Henan's real divisions and generate streets and communities. Returns community codes."""
+    regions.load_divisions({PROVINCE})
+    counties = Region.objects.filter(level=Level.COUNTY)
+    counties = counties.filter(code__startswith=DEMO_CITY[:4]) if sizes.demo_only_city else counties
+    regions.generate_subdivisions(
+        list(counties.values_list("code", flat=True)), sizes.streets_per_county, sizes.communities_per_street
+    )
+    return list(Region.objects.filter(level=Level.COMMUNITY).order_by("code").values_list("code", flat=True))
+
+
+def _birth(rng: random.Random, today: date) -> date:
+    # Ages 60-100, weighted towards the younger old, as in the population.
+    age = min(100, 60 + int(rng.expovariate(1 / 11)))
+    return today - timedelta(days=age * 365 + rng.randrange(365))
+
+
+def elder_rows(community_codes: list[str], count: int, seed: int = 11):
+    """Yield `count` validated-shape elder rows spread over the communities."""
+    rng = random.Random(seed)
+    today = timezone.localdate()
+    coords = dict(Region.objects.filter(code__in=community_codes).values_list("code", "lat").iterator())
+    lngs = dict(Region.objects.filter(code__in=community_codes).values_list("code", "lng").iterator())
+    used: set[str] = set()
+    living = [v for v in LivingSituation.values if v != LivingSituation.IN_INSTITUTION]
+    for n in range(count):
+        community = community_codes[n % len(community_codes)]
+        birth = _birth(rng, today)
+        sex = "F" if rng.random() < 0.54 else "M"
+        while True:
+            number = idnumber.make(county_of(community), birth, rng.randrange(100), sex)
+            if number not in used:
+                used.add(number)
+                break
+            birth -= timedelta(days=1)
+        name = rng.choice(SURNAMES) + rng.choice(GIVEN)
+        age = idnumber.age_on(birth, today)
+        cats = 0
+        if age >= 80:
+            cats |= categories.BY_CODE["advanced_age"].bit
+        for code, share in (("dibao", 0.06), ("tekun", 0.01), ("dibao_edge", 0.03), ("severe_disability", 0.02),
+                            ("family_planning", 0.005), ("entitled", 0.01)):  # fmt: skip
+            if rng.random() < share:
+                cats |= categories.BY_CODE[code].bit
+        situation = rng.choice(living)
+        if situation == LivingSituation.ALONE:
+            cats |= categories.BY_CODE["living_alone"].bit
+        deceased = rng.random() < 0.01
+        lat, lng = coords.get(community), lngs.get(community)
+        yield {
+            "name": name,
+            "name_pinyin": pinyin.full(name),
+            "name_initials": pinyin.initials(name),
+            "id_number": number,
+            "sex": sex,
+            "birth_date": birth,
+            "ethnicity": rng.choice(ETHNICITIES),
+            "phone": f"1{rng.choice('3578')}{rng.randrange(10**9):09d}",
+            "address": f"{rng.randrange(1, 40)}号楼{rng.randrange(1, 6)}单元{rng.randrange(101, 1802)}",
+            "region_code": community,
+            "county_code": county_of(community),
+            "lat": round(lat + rng.uniform(-0.004, 0.004), 6) if lat else None,
+            "lng": round(lng + rng.uniform(-0.004, 0.004), 6) if lng else None,
+            "living_situation": situation,
+            "categories": cats,
+            "health_notes": rng.choice(["", "", "高血压", "糖尿病", "冠心病", "骨关节炎"]),
+            "status": Status.DECEASED if deceased else Status.ACTIVE,
+            "status_date": today - timedelta(days=rng.randrange(1, 300)) if deceased else None,
+        }
+
+
+def build_elders(community_codes: list[str], count: int, chunk: int = 20000) -> int:
+    rows: list[dict] = []
+    for row in elder_rows(community_codes, count):
+        rows.append(row)
+        if len(rows) >= chunk:
+            with transaction.atomic():
+                insert_new(rows)
+            rows = []
+    if rows:
+        with transaction.atomic():
+            insert_new(rows)
+    return count
+
+
+def _scores_for(rng: random.Random, target_level: int) -> dict[str, int]:
+    """Item scores whose total falls in roughly the band of `target_level`."""
+    ability = {0: 1.0, 1: 0.85, 2: 0.62, 3: 0.42, 4: 0.15}[target_level]
+    return {
+        item.code: max(0, min(item.max_score, round(item.max_score * ability + rng.uniform(-0.6, 0.6))))
+        for item in rules.ITEMS
+    }
+
+
+def build_assessments(limit: int, seed: int = 5) -> int:
+    """Assess up to `limit` elders (the oldest first), writing assessments and current levels in bulk."""
+    rng = random.Random(seed)
+    today = timezone.localdate()
+    elders = list(
+        Elder.objects.filter(status=Status.ACTIVE).order_by("birth_date").values_list("id", "region_code")[:limit]
+    )
+    ids = bulk.reserve_ids(Assessment, len(elders))
+    columns = (
+        "id", "elder", "region_code", "county_code", "standard", "assessed_on", "reason", "assessor_1", "assessor_2",
+        "scores", "risk_events", "coma", "dementia", "mental_disorder", "self_care", "mobility", "mental",
+        "perception", "total", "preliminary_level", "final_level", "level_changes", "next_due", "created_at",
+    )  # fmt: skip
+    assessments, levels = [], []
+    now = timezone.now()
+    for pk, (elder_id, region) in zip(ids, elders, strict=True):
+        scores = _scores_for(rng, rng.choices([0, 1, 2, 3, 4], weights=[30, 35, 18, 11, 6])[0])
+        dementia = rng.random() < 0.04
+        result = rules.evaluate(scores, dementia=dementia)
+        assessed_on = today - timedelta(days=rng.randrange(20, 400))
+        due = assessed_on + timedelta(days=365)
+        assessments.append(
+            (pk, elder_id, region, county_of(region), rules.STANDARD, assessed_on, AssessmentReason.ROUTINE,
+             "李评估", "王评估", scores, {}, False, dementia, False, result.self_care, result.mobility,
+             result.mental, result.perception, result.total, result.preliminary_level, result.final_level,
+             result.level_changes, due, now)
+        )  # fmt: skip
+        levels.append((result.final_level, assessed_on, due, elder_id))
+    with transaction.atomic():
+        bulk.insert(Assessment, columns, assessments)
+        bulk.update(Elder, ("capability_level", "assessed_on", "assessment_due"), levels)
+    return len(assessments)
+
+
+FACILITY_MIX = [
+    # (type, operation models, beds range, services, per county)
+    (FacilityType.INSTITUTION, [OperationModel.PRIVATE, OperationModel.PUBLIC_PRIVATE], (80, 400),
+     [Service.LONG_TERM_CARE, Service.MEDICAL, Service.REHABILITATION, Service.DEMENTIA, Service.MEALS], 3),
+    (FacilityType.SUPPORT_HOME, [OperationModel.PUBLIC], (40, 150), [Service.LONG_TERM_CARE, Service.MEALS], 1),
+    (FacilityType.STREET_CENTRE, [OperationModel.PUBLIC_PRIVATE], (20, 60),
+     [Service.DAY_CARE, Service.RESPITE, Service.MEALS, Service.BATHING, Service.HOME_VISITS], 2),
+    (FacilityType.DAY_CARE, [OperationModel.PUBLIC_PRIVATE, OperationModel.SOCIAL], (0, 12),
+     [Service.DAY_CARE, Service.MEALS, Service.ACTIVITIES, Service.EMOTIONAL], 4),
+    (FacilityType.RURAL_HAPPINESS, [OperationModel.PUBLIC], (0, 10), [Service.MEALS, Service.ACTIVITIES], 2),
+    (FacilityType.HOME_CARE_STATION, [OperationModel.SOCIAL, OperationModel.PRIVATE], (0, 0),
+     [Service.HOME_VISITS, Service.CLEANING, Service.BATHING], 2),
+    (FacilityType.CANTEEN, [OperationModel.BUILT_WITH_HOUSING, OperationModel.SOCIAL], (0, 0), [Service.MEALS], 2),
+]  # fmt: skip
+FACILITY_PREFIX = {
+    FacilityType.INSTITUTION: "康养中心",
+    FacilityType.SUPPORT_HOME: "敬老院",
+    FacilityType.STREET_CENTRE: "综合养老服务中心",
+    FacilityType.DAY_CARE: "日间照料中心",
+    FacilityType.RURAL_HAPPINESS: "幸福院",
+    FacilityType.HOME_CARE_STATION: "居家养老服务站",
+    FacilityType.CANTEEN: "长者饭堂",
+}
+
+
+def build_facilities(seed: int = 3) -> int:
+    rng = random.Random(seed)
+    streets = list(Region.objects.filter(level=Level.STREET).order_by("code"))
+    communities_by_street: dict[str, list[Region]] = {}
+    for c in Region.objects.filter(level=Level.COMMUNITY).order_by("code"):
+        communities_by_street.setdefault(c.parent_code, []).append(c)
+    by_county: dict[str, list[Region]] = {}
+    for s in streets:
+        by_county.setdefault(county_of(s.code), []).append(s)
+    facilities = []
+    today = timezone.localdate()
+    for county, county_streets in by_county.items():
+        serial = 0
+        for facility_type, models, (low, high), services, per_county in FACILITY_MIX:
+            for _ in range(per_county):
+                serial += 1
+                street = rng.choice(county_streets)
+                place = rng.choice(communities_by_street.get(street.code) or [street])
+                beds = rng.randint(low, high) if high else 0
+                occupied = int(beds * rng.uniform(0.4, 0.95))
+                facilities.append(
+                    Facility(
+                        code=f"{county}-{serial:04d}",
+                        name=f"{street.name.removesuffix('街道').removesuffix('镇')}{FACILITY_PREFIX[facility_type]}",
+                        facility_type=facility_type,
+                        operation_model=rng.choice(models),
+                        region_code=place.code,
+                        county_code=county,
+                        address=f"{street.name}{place.name}{rng.randrange(1, 200)}号",
+                        lat=round((place.lat or 34.0) + rng.uniform(-0.003, 0.003), 6),
+                        lng=round((place.lng or 113.8) + rng.uniform(-0.003, 0.003), 6),
+                        phone=f"0374-{rng.randrange(2000000, 8999999)}",
+                        contact_person=rng.choice(SURNAMES) + rng.choice(["主任", "院长", "站长"]),
+                        opening_hours="全天" if beds and facility_type != FacilityType.DAY_CARE else "08:00-17:30",
+                        services=list(services),
+                        monthly_fee_min=rng.choice([150000, 200000, 250000]) if beds > 20 else None,
+                        monthly_fee_max=rng.choice([350000, 450000, 600000]) if beds > 20 else None,
+                        beds_total=beds,
+                        beds_nursing=int(beds * rng.uniform(0.3, 0.7)),
+                        beds_occupied=occupied,
+                        star_rating=rng.choice([0, 1, 2, 3, 3, 4, 5])
+                        if facility_type == FacilityType.INSTITUTION
+                        else 0,
+                        established_on=today - timedelta(days=rng.randrange(400, 5000)),
+                        description="为辖区老年人提供专业照护服务。",
+                    )
+                )
+    Facility.objects.bulk_create(facilities, batch_size=1000)
+    return len(facilities)
+
+
+def build_population(seed: int = 9) -> None:
+    """Population figures for communities (random, believable) summed up every level."""
+    rng = random.Random(seed)
+    totals: dict[str, list[int]] = {}
+    rows = []
+    for code in Region.objects.filter(level=Level.COMMUNITY).values_list("code", flat=True):
+        total = rng.randrange(2500, 9000)
+        p60 = int(total * rng.uniform(0.16, 0.24))
+        p65 = int(p60 * rng.uniform(0.7, 0.8))
+        p80 = int(p60 * rng.uniform(0.12, 0.2))
+        rows.append((total, p60, p65, p80, code))
+        for level in (Level.STREET, Level.COUNTY, Level.CITY, Level.PROVINCE):
+            key = code[: {4: 9, 3: 6, 2: 4, 1: 2}[level]].ljust(12, "0")
+            acc = totals.setdefault(key, [0, 0, 0, 0])
+            for i, v in enumerate((total, p60, p65, p80)):
+                acc[i] += v
+    rows += [(*v, code) for code, v in totals.items()]
+    bulk.update(Region, ("population_total", "population_60", "population_65", "population_80"), rows, key="code")
+
+
+DEMO_ACCOUNTS = [
+    # (username, name, role, region code or facility marker, description)
+    ("admin", "平台管理员", Role.PLATFORM_ADMIN, "", "平台管理员（全部数据与后台）"),
+    ("xuchang", "许昌市民政局", Role.OFFICER, DEMO_CITY, "市级民政干部：许昌市"),
+    ("weidu", "魏都区民政局", Role.OFFICER, DEMO_COUNTY, "县级民政干部：魏都区"),
+    ("jianan", "建安区民政局", Role.OFFICER, "411003000000", "县级民政干部：建安区（用于核对数据隔离）"),
+    ("viewer", "魏都区查看员", Role.VIEWER, DEMO_COUNTY, "民政查看员：魏都区（只读）"),
+    ("grid", "网格员小李", Role.COMMUNITY_WORKER, "", "网格员：魏都区第一个社区"),
+    ("auditor", "审计员", Role.AUDITOR, DEMO_CITY, "审计员：许昌市审计日志"),
+    ("manager", "机构院长", Role.FACILITY_MANAGER, "facility", "机构管理员：魏都区第一家养老机构"),
+    ("family", "老人家属", Role.FAMILY, "elder", "老人或家属：魏都区一位老人"),
+]
+
+
+def build_accounts() -> list[tuple[str, str]]:
+    first_community = Region.objects.filter(level=Level.COMMUNITY, code__startswith=DEMO_COUNTY[:6]).first()
+    facility = Facility.objects.filter(county_code=DEMO_COUNTY[:6], facility_type=FacilityType.INSTITUTION).first()
+    elder = Elder.objects.filter(county_code=DEMO_COUNTY[:6], status=Status.ACTIVE).first()
+    created = []
+    for username, name, role, scope, description in DEMO_ACCOUNTS:
+        membership = {"role": role, "region_code": scope if scope.isdigit() else ""}
+        if role == Role.COMMUNITY_WORKER and first_community:
+            membership["region_code"] = first_community.code
+        elif scope == "facility" and facility:
+            membership.update(region_code=facility.region_code, scope_id=facility.pk, scope_label=facility.name)
+        elif scope == "elder" and elder:
+            membership.update(region_code=elder.region_code, scope_id=elder.pk, scope_label=elder.name)
+        elif not scope.isdigit() and role != Role.PLATFORM_ADMIN:
+            continue
+        create_user(
+            username,
+            DEMO_PASSWORD,
+            name=name,
+            memberships=[] if role == Role.PLATFORM_ADMIN else [membership],
+            is_superuser=role == Role.PLATFORM_ADMIN,
+        )
+        created.append((username, description))
+    return created
+
+
+def build(sizes: Sizes, log=print) -> None:
+    communities = build_regions(sizes)
+    log(f"区划：{Region.objects.count()} 个（社区/村 {len(communities)} 个）")
+    build_population()
+    log(f"养老服务机构：{build_facilities()} 家")
+    log(f"老年人：{build_elders(communities, sizes.elderly)} 人")
+    log(f"能力评估：{build_assessments(min(sizes.elderly, max(200, sizes.elderly // 3), 50_000))} 份")
+    build_accounts()

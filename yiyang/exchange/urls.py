@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "exchange"
+urlpatterns = [
+    path("import/<str:kind>/", views.import_page, name="import"),
+    path("import/<str:kind>/upload/", views.upload, name="upload"),
+    path("import/<str:kind>/template.xlsx", views.template_download, name="template"),
+    path("jobs/<int:job_id>/", views.job_page, name="job"),
+    path("jobs/<int:job_id>/errors.xlsx", views.error_report, name="errors"),
+]

@@ -1,0 +1,59 @@
+"""Pages for importing spreadsheets: upload, progress, error report, templates."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from yiyang.core.audit import Actor
+from yiyang.core.errors import DomainError
+
+from . import services
+from .models import ImportJob
+
+
+@login_required
+def import_page(request, kind: str):
+    spec = services.kind_for(request.user, kind)
+    jobs = ImportJob.objects.filter(user=request.user, kind=spec.key)[:10]
+    return render(request, "exchange/import.html", {"kind": spec, "jobs": jobs})
+
+
+@login_required
+@require_POST
+def upload(request, kind: str):
+    spec = services.kind_for(request.user, kind)
+    file = request.FILES.get("file")
+    if file is None:
+        messages.error(request, "请选择要导入的 .xlsx 或 .csv 文件")
+        return redirect("exchange:import", kind=spec.key)
+    try:
+        job = services.start_import(Actor.from_request(request), spec.key, file)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("exchange:import", kind=spec.key)
+    return redirect("exchange:job", job_id=job.pk)
+
+
+@login_required
+def job_page(request, job_id: int):
+    job = services.job_for(request.user, job_id)
+    template = "exchange/job_status.html" if request.headers.get("HX-Request") else "exchange/job.html"
+    return render(request, template, {"job": job, "kind": services.KINDS[job.kind]})
+
+
+@login_required
+def error_report(request, job_id: int):
+    job = services.job_for(request.user, job_id)
+    return FileResponse(services.error_report(job), as_attachment=True, filename=f"导入错误报告-{job.pk}.xlsx")
+
+
+@login_required
+def template_download(request, kind: str):
+    spec = services.kind_for(request.user, kind)
+    response = HttpResponse(
+        services.template(spec), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{spec.key}-template.xlsx"
+    return response

@@ -1,0 +1,168 @@
+"""Pages of the facility registry: list with filters, record with residents, registration, export."""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import FileResponse
+from django.shortcuts import redirect, render
+
+from yiyang.core.audit import Actor
+from yiyang.core.errors import DomainError
+from yiyang.core.forms import apply_errors
+from yiyang.core.scoping import get_visible_or_404, has_permission
+
+from . import services
+from .models import Facility, FacilityStatus, FacilityType, OperationModel, Residence, Service
+
+BLANK = [("", "全部")]
+
+
+class FilterForm(forms.Form):
+    q = forms.CharField(label="搜索", required=False, widget=forms.TextInput(attrs={"placeholder": "名称/编码/地址"}))
+    region = forms.CharField(label="区划代码", required=False)
+    facility_type = forms.ChoiceField(label="类型", required=False, choices=BLANK + FacilityType.choices)
+    operation_model = forms.ChoiceField(label="运营模式", required=False, choices=BLANK + OperationModel.choices)
+    status = forms.ChoiceField(label="状态", required=False, choices=BLANK + FacilityStatus.choices)
+    star_min = forms.TypedChoiceField(
+        label="星级不低于",
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=BLANK + [(i, f"{i} 星") for i in range(1, 6)],
+    )
+    has_vacancy = forms.BooleanField(label="有空床", required=False)
+
+    def to_filter(self) -> services.FacilityFilter:
+        data = self.cleaned_data if self.is_valid() else {}
+        return services.FacilityFilter(**{k: v for k, v in data.items() if v not in (None, "", False)})
+
+
+class FacilityForm(forms.Form):
+    code = forms.CharField(label="机构编码", max_length=32)
+    name = forms.CharField(label="机构名称", max_length=100)
+    facility_type = forms.ChoiceField(label="机构类型", choices=FacilityType.choices)
+    operation_model = forms.ChoiceField(label="运营模式", choices=OperationModel.choices)
+    region_code = forms.CharField(label="所属区划代码", max_length=12, help_text="街道或社区的 12 位代码")
+    address = forms.CharField(label="地址", max_length=200)
+    lat = forms.FloatField(label="纬度", required=False)
+    lng = forms.FloatField(label="经度", required=False)
+    phone = forms.CharField(label="联系电话", max_length=30, required=False)
+    contact_person = forms.CharField(label="联系人", max_length=50, required=False)
+    opening_hours = forms.CharField(label="开放时间", max_length=100, required=False)
+    services = forms.MultipleChoiceField(
+        label="服务项目", choices=Service.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    monthly_fee_min_yuan = forms.DecimalField(label="月收费下限（元）", required=False, min_value=0, decimal_places=2)
+    monthly_fee_max_yuan = forms.DecimalField(label="月收费上限（元）", required=False, min_value=0, decimal_places=2)
+    beds_total = forms.IntegerField(label="床位总数", min_value=0, initial=0)
+    beds_nursing = forms.IntegerField(label="护理型床位", min_value=0, initial=0)
+    beds_occupied = forms.IntegerField(label="在住人数", min_value=0, initial=0)
+    star_rating = forms.IntegerField(label="星级", min_value=0, max_value=5, initial=0)
+    status = forms.ChoiceField(label="状态", choices=FacilityStatus.choices)
+    established_on = forms.DateField(label="开业日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    description = forms.CharField(label="简介", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    is_published = forms.BooleanField(label="在服务地图公开", required=False, initial=True)
+
+
+def _require(request, permission):
+    if not has_permission(request.user, permission):
+        raise PermissionDenied
+
+
+@login_required
+def list_view(request):
+    _require(request, "facilities.view_facility")
+    form = FilterForm(request.GET or None)
+    facilities = Facility.objects.visible_to(request.user, "view")
+    try:
+        facilities = services.filter_facilities(facilities, form.to_filter())
+    except DomainError as exc:
+        apply_errors(form, exc)
+        facilities = facilities.none()
+    page = Paginator(facilities.order_by("region_code", "id"), 20).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "facilities/list.html",
+        {
+            "form": form,
+            "page": page,
+            "query": request.GET.urlencode(),
+            "can_add": has_permission(request.user, "facilities.add_facility"),
+            "can_export": has_permission(request.user, "facilities.export_facility"),
+            "can_import": has_permission(request.user, "facilities.import_facility"),
+        },
+    )
+
+
+@login_required
+def export_view(request):
+    _require(request, "facilities.export_facility")
+    form = FilterForm(request.GET or None)
+    try:
+        queryset = services.filter_facilities(Facility.objects.all(), form.to_filter())
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("facilities:list")
+    handle = services.export_facilities(Actor.from_request(request), queryset, request.GET.urlencode())
+    return FileResponse(handle, as_attachment=True, filename="养老服务机构.xlsx")
+
+
+@login_required
+def detail_view(request, facility_id: int):
+    facility = get_visible_or_404(Facility.objects, request.user, "view", pk=facility_id)
+    residents = (
+        Residence.objects.visible_to(request.user, "view")
+        .filter(facility=facility, left_on__isnull=True)
+        .select_related("elder")
+    )
+    return render(
+        request,
+        "facilities/detail.html",
+        {
+            "facility": facility,
+            "residents": residents,
+            "service_labels": [Service(s).label for s in facility.services if s in Service.values],
+            "can_change": Facility.objects.visible_to(request.user, "change").filter(pk=facility.pk).exists(),
+        },
+    )
+
+
+@login_required
+def create_view(request):
+    _require(request, "facilities.add_facility")
+    form = FacilityForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            facility = services.register_facility(Actor.from_request(request), form.cleaned_data)
+        except DomainError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, f"已登记 {facility.name}")
+            return redirect("facilities:detail", facility_id=facility.pk)
+    return render(request, "facilities/form.html", {"form": form, "title": "登记养老服务机构"})
+
+
+@login_required
+def edit_view(request, facility_id: int):
+    facility = get_visible_or_404(Facility.objects, request.user, "change", pk=facility_id)
+    initial = {name: getattr(facility, name) for name in services.EDITABLE_FIELDS}
+    for name in ("monthly_fee_min", "monthly_fee_max"):
+        fen = getattr(facility, name)
+        initial[f"{name}_yuan"] = None if fen is None else fen / 100
+    form = FacilityForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        for name in ("monthly_fee_min", "monthly_fee_max"):
+            data[name] = None  # the yuan fields decide
+        try:
+            services.update_facility(Actor.from_request(request), facility.pk, data)
+        except DomainError as exc:
+            apply_errors(form, exc, rename=lambda n: f"{n}_yuan" if n.startswith("monthly_fee") else n)
+        else:
+            messages.success(request, "已保存")
+            return redirect("facilities:detail", facility_id=facility.pk)
+    return render(
+        request, "facilities/form.html", {"form": form, "title": f"修改 {facility.name}", "facility": facility}
+    )

@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from . import views
+from .api import api
+
+admin.site.site_header = admin.site.site_title = "颐养平台后台"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("accounts/", include("yiyang.accounts.urls")),
+    path("regions/", include("yiyang.regions.urls")),
+    path("elders/", include("yiyang.elders.urls")),
+    path("facilities/", include("yiyang.facilities.urls")),
+    path("exchange/", include("yiyang.exchange.urls")),
+    path("api/", api.urls),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+]

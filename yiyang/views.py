@@ -1,0 +1,22 @@
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+
+from yiyang.core.scoping import has_permission
+from yiyang.elders.models import Elder, Status
+from yiyang.facilities.models import Facility
+from yiyang.regions.models import Region
+
+
+@login_required
+def home(request):
+    """The landing page: the user's roles and headline counts within their scope."""
+    user = request.user
+    stats = []
+    if has_permission(user, "elders.view_elder"):
+        elders = Elder.objects.visible_to(user, "view").filter(status=Status.ACTIVE)
+        stats.append(("在册老年人", elders.count()))
+    if has_permission(user, "facilities.view_facility"):
+        stats.append(("养老服务机构", Facility.objects.visible_to(user, "view").count()))
+    memberships = list(user.memberships.filter(is_active=True))
+    regions = {r.code: r.name for r in Region.objects.filter(code__in=[m.region_code for m in memberships])}
+    return render(request, "home.html", {"stats": stats, "memberships": memberships, "region_names": regions})
