@@ -182,6 +182,7 @@ VENDOR_STATIC = {
     "vendor/alpine-csp.min.js": "@alpinejs/csp/dist/cdn.min.js",
     "vendor/echarts.min.js": "echarts/dist/echarts.min.js",
     "vendor/leaflet/leaflet.js": "leaflet/dist/leaflet.js",
+    "vendor/leaflet/leaflet.js.map": "leaflet/dist/leaflet.js.map",
     "vendor/leaflet/leaflet.css": "leaflet/dist/leaflet.css",
     "vendor/leaflet/images/marker-icon.png": "leaflet/dist/images/marker-icon.png",
     "vendor/leaflet/images/marker-icon-2x.png": "leaflet/dist/images/marker-icon-2x.png",
@@ -189,6 +190,7 @@ VENDOR_STATIC = {
     "vendor/leaflet/images/layers.png": "leaflet/dist/images/layers.png",
     "vendor/leaflet/images/layers-2x.png": "leaflet/dist/images/layers-2x.png",
     "vendor/markercluster/leaflet.markercluster.js": "leaflet.markercluster/dist/leaflet.markercluster.js",
+    "vendor/markercluster/leaflet.markercluster.js.map": "leaflet.markercluster/dist/leaflet.markercluster.js.map",
     "vendor/markercluster/MarkerCluster.css": "leaflet.markercluster/dist/MarkerCluster.css",
     "vendor/markercluster/MarkerCluster.Default.css": "leaflet.markercluster/dist/MarkerCluster.Default.css",
 }

@@ -43,7 +43,8 @@ def start_import(actor: Actor, key: str, upload) -> ImportJob:
     name = Path(upload.name or "").name[:200]
     if upload.size > settings.IMPORT_MAX_BYTES:
         limit = settings.IMPORT_MAX_BYTES // (1024 * 1024)
-        raise FieldErrors({"file": f"文件过大：{upload.size / 1048576:.1f} MB，上限 {limit} MB"})
+        message = f"文件过大：{upload.size / 1048576:.1f} MB，上限 {limit} MB"
+        raise FieldErrors({"file": message}, message=message)
     suffix = Path(name).suffix.lower()
     stored = upload_dir() / f"{uuid.uuid4().hex}{suffix}"
     with stored.open("wb") as out:
