@@ -269,6 +269,7 @@ def _col_letters(index: int) -> str:
     return letters
 
 
+@lru_cache(maxsize=4096)
 def _col_number(letters: bytes | str) -> int:
     """Spreadsheet letters -> 1-based column number (A -> 1)."""
     if isinstance(letters, bytes):
@@ -733,6 +734,7 @@ class _Dialect:
         else:
             self.foreign = (re.compile(rb":c[\s>/]"),)
         self.formula = re.compile(b"<" + p + rb"f[\s>/]")  # only a cell's formula is an <f> in the main namespace
+        self.shared_value = re.compile(rb' t="s"[^>]*><' + p + rb"v>([0-9]{1,10})</" + p + rb"v>")
         self.prefix = p
 
     @lru_cache(maxsize=64)  # noqa: B019 - a handful of dialects live for the whole process
@@ -756,8 +758,9 @@ class _SheetFacts:
     cells: int = 0  # <c> elements written
     max_row: int = 0  # 1-based
     max_col: int = 0  # 1-based
+    shared_cells: int = 0  # cells of type t="s"
     shared_uses: Counter | None = None  # shared string index -> cells using it (exact path only)
-    shared_cells: int = 0  # cells of type t="s" (exact path only)
+    dialect: _Dialect | None = None  # fast path only
 
 
 def _check_sheet(package: _Package, path: str) -> None:
@@ -773,12 +776,14 @@ def _check_sheet(package: _Package, path: str) -> None:
             "请删除多余的行和列（或只复制数据到新表格）后再导入"
         )
     strings = f"{package.xl_path}sharedStrings.xml"
-    if facts.cells and package.info(strings) is not None:
-        # Cheap bound first: every cell using the longest string. Only if that is too much, count exactly.
-        if facts.cells * _longest_shared_string(package, strings) > MAX_SHARED_TEXT_BYTES:
+    if facts.shared_cells and package.info(strings) is not None:
+        # Cheap bound first: every shared-string cell using the longest string. If that is too much, count exactly.
+        if facts.shared_cells * _longest_shared_string(package, strings) > MAX_SHARED_TEXT_BYTES:
             uses = facts.shared_uses
             if uses is None:
-                uses = _shared_uses(package, path) or _scan_sheet_exact(package, path).shared_uses
+                uses = _shared_uses(package, path, facts)
+            if uses is None:
+                uses = _scan_sheet_exact(package, path).shared_uses
             lengths = _shared_string_lengths(package, strings)
             total = sum(lengths[i] * n for i, n in uses.items() if i < len(lengths))
             if total > MAX_SHARED_TEXT_BYTES:
@@ -819,7 +824,7 @@ def _scan_sheet_fast(package: _Package, path: str) -> _SheetFacts | None:
                 root = _ROOT.search(chunk)
                 if root is None:
                     return None
-                dialect = _dialect(root.group(1) or b"")
+                dialect = facts.dialect = _dialect(root.group(1) or b"")
             if any(pattern.search(chunk) for pattern in dialect.foreign):
                 return None
             if formula := dialect.formula.search(chunk):
@@ -840,6 +845,7 @@ def _scan_sheet_fast(package: _Package, path: str) -> _SheetFacts | None:
                 facts.max_col = max(facts.max_col, _col_number(cell.group(1)))
                 position = odd.start()
             facts.cells += cells
+            facts.shared_cells += chunk.count(b' t="s"')
     except _NotCanonical:
         return None
     return facts
@@ -864,75 +870,77 @@ def _up_to(limit: str, low: str, high: str) -> str:
     return "(?:" + "|".join(alternatives) + ")"
 
 
-_SHARED_VALUE = re.compile(rb' t="s"[^>]*><v>([0-9]{1,10})</v>')
-
-
-def _shared_uses(package: _Package, path: str) -> Counter | None:
+def _shared_uses(package: _Package, path: str, facts: _SheetFacts) -> Counter | None:
     """How often each shared string is used, read with a regex from a canonical sheet; None if that misses some."""
     uses = Counter()
-    typed = 0
     try:
         for chunk in _cut_chunks(package.chunks(path, MAX_SHEET_XML_BYTES)):
-            uses.update(map(int, _SHARED_VALUE.findall(chunk)))
-            typed += chunk.count(b' t="s"')
+            uses.update(facts.dialect.shared_value.findall(chunk))
     except _NotCanonical:
         return None
-    return uses if uses.total() == typed else None
+    if uses.total() != facts.shared_cells:
+        return None
+    return Counter({int(index): n for index, n in uses.items()})
 
 
 def _scan_sheet_exact(package: _Package, path: str) -> _SheetFacts:
     """Parse the sheet XML with expat, placing cells exactly as calamine does (XML-aware, several times slower).
 
-    Duplicate attributes, which calamine would silently resolve to the last one, are an XML error here.
+    Like calamine, elements are recognised by local name and the position attribute is exactly "r". Duplicate
+    attributes, which calamine would silently resolve to the last one, are an XML error here.
     """
     from xml.parsers import expat
 
     facts = _SheetFacts(shared_uses=Counter())
-    state = {"row": 0, "col": 0, "pos": (0, 0), "in_cell": False, "has_value": False, "shared": False}
+    uses = facts.shared_uses
+    row = col = 0  # 0-based, as calamine counts: the next row, and the next column in this row
+    cell_row = cell_col = 0
+    in_cell = has_value = shared = False
     text: list[str] = []
 
-    def start(name: str, attrs: dict[str, str]) -> None:
-        local = name.rpartition("}")[2]
-        if local == "c":
-            ref = attrs.get("r")
-            pos = _parse_ref(ref) if ref is not None else (state["row"], state["col"])
-            state.update(pos=pos, col=pos[1] + 1, in_cell=True, has_value=False, shared=attrs.get("t") == "s")
+    def start(name: str, attrs: list[str]) -> None:
+        nonlocal row, col, cell_row, cell_col, in_cell, has_value, shared
+        if in_cell:
+            has_value = True
+            if name == "f" or name.endswith(":f"):
+                raise _formula_error(f"{_col_letters(cell_col)}{cell_row + 1}")
+        elif name == "c" or name.endswith(":c"):
+            values = dict(zip(attrs[::2], attrs[1::2], strict=True))
+            ref = values.get("r")
+            cell_row, cell_col = _parse_ref(ref) if ref is not None else (row, col)
+            col = cell_col + 1
+            in_cell, has_value, shared = True, False, values.get("t") == "s"
             text.clear()
-        elif state["in_cell"]:
-            state["has_value"] = True
-            if local == "f":
-                pos = state["pos"]
-                raise _formula_error(f"{_col_letters(pos[1])}{pos[0] + 1}")
-        elif local == "row":
-            ref = attrs.get("r")
-            if ref is not None:
-                state["row"] = _parse_ref(ref, need_column=False)[0]
+        elif name == "row" or name.endswith(":row"):
+            for key, value in zip(attrs[::2], attrs[1::2], strict=True):
+                if key == "r":
+                    row = _parse_ref(value, need_column=False)[0]
 
     def end(name: str) -> None:
-        local = name.rpartition("}")[2]
-        if local == "c":
+        nonlocal row, col, in_cell
+        if name == "c" or name.endswith(":c"):
+            in_cell = False
             facts.cells += 1
-            state["in_cell"] = False
-            if state["has_value"]:  # calamine keeps only cells with a value
-                row, col = state["pos"]
-                facts.max_row = max(facts.max_row, row + 1)
-                facts.max_col = max(facts.max_col, col + 1)
-            if state["shared"]:
+            if has_value:  # calamine keeps only cells with a value
+                facts.max_row = max(facts.max_row, cell_row + 1)
+                facts.max_col = max(facts.max_col, cell_col + 1)
+            if shared:
                 facts.shared_cells += 1
                 index = "".join(text).strip()
                 if index.isdigit():
-                    facts.shared_uses[int(index)] += 1
-        elif local == "row":
-            state["row"] += 1
-            state["col"] = 0
+                    uses[int(index)] += 1
+        elif name == "row" or name.endswith(":row"):
+            row += 1
+            col = 0
 
     def characters(data: str) -> None:
-        if state["in_cell"] and state["shared"]:
+        if shared and in_cell:
             text.append(data)
 
     # expat (2.4+) refuses entity-expansion bombs and, with no handler set, never fetches external entities.
-    parser = expat.ParserCreate(namespace_separator="}")
+    parser = expat.ParserCreate()
     parser.buffer_text = True
+    parser.ordered_attributes = True
     parser.StartElementHandler = start
     parser.EndElementHandler = end
     parser.CharacterDataHandler = characters
@@ -945,9 +953,12 @@ def _scan_sheet_exact(package: _Package, path: str) -> _SheetFacts:
     return facts
 
 
+_REF = re.compile(r"([A-Za-z]*)([0-9]+)")
+
+
 def _parse_ref(ref: str, *, need_column: bool = True) -> tuple[int, int]:
     """'B12' -> (11, 1), 0-based, reading letters then digits as calamine does; TableError if it cannot."""
-    m = re.fullmatch(r"([A-Za-z]*)([0-9]+)", ref)
+    m = _REF.fullmatch(ref)
     if m is None or (need_column and not m.group(1)):
         raise TableError(BROKEN_XLSX)
     return int(m.group(2)) - 1, _col_number(m.group(1)) - 1

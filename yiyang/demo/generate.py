@@ -20,7 +20,7 @@ from yiyang.elders import assessment as rules
 from yiyang.elders import categories
 from yiyang.elders.importers import insert_new
 from yiyang.elders.models import Assessment, AssessmentReason, Elder, LivingSituation, Status
-from yiyang.facilities.models import Facility, FacilityType, OperationModel, Service
+from yiyang.facilities.models import Facility, FacilityType, OperationModel, Residence, Service
 from yiyang.regions import services as regions
 from yiyang.regions.models import Region
 
@@ -248,6 +248,41 @@ def build_facilities(seed: int = 3) -> int:
     return len(facilities)
 
 
+def build_residents(seed: int = 13) -> int:
+    """Move elders of each county into its residential facilities; occupancy follows the residents."""
+    rng = random.Random(seed)
+    residential = Facility.objects.filter(
+        facility_type__in=[FacilityType.INSTITUTION, FacilityType.SUPPORT_HOME]
+    ).order_by("id")
+    residences, links, occupancy = [], [], []
+    today = timezone.localdate()
+    taken: set[int] = set()
+    for facility in residential:
+        candidates = Elder.objects.filter(county_code=facility.county_code, status=Status.ACTIVE).order_by(
+            "birth_date"
+        )[: facility.beds_occupied * 3]
+        chosen = [pk for pk in candidates.values_list("id", flat=True) if pk not in taken][: facility.beds_occupied]
+        taken.update(chosen)
+        for number, elder_id in enumerate(chosen, start=1):
+            residences.append(
+                Residence(
+                    facility=facility,
+                    elder_id=elder_id,
+                    region_code=facility.region_code,
+                    county_code=facility.county_code,
+                    bed_number=f"{number:03d}",
+                    admitted_on=today - timedelta(days=rng.randrange(30, 1500)),
+                )
+            )
+            links.append((facility.pk, LivingSituation.IN_INSTITUTION, elder_id))
+        occupancy.append((len(chosen), facility.pk))
+    with transaction.atomic():
+        Residence.objects.bulk_create(residences, batch_size=2000)
+        bulk.update(Elder, ("facility_id", "living_situation"), links)
+        bulk.update(Facility, ("beds_occupied",), occupancy)
+    return len(residences)
+
+
 def build_population(seed: int = 9) -> None:
     """Population figures for communities (random, believable) summed up every level."""
     rng = random.Random(seed)
@@ -314,5 +349,6 @@ def build(sizes: Sizes, log=print) -> None:
     build_population()
     log(f"养老服务机构：{build_facilities()} 家")
     log(f"老年人：{build_elders(communities, sizes.elderly)} 人")
+    log(f"入住机构：{build_residents()} 人")
     log(f"能力评估：{build_assessments(min(sizes.elderly, max(200, sizes.elderly // 3), 50_000))} 份")
     build_accounts()

@@ -12,7 +12,7 @@ from yiyang.core.audit import Actor, AuditAction
 from yiyang.core.errors import Conflict, FieldErrors
 from yiyang.core.exports import write_xlsx
 from yiyang.core.regioncodes import InvalidRegionCode, Level, county_of, level_of, normalize, region_range_q
-from yiyang.core.scoping import ensure_visible, get_visible_or_404
+from yiyang.core.scoping import ensure_visible, get_visible_or_404, region_predicate
 from yiyang.elders.models import Elder, LivingSituation
 from yiyang.regions.models import Region
 
@@ -42,6 +42,8 @@ EDITABLE_FIELDS = (
     "description",
     "is_published",
 )
+# Facts the bureau registers; a facility's own manager may keep everything else current.
+BUREAU_FIELDS = ("code", "region_code", "facility_type", "operation_model", "star_rating", "status")
 MAX_BEDS = 20_000  # larger than any single institution in China; catches typos such as an extra zero
 
 
@@ -194,6 +196,10 @@ def update_facility(actor: Actor, facility_id: int, data: dict) -> Facility:
     facility = get_visible_or_404(Facility.objects.select_for_update(), actor.user, "change", pk=facility_id)
     before = _values(facility)
     clean = clean_facility({**before, **data}, region_exists=region_lookup())
+    if not region_predicate(actor.user, Facility, "change")(facility.region_code):
+        locked = {name: "只有民政部门可以修改" for name in BUREAU_FIELDS if clean[name] != before[name]}
+        if locked:
+            raise FieldErrors(locked)
     duplicate = Facility.objects.filter(county_code=clean["county_code"], code=clean["code"]).exclude(pk=facility.pk)
     if duplicate.exists():
         raise Conflict("本县（区）已有相同编码的机构", {"code": "编码重复"})

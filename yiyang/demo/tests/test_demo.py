@@ -1,0 +1,31 @@
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from yiyang.core.idnumber import parse
+from yiyang.elders.models import Assessment, Elder, ElderIdentity
+from yiyang.facilities.models import Facility, FacilityType, Residence
+from yiyang.regions.models import Region
+
+
+def test_demo_builds_a_consistent_henan_with_one_account_per_role(db):
+    call_command("demo", elderly=300, streets=2, communities=2, stdout=open("/dev/null", "w"))
+    assert Region.objects.filter(code="411002000000", name="魏都区").exists()
+    assert Region.objects.filter(level=1).count() == 1 and Region.objects.filter(level=3).count() > 150
+    assert Elder.objects.count() == ElderIdentity.objects.count() == 300
+    for elder in Elder.objects.all()[:300]:
+        info = parse(elder.id_number)
+        assert (info.birth_date, info.sex) == (elder.birth_date, elder.sex)
+        assert elder.region_code.startswith(elder.county_code)
+    assert {t for t in Facility.objects.values_list("facility_type", flat=True)} == set(FacilityType.values)
+    assert Assessment.objects.count() > 0
+    assert Residence.objects.filter(left_on__isnull=True).count() > 0
+    assert (
+        Elder.objects.filter(facility_id__isnull=False).count()
+        == Residence.objects.filter(left_on__isnull=True).count()
+    )
+    xuchang = Region.objects.get(code="411000000000")
+    assert xuchang.population_60 == sum(
+        Region.objects.filter(parent_code="411000000000").values_list("population_60", flat=True)
+    )
+    users = set(get_user_model().objects.values_list("username", flat=True))
+    assert {"admin", "xuchang", "weidu", "viewer", "grid", "auditor", "manager", "family"} <= users
