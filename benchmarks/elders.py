@@ -186,6 +186,9 @@ def queries(repeat: int) -> None:
             )
             cursor.fetchall()
 
+    from django.test.utils import override_settings
+
+    override_settings(ALLOWED_HOSTS=["testserver"]).enable()
     client = Client()
     client.force_login(officer)
 

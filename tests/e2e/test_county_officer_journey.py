@@ -46,3 +46,14 @@ def test_officer_searches_opens_assesses_and_exports(live_server, phone_page, co
     with open(download.path(), "rb") as handle:
         sheet = load_workbook(handle).active
         assert [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)] == ["张华山"]
+
+
+def test_api_docs_render_offline_under_the_content_security_policy(live_server, browser, county_officer):
+    page = browser.new_page()
+    errors = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.goto(f"{live_server.url}/api/docs")
+    page.wait_for_selector(".opblock", timeout=15000)
+    assert page.locator(".opblock").count() >= 10
+    assert not [e for e in errors if "Content Security Policy" in e]
+    page.close()

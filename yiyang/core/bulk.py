@@ -8,9 +8,24 @@ written in the same pass.
 
 import json
 from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime
 
 from django.db import connection, models
+
+
+def _memoised(convert):
+    """Bulk rows repeat values (one timestamp for a whole load); convert each distinct value once."""
+    seen: dict = {}
+
+    def adapt(value):
+        if value not in seen:
+            if len(seen) > 10_000:
+                seen.clear()
+            seen[value] = convert(value)
+        return seen[value]
+
+    return adapt
 
 
 def _adapter(field: models.Field):
@@ -22,9 +37,10 @@ def _adapter(field: models.Field):
             return Jsonb
         return None
     if isinstance(field, models.DateTimeField):
-        return lambda v: connection.ops.adapt_datetimefield_value(v) if isinstance(v, datetime) else v
+        ops = connection.ops
+        return _memoised(lambda v: ops.adapt_datetimefield_value(v) if isinstance(v, datetime) else v)
     if isinstance(field, models.DateField):
-        return lambda v: v.isoformat() if isinstance(v, date) else v
+        return _memoised(lambda v: v.isoformat() if isinstance(v, date) else v)
     if isinstance(field, models.JSONField):
         return lambda v: json.dumps(v, ensure_ascii=False)
     if isinstance(field, models.BooleanField):
@@ -89,3 +105,22 @@ def update(model: type[models.Model], columns: Sequence[str], rows: Iterable[Seq
     adapted = _adapt(model, [*columns, key], rows)
     with connection.cursor() as cursor:
         cursor.executemany(f"UPDATE {table} SET {assignments} WHERE {_column(model, key)} = %s", adapted)  # noqa: S608
+
+
+@contextmanager
+def deferred_indexes(model: type[models.Model]):
+    """Drop the model's secondary indexes for a large load into a new table and build them afterwards:
+    one sorted build is far cheaper than millions of random inserts into each index. Unique
+    constraints stay in place, so the load is still checked."""
+    from django.db import connection as conn
+
+    indexes = list(model._meta.indexes)
+    with conn.schema_editor() as editor:
+        for index in indexes:
+            editor.remove_index(model, index)
+    try:
+        yield
+    finally:
+        with conn.schema_editor() as editor:
+            for index in indexes:
+                editor.add_index(model, index)

@@ -6,6 +6,7 @@ of codes, which a plain b-tree index answers on SQLite and PostgreSQL alike (DES
 """
 
 from enum import IntEnum
+from functools import lru_cache
 
 
 class Level(IntEnum):
@@ -37,9 +38,8 @@ class InvalidRegionCode(ValueError):
     pass
 
 
-def normalize(code: str | int) -> str:
-    """Return the 12-digit form of a 2/4/6/9/12-digit code, or raise InvalidRegionCode."""
-    text = str(code).strip()
+@lru_cache(maxsize=100_000)
+def _normalize_text(text: str) -> str:
     if not text.isdigit() or not text.isascii():
         raise InvalidRegionCode(f"区划代码只能由数字组成：{text!r}")
     if len(text) not in PREFIX_LENGTH.values():
@@ -51,6 +51,13 @@ def normalize(code: str | int) -> str:
     return full
 
 
+def normalize(code: str | int) -> str:
+    """Return the 12-digit form of a 2/4/6/9/12-digit code, or raise InvalidRegionCode."""
+    # Imports meet the same few thousand codes a million times: the checks run once per distinct code.
+    return _normalize_text(str(code).strip())
+
+
+@lru_cache(maxsize=100_000)
 def level_of(code: str) -> Level:
     """The level of a 12-digit code: the last non-zero block decides.
 

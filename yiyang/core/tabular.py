@@ -4,17 +4,18 @@
 raises `TableError` with a Chinese message the user can act on. Iterating the returned `Table` yields, per
 non-empty data row, the row number a spreadsheet user sees (the header is usually row 1) and a dict mapping every
 `Column.key` to the cell's stripped text ('' when empty or when an optional column is absent). A Table can be
-iterated more than once; each pass re-reads the file from the start.
+iterated more than once, each pass re-reading from the start (one pass at a time when opened on a file object).
 
 Memory:
 
 * .csv is decoded and parsed 1 MiB at a time; nothing is kept per row.
 * .xlsx is read with python-calamine. Its `iter_rows()` turns rows into Python objects lazily, but calamine
   materialises the whole sheet in native memory when the sheet is opened: a dense rectangle of 32-byte cells from
-  the first to the last used row and column, plus a copy of every shared string per cell that uses it. So before
-  calamine sees a file, the sheet XML is streamed once through zlib and C-speed byte searches (about 0.2 s per
-  100,000 rows) to refuse formulas and to bound what calamine would allocate. Without that bound a 5 KB file with
-  values in A1 and XFD1048576 makes calamine attempt a multi-terabyte allocation and abort the whole process.
+  the first to the last used row and column, plus a copy of every shared string per cell that uses it: about 1 KB
+  per row of 16 columns, so some 100 MB per 100,000 rows. So before calamine sees a file, the sheet XML is streamed
+  once through zlib and C-speed byte searches (about 0.5 s per 100,000 such rows, a third to half of calamine's time)
+  to refuse formulas and to bound what calamine would allocate (see the MAX_* limits). Without that bound a 5 KB
+  file with values in A1 and XFD1048576 makes calamine attempt a multi-terabyte allocation and abort the process.
 
 Errors found only while iterating (a .csv whose encoding breaks half-way, a malformed line) are raised as
 `TableError` from the iteration, naming the row.
@@ -52,7 +53,7 @@ MIB = 1024 * 1024
 CHUNK = MIB  # bytes read, decoded or decompressed at a time
 
 # What calamine may materialise for one sheet (see the module docstring). A legitimate 1,000,000-row file with 16
-# columns stays well inside every limit.
+# columns stays inside every limit.
 MAX_XLSX_CELLS = 20_000_000  # cells in the used rectangle, about 32 bytes each in calamine
 SPARSE_FLOOR = 4_000_000  # a rectangle this small is accepted however empty it is...
 SPARSE_FACTOR = 8  # ...a larger one must not exceed this many times the cells actually written
@@ -60,6 +61,8 @@ MAX_SHEET_XML_BYTES = 1024 * MIB  # the sheet's XML after decompression
 MAX_SHARED_STRINGS_XML_BYTES = 256 * MIB  # sharedStrings.xml after decompression
 MAX_SHARED_TEXT_BYTES = 512 * MIB  # shared strings as copied into every cell that uses them
 MAX_PART_BYTES = 16 * MIB  # workbook.xml, relationship parts
+MAX_STYLES_XML_BYTES = 64 * MIB  # styles.xml, which calamine also reads
+MAX_MERGED_RANGES = 100_000  # calamine lists every merged range of the sheet
 
 XLSX_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls, and also any password-protected .xlsx
@@ -178,7 +181,8 @@ class _Source:
         seekable = getattr(source, "seekable", None)
         if seekable is not None and seekable():
             start = source.tell()
-            size = source.seek(0, io.SEEK_END) - start
+            source.seek(0, io.SEEK_END)
+            size = source.tell() - start
             source.seek(start)
             _check_size(size, max_bytes)
             return cls(None, source, start, size)
@@ -307,14 +311,12 @@ def _match_header(
             raise TableError(message)
         header_map[key] = index
         found_text[key] = text
-    required = [c.header for c in columns if c.required]
-    if not header_map:
-        expected = "、".join(f"“{h}”" for h in (required or [c.header for c in columns])[:4])
-        raise TableError(
-            f"第 {row_number} 行应为表头，但其中没有可识别的列名（应包括 {expected} 等）；"
-            "如表头上方有标题或说明行，请删除后再导入"
-        )
     missing = [c.header for c in columns if c.required and c.key not in header_map]
+    if not header_map:  # most likely a title or note above the header
+        expected = f"缺少必填列：{'、'.join(missing)}" if missing else "没有可识别的列名"
+        raise TableError(
+            f"第 {row_number} 行应为表头，但其中没有可识别的列名（{expected}）；如表头上方有标题或说明行，请删除后再导入"
+        )
     if missing:
         raise TableError(f"表头（第 {row_number} 行）缺少必填列：{'、'.join(missing)}")
     return header_map, extra
@@ -421,7 +423,7 @@ def _decoded_line_batches(f: BinaryIO) -> Iterator[list[str]]:
     """
     encoding = None
     decoder = None
-    ascii_so_far = True
+    ascii_so_far = True  # all text decoded so far is ASCII
     line_count = 0
     tail = ""
     while True:
@@ -430,6 +432,7 @@ def _decoded_line_batches(f: BinaryIO) -> Iterator[list[str]]:
         if encoding is None:
             encoding = _sniff_encoding(block)
             decoder = codecs.getincrementaldecoder(encoding)()
+        pending = decoder.getstate()[0]  # bytes of a character split between chunks
         try:
             text = decoder.decode(block, final)
         except UnicodeDecodeError as exc:
@@ -438,10 +441,10 @@ def _decoded_line_batches(f: BinaryIO) -> Iterator[list[str]]:
             encoding = "gb18030"
             decoder = codecs.getincrementaldecoder(encoding)()
             try:
-                text = decoder.decode(block, final)
+                text = decoder.decode(pending + block, final)
             except UnicodeDecodeError as exc2:
                 raise _encoding_error(line_count, exc2) from None
-        if ascii_so_far and not block.isascii():
+        if ascii_so_far and not text.isascii():
             ascii_so_far = False
         text = tail + text
         if final:
@@ -461,7 +464,12 @@ def _sniff_encoding(block: bytes) -> str:
         return "utf-16"
     try:
         codecs.getincrementaldecoder("utf-8")().decode(block, False)
-    except UnicodeDecodeError:
+    except UnicodeDecodeError as exc:
+        # GBK text forms a valid UTF-8 sequence for one character in a dozen or so; many valid non-ASCII characters
+        # before the bad byte mean a UTF-8 file with a corrupt byte, which GB18030 would only turn into gibberish.
+        valid = block[: exc.start].decode("utf-8", "ignore")
+        if sum(not ch.isascii() for ch in valid) >= 8:
+            raise _encoding_error(0, exc) from None
         return "gb18030"
     return "utf-8-sig"
 
@@ -537,7 +545,10 @@ def _load_sheet(python_calamine, source, index: int, names: list[str]):
         workbook = python_calamine.CalamineWorkbook.from_filelike(source)
     with workbook:
         # The sheet checked by _check_sheet must be the one calamine reads.
-        if workbook.sheet_names != names:
+        meta = workbook.sheets_metadata[index] if index < len(workbook.sheets_metadata) else None
+        if workbook.sheet_names != names or meta is None or meta.typ != python_calamine.SheetTypeEnum.WorkSheet:
+            raise TableError(BROKEN_XLSX)
+        if meta.visible != python_calamine.SheetVisibleEnum.Visible:
             raise TableError(BROKEN_XLSX)
         return workbook.get_sheet_by_index(index)
 
@@ -602,16 +613,16 @@ class _Package:
             raise TableError(NOT_XLSX) from None
         self.members = {}
         for info in self.zip.infolist():
-            key = info.filename.replace("\\", "/").lower()
+            key = _ascii_lower(info.filename.replace("\\", "/"))
             if key in self.members:  # two entries calamine and zipfile might resolve differently
                 raise TableError(BROKEN_XLSX)
             self.members[key] = info
-        office = self._relationships("_rels/.rels")
-        target = next((t for t, kind in office.values() if kind.endswith("/relationships/officeDocument")), None)
-        if target is None:
+        office, _ = self._relationships("_rels/.rels")
+        targets = [target for target, kind in office.values() if kind.endswith("/relationships/officeDocument")]
+        if not targets:
             raise TableError(NOT_XLSX)
-        self.xl_path = target[: target.rfind("/") + 1].removeprefix("/")
-        rels = self._relationships(f"{self.xl_path}_rels/workbook.xml.rels")
+        self.xl_path = targets[-1][: targets[-1].rfind("/") + 1].removeprefix("/")
+        rels, raw_rels = self._relationships(f"{self.xl_path}_rels/workbook.xml.rels")
         self.sheets = []  # (name, visible, kind, path), in workbook order
         for el in self._xml(f"{self.xl_path}workbook.xml", required=True).iter():
             if _local(el.tag) != "sheet":
@@ -620,11 +631,16 @@ class _Package:
             if rel_id not in rels:
                 raise TableError(BROKEN_XLSX)
             target, kind = rels[rel_id]
+            # calamine uses the Target text as written; only a literal one is sure to name the same part here.
+            if f'Target="{target}"'.encode() not in raw_rels and f"Target='{target}'".encode() not in raw_rels:
+                raise TableError(BROKEN_XLSX)
             path = target[1:] if target.startswith("/") else self.xl_path + target
             self.sheets.append((el.get("name", ""), el.get("state", "visible") == "visible", kind, path))
         self.sheet_names = [s[0] for s in self.sheets]
         if len(set(self.sheet_names)) != len(self.sheet_names):
             raise TableError(BROKEN_XLSX)
+        for _ in self.chunks(f"{self.xl_path}styles.xml", MAX_STYLES_XML_BYTES, required=False):
+            pass
 
     def first_visible_worksheet(self) -> tuple[int, str]:
         for index, (_name, visible, kind, path) in enumerate(self.sheets):
@@ -633,7 +649,7 @@ class _Package:
         raise TableError("文件中没有可导入的工作表")
 
     def info(self, path: str):
-        return self.members.get(path.lower())
+        return self.members.get(_ascii_lower(path))
 
     def chunks(self, path: str, limit: int, *, required: bool = True) -> Iterator[bytes]:
         info = self.info(path)
@@ -644,11 +660,14 @@ class _Package:
         return _member_chunks(self.f, info, limit)
 
     def _xml(self, path: str, *, required: bool = False):
-        if self.info(path) is None:
-            if required:
-                raise TableError(NOT_XLSX)
+        if self.info(path) is None and required:
+            raise TableError(NOT_XLSX)
+        return self._parse(b"".join(self.chunks(path, MAX_PART_BYTES, required=False)))
+
+    @staticmethod
+    def _parse(data: bytes):
+        if not data:
             return ElementTree.Element("empty")
-        data = b"".join(self.chunks(path, MAX_PART_BYTES))
         try:
             # Small package parts only; expat (2.4+) refuses entity-expansion bombs and ElementTree never fetches
             # external entities.
@@ -656,16 +675,28 @@ class _Package:
         except ElementTree.ParseError:
             raise TableError(BROKEN_XLSX) from None
 
-    def _relationships(self, path: str) -> dict[str, tuple[str, str]]:
+    def _relationships(self, path: str) -> tuple[dict[str, tuple[str, str]], bytes]:
+        """Relationship id -> (target, type), and the part's raw bytes."""
+        raw = b"".join(self.chunks(path, MAX_PART_BYTES, required=False))
         rels = {}
-        for el in self._xml(path).iter():
+        for el in self._parse(raw).iter():
             if _local(el.tag) == "Relationship" and el.get("Id") is not None:
+                if el.get("Id") in rels:  # calamine, comparing raw text, might see two ids where we see one
+                    raise TableError(BROKEN_XLSX)
                 rels[el.get("Id")] = (el.get("Target", ""), el.get("Type", ""))
-        return rels
+        return rels, raw
 
 
 def _local(tag: str) -> str:
     return tag.rpartition("}")[2]
+
+
+def _ascii_lower(text: str) -> str:
+    """Lower-case ASCII letters only, as calamine (Rust's to_ascii_lowercase) does for zip paths."""
+    return text.translate(_ASCII_LOWER)
+
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
 def _member_chunks(f: BinaryIO, info, limit: int) -> Iterator[bytes]:
@@ -760,6 +791,7 @@ class _SheetFacts:
     max_col: int = 0  # 1-based
     shared_cells: int = 0  # cells of type t="s"
     shared_uses: Counter | None = None  # shared string index -> cells using it (exact path only)
+    merged: int = 0  # an upper bound on the <mergeCell> elements
     dialect: _Dialect | None = None  # fast path only
 
 
@@ -768,6 +800,8 @@ def _check_sheet(package: _Package, path: str) -> None:
     facts = _scan_sheet_fast(package, path)
     if facts is None:
         facts = _scan_sheet_exact(package, path)
+    if facts.merged > MAX_MERGED_RANGES:
+        raise TableError("文件中合并单元格过多，请取消合并后再导入")
     area = facts.max_row * facts.max_col
     if area > MAX_XLSX_CELLS or area > max(SPARSE_FLOOR, SPARSE_FACTOR * facts.cells):
         used = f"A1:{_col_letters(facts.max_col - 1)}{facts.max_row}"
@@ -846,6 +880,7 @@ def _scan_sheet_fast(package: _Package, path: str) -> _SheetFacts | None:
                 position = odd.start()
             facts.cells += cells
             facts.shared_cells += chunk.count(b' t="s"')
+            facts.merged += chunk.count(b"mergeCell")  # also counts <mergeCells> itself: an upper bound
     except _NotCanonical:
         return None
     return facts
@@ -911,6 +946,8 @@ def _scan_sheet_exact(package: _Package, path: str) -> _SheetFacts:
             col = cell_col + 1
             in_cell, has_value, shared = True, False, values.get("t") == "s"
             text.clear()
+        elif name == "mergeCell" or name.endswith(":mergeCell"):
+            facts.merged += 1
         elif name == "row" or name.endswith(":row"):
             for key, value in zip(attrs[::2], attrs[1::2], strict=True):
                 if key == "r":
@@ -965,7 +1002,10 @@ def _parse_ref(ref: str, *, need_column: bool = True) -> tuple[int, int]:
 
 
 def _longest_shared_string(package: _Package, path: str) -> int:
-    """An upper bound, in bytes, on the longest shared string (the XML span of its <si> element)."""
+    """An upper bound, in bytes, on the longest shared string: the longest stretch between two "</si>".
+
+    A "</si>" split between chunks, or written another way, only merges stretches, so the bound stays an upper one.
+    """
     longest = 0
     carry = 0
     for chunk in package.chunks(path, MAX_SHARED_STRINGS_XML_BYTES):
@@ -979,18 +1019,41 @@ def _longest_shared_string(package: _Package, path: str) -> int:
 
 
 def _shared_string_lengths(package: _Package, path: str) -> array:
-    """Per shared string (by index), an upper bound on its length in bytes."""
+    """The UTF-8 length of every shared string, by index (text of all its runs, phonetic ones included), via expat."""
+    from xml.parsers import expat
+
     lengths = array("q")
-    carry = 0
-    for chunk in package.chunks(path, MAX_SHARED_STRINGS_XML_BYTES):
-        parts = chunk.split(b"</si>")
-        if len(parts) == 1:
-            carry += len(chunk)
-            continue
-        # The first part also holds the XML declaration and <sst>: a harmless over-estimate.
-        lengths.append(carry + len(parts[0]))
-        lengths.extend(map(len, parts[1:-1]))
-        carry = len(parts[-1])
+    depth = 0  # inside an <si> element when > 0
+
+    def start(name: str, attrs: list[str]) -> None:
+        nonlocal depth
+        if depth:
+            depth += 1
+        elif name == "si" or name.endswith(":si"):
+            depth = 1
+            lengths.append(0)
+
+    def end(name: str) -> None:
+        nonlocal depth
+        if depth:
+            depth -= 1
+
+    def characters(data: str) -> None:
+        if depth:
+            lengths[-1] += len(data.encode("utf-8", "surrogatepass"))
+
+    parser = expat.ParserCreate()
+    parser.buffer_text = True
+    parser.ordered_attributes = True
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = characters
+    try:
+        for chunk in package.chunks(path, MAX_SHARED_STRINGS_XML_BYTES):
+            parser.Parse(chunk, False)
+        parser.Parse(b"", True)
+    except expat.ExpatError:
+        raise TableError(BROKEN_XLSX) from None
     return lengths
 
 
@@ -1039,6 +1102,7 @@ def write_template(columns: Sequence[Column], example_rows: Sequence[Sequence[st
         notes.append([column.header, "必填" if column.required else "选填", "、".join(column.aliases)])
     notes.append([])
     notes.append(["请在第一个工作表中填写，第 1 行为表头，从第 2 行起每行一条记录；示例行导入前请删除。"])
+    notes.append(["表头为橙色的是必填列，灰色的是选填列；不需要的选填列可以删除，列的顺序可以调整。"])
     notes.append(["请勿合并单元格，请勿使用公式；身份证号码等请保持文本格式。"])
     for letter, width in (("A", 20), ("B", 10), ("C", 30)):
         notes.column_dimensions[letter].width = width

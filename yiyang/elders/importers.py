@@ -7,6 +7,7 @@ updates the rows keyed by ID number and never duplicates them.
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 from django.db import transaction
 from django.utils import timezone
@@ -97,12 +98,10 @@ class ImportResult:
 def insert_new(clean_rows: list[dict]) -> None:
     """Insert validated elders that are known not to exist yet, with their identity rows."""
     now = timezone.now()
+    defaults = {name: None for name in INSERT_COLUMNS} | {"created_at": now, "updated_at": now}
+    values = itemgetter(*INSERT_COLUMNS[1:])
     ids = bulk.reserve_ids(Elder, len(clean_rows))
-    elders = []
-    for pk, row in zip(ids, clean_rows, strict=True):
-        row.setdefault("created_at", now)
-        row.setdefault("updated_at", now)
-        elders.append(tuple(pk if name == "id" else row.get(name) for name in INSERT_COLUMNS))
+    elders = [(pk, *values(defaults | row)) for pk, row in zip(ids, clean_rows, strict=True)]
     bulk.insert(Elder, INSERT_COLUMNS, elders)
     bulk.insert(
         ElderIdentity, ("id_number", "elder"), ((row["id_number"], pk) for pk, row in zip(ids, clean_rows, strict=True))
