@@ -13,7 +13,7 @@ from importlib import resources
 
 from shapely.geometry import shape
 
-from yiyang.core.regioncodes import Level, at_level, normalize
+from yiyang.core.regioncodes import InvalidRegionCode, Level, at_level, normalize
 
 MUNICIPALITY_DISTRICTS = "市辖区"
 DIRECT_COUNTIES = "省直辖县级行政区划"
@@ -53,7 +53,12 @@ def load(province_prefixes: set[str] | None = None) -> list[Division]:
     found: dict[str, Division] = {}
 
     def add(code6: str, name: str, level: Level, geometry=None):
-        code = normalize(code6)
+        try:
+            code = normalize(code6)
+        except InvalidRegionCode:
+            # The package lists a few places (e.g. in Taiwan) under codes that skip a level; the
+            # statistical tree cannot hold them, so they are left out rather than misfiled.
+            return
         point = geometry.representative_point() if geometry is not None else None
         found.setdefault(
             code,
