@@ -149,3 +149,19 @@ def test_exports_hold_only_own_county_rows(county_officer, elder, neighbour_elde
 @pytest.mark.parametrize("route", ["/api/v1/elders/export.xlsx", "/elders/export.xlsx"])
 def test_facility_manager_cannot_export(facility_manager, elder, route):
     assert client_for(facility_manager).get(route).status_code == 403
+
+
+def test_city_officer_sees_every_county_of_the_city_only(city_officer, other_city_officer, elder, neighbour_elder):
+    names = {e["name"] for e in client_for(city_officer).get("/api/v1/elders/").json()["items"]}
+    assert names == {"张华山", "李秀英"}
+    assert client_for(other_city_officer).get("/api/v1/elders/").json()["count"] == 0
+
+
+def test_admin_lists_are_scoped_and_read_only(county_officer, elder, neighbour_elder):
+    county_officer.is_staff = True
+    county_officer.save()
+    client = client_for(county_officer)
+    page = client.get("/admin/elders/elder/").content.decode()
+    assert "张华山" in page and "李秀英" not in page
+    assert client.get(f"/admin/elders/elder/{neighbour_elder.pk}/change/").status_code in (302, 403, 404)
+    assert client.get("/admin/elders/elder/add/").status_code == 403

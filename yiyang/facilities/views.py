@@ -7,11 +7,14 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from yiyang.core.audit import Actor
 from yiyang.core.errors import DomainError
 from yiyang.core.forms import apply_errors
 from yiyang.core.scoping import get_visible_or_404, has_permission
+from yiyang.elders.models import Elder
 
 from . import services
 from .models import Facility, FacilityStatus, FacilityType, OperationModel, Residence, Service
@@ -125,6 +128,9 @@ def detail_view(request, facility_id: int):
             "residents": residents,
             "service_labels": [Service(s).label for s in facility.services if s in Service.values],
             "can_change": Facility.objects.visible_to(request.user, "change").filter(pk=facility.pk).exists(),
+            "can_admit": Facility.objects.visible_to(request.user, "facilities.add_residence")
+            .filter(pk=facility.pk)
+            .exists(),
         },
     )
 
@@ -166,3 +172,51 @@ def edit_view(request, facility_id: int):
     return render(
         request, "facilities/form.html", {"form": form, "title": f"修改 {facility.name}", "facility": facility}
     )
+
+
+class AdmitForm(forms.Form):
+    id_number = forms.CharField(label="老人身份证号码", max_length=18)
+    admitted_on = forms.DateField(label="入住日期", widget=forms.DateInput(attrs={"type": "date"}))
+    bed_number = forms.CharField(label="床位号", max_length=20, required=False)
+
+
+@login_required
+def admit_view(request, facility_id: int):
+    facility = get_visible_or_404(Facility.objects, request.user, "facilities.add_residence", pk=facility_id)
+    form = AdmitForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        elder = (
+            Elder.objects.visible_to(request.user, "view")
+            .filter(id_number=form.cleaned_data["id_number"].strip().upper())
+            .first()
+        )
+        if elder is None:
+            form.add_error("id_number", "在您的管辖范围内没有找到该身份证号码的老人")
+        else:
+            try:
+                services.admit(
+                    Actor.from_request(request),
+                    facility.pk,
+                    elder.pk,
+                    form.cleaned_data["admitted_on"],
+                    form.cleaned_data["bed_number"],
+                )
+            except DomainError as exc:
+                apply_errors(form, exc, rename=lambda n: "id_number" if n == "elder_id" else n)
+            else:
+                messages.success(request, f"{elder.name} 已办理入住")
+                return redirect("facilities:detail", facility_id=facility.pk)
+    return render(request, "facilities/admit.html", {"form": form, "facility": facility})
+
+
+@login_required
+@require_POST
+def discharge_view(request, residence_id: int):
+    residence = get_visible_or_404(Residence.objects, request.user, "change", pk=residence_id)
+    try:
+        services.discharge(Actor.from_request(request), residence.pk, timezone.localdate())
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "已办理离开")
+    return redirect("facilities:detail", facility_id=residence.facility_id)

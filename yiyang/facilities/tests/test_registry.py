@@ -115,3 +115,31 @@ def test_page_form_creates_facility(county_officer):
     response = client.post("/facilities/new/", form)
     assert response.status_code == 302
     assert Facility.objects.get().name == "南关日间照料中心"
+
+
+def test_officer_admits_and_discharges_through_the_pages(county_officer, facility, elder, neighbour_elder):
+    client = Client()
+    client.force_login(county_officer)
+    response = client.post(
+        f"/facilities/{facility.pk}/admit/", {"id_number": neighbour_elder.id_number, "admitted_on": "2026-01-02"}
+    )
+    assert "没有找到" in response.content.decode()  # an elder of another county stays invisible
+    response = client.post(
+        f"/facilities/{facility.pk}/admit/", {"id_number": elder.id_number, "admitted_on": "2026-01-02"}
+    )
+    assert response.status_code == 302
+    residence = facility.residences.get()
+    assert "张华山" in client.get(f"/facilities/{facility.pk}/").content.decode()
+    assert client.post(f"/facilities/residents/{residence.pk}/discharge/").status_code == 302
+    residence.refresh_from_db()
+    assert residence.left_on is not None
+
+
+def test_neighbour_officer_cannot_admit_or_discharge(county_officer, neighbour_officer, facility, elder):
+    residence = services.admit(Actor(user=county_officer), facility.pk, elder.pk, date(2026, 1, 2))
+    client = Client()
+    client.force_login(neighbour_officer)
+    assert client.get(f"/facilities/{facility.pk}/admit/").status_code == 404
+    assert client.post(f"/facilities/residents/{residence.pk}/discharge/").status_code == 404
+    residence.refresh_from_db()
+    assert residence.left_on is None
