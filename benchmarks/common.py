@@ -46,6 +46,15 @@ def summary(samples: list[float]) -> str:
 
 
 def peak_rss_mb() -> float:
+    """Peak resident memory of this process. VmHWM belongs to the process image, whereas ru_maxrss
+    survives exec and would report the parent's peak for a freshly started child."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

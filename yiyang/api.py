@@ -57,10 +57,15 @@ def _add_routers():
     from yiyang.exchange.api import router as exchange_router
     from yiyang.facilities.api import router as facilities_router
     from yiyang.regions.api import router as regions_router
+    from yiyang.servicemap.api import nearby_router, public_router
+    from yiyang.servicemap.api import router as map_router
 
     api.add_router("/v1/regions", regions_router)
     api.add_router("/v1/elders", elders_router)
+    api.add_router("/v1/facilities/nearby", nearby_router)
     api.add_router("/v1/facilities", facilities_router)
+    api.add_router("/v1/public", public_router)
+    api.add_router("/v1/map", map_router)
     api.add_router("/v1/imports", exchange_router)
 
 

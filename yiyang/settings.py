@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "yiyang.accounts",
     "yiyang.elders",
     "yiyang.facilities",
+    "yiyang.servicemap",
     "yiyang.exchange",
     "yiyang.demo",
 ]
@@ -220,6 +221,12 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["d
 ASSESSMENT_RAISE_STACKING = os.environ.get("ASSESSMENT_RAISE_STACKING", "single")
 ASSESSMENT_REVIEW_MONTHS = int(os.environ.get("ASSESSMENT_REVIEW_MONTHS", "12"))
 API_MAX_PAGE_SIZE = 100
+
+# Base map tiles: a deployment points these at 天地图 or an intranet tile server; without a URL the
+# maps still show boundaries and markers (many civil-affairs networks are offline).
+MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")
+MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "")
+MAP_TILE_ORIGINS = [o.strip() for o in os.environ.get("MAP_TILE_ORIGINS", "").split(",") if o.strip()]
 
 LOGGING = {
     "version": 1,

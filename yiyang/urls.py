@@ -13,6 +13,7 @@ urlpatterns = [
     path("elders/", include("yiyang.elders.urls")),
     path("facilities/", include("yiyang.facilities.urls")),
     path("exchange/", include("yiyang.exchange.urls")),
+    path("map/", include("yiyang.servicemap.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

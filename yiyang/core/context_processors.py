@@ -9,6 +9,8 @@ NAVIGATION = [
     ("老年人", "elders:list", "elders.view_elder"),
     ("养老机构", "facilities:list", "facilities.view_facility"),
     ("行政区划", "regions:browse", "regions.view_region"),
+    ("服务圈", "servicemap:coverage", "regions.view_region"),
+    ("服务地图", "servicemap:map", None),
     ("审计日志", "accounts:audit", "core.view_auditentry"),
     ("接口令牌", "accounts:tokens", None),
 ]

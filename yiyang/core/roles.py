@@ -43,7 +43,7 @@ SCOPE_KIND = {
     Role.FAMILY: ScopeKind.ELDER,
 }
 
-_REGION_READ = {"regions.view_region"}
+_REGION_READ = {"regions.view_region", "servicemap.view_communitycoverage", "servicemap.view_coveragerule"}
 _ELDER_READ = {"elders.view_elder", "elders.view_assessment"}
 _FACILITY_READ = {"facilities.view_facility", "facilities.view_residence"}
 
@@ -56,6 +56,7 @@ GRANTS: dict[str, frozenset[str]] = {
         | {
             "regions.change_region",
             "regions.import_region",
+            "servicemap.change_coveragerule",
             "elders.add_elder",
             "elders.change_elder",
             "elders.view_sensitive_elder",

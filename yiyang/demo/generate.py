@@ -24,6 +24,7 @@ from yiyang.elders.models import Assessment, AssessmentReason, Elder, LivingSitu
 from yiyang.facilities.models import Facility, FacilityType, OperationModel, Residence, Service
 from yiyang.regions import services as regions
 from yiyang.regions.models import Region
+from yiyang.servicemap import services as servicemap
 
 PROVINCE = "41"  # 河南
 DEMO_CITY = "411000000000"  # 许昌市
@@ -364,4 +365,6 @@ def build(sizes: Sizes, log=print) -> None:
     log(f"老年人：{build_elders(communities, sizes.elderly)} 人")
     log(f"入住机构：{build_residents()} 人")
     log(f"能力评估：{build_assessments(min(sizes.elderly, max(200, sizes.elderly // 3), 50_000))} 份")
+    servicemap.seed_default_rules()
+    log(f"服务圈覆盖：{servicemap.recompute(None)} 个社区（村）")
     build_accounts()

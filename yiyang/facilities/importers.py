@@ -13,7 +13,7 @@ from yiyang.elders.importers import ImportResult, RowError
 from yiyang.regions.models import Region
 
 from .models import Facility
-from .services import EDITABLE_FIELDS, clean_facility
+from .services import EDITABLE_FIELDS, announce_change, clean_facility
 
 COLUMNS = [
     Column("code", "机构编码"),
@@ -92,6 +92,7 @@ def import_facilities(
         Facility.objects.bulk_create(new, batch_size=1000)
         Facility.objects.bulk_update(changed, [*EDITABLE_FIELDS, "county_code"], batch_size=1000)
         result.created, result.updated = len(new), len(changed)
+        announce_change([(f.lat, f.lng) for f in new + changed])
         audit.record(
             actor,
             AuditAction.IMPORT,

@@ -98,6 +98,7 @@ class Facility(models.Model):
         indexes = [
             models.Index(fields=["region_code", "id"], name="facility_region_id"),
             models.Index(fields=["county_code", "facility_type"], name="facility_county_type"),
+            models.Index(fields=["lat", "lng"], name="facility_lat_lng"),
         ]
 
     def __str__(self):

@@ -17,6 +17,7 @@ from yiyang.elders.models import Elder, LivingSituation
 from yiyang.regions.models import Region
 
 from .models import Facility, FacilityStatus, FacilityType, OperationModel, Residence, Service
+from .signals import facilities_changed
 
 EDITABLE_FIELDS = (
     "code",
@@ -188,6 +189,7 @@ def register_facility(actor: Actor, data: dict) -> Facility:
     facility = Facility.objects.create(**clean)
     ensure_visible(actor.user, facility, "add")
     audit.record(actor, AuditAction.CREATE, facility, changes=audit.diff({}, _values(facility)))
+    announce_change([(facility.lat, facility.lng)])
     return facility
 
 
@@ -209,7 +211,15 @@ def update_facility(actor: Actor, facility_id: int, data: dict) -> Facility:
     ensure_visible(actor.user, facility, "change")
     if changes := audit.diff(before, _values(facility)):
         audit.record(actor, AuditAction.UPDATE, facility, changes=changes)
+        announce_change([(before["lat"], before["lng"]), (facility.lat, facility.lng)])
     return facility
+
+
+def announce_change(places: list[tuple]) -> None:
+    """Tell listeners (e.g. the service-circle coverage) which places changed, after commit."""
+    points = [(lat, lng) for lat, lng in places if lat is not None and lng is not None]
+    if points:
+        transaction.on_commit(lambda: facilities_changed.send(sender=Facility, places=points))
 
 
 # --- Residents ---------------------------------------------------------------------------------

@@ -1,0 +1,9 @@
+(function () {
+  var el = document.getElementById("map");
+  var point = [+el.dataset.lat, +el.dataset.lng];
+  var map = L.map(el, { maxZoom: 18 }).setView(point, 15);
+  if (el.dataset.tileUrl) {
+    L.tileLayer(el.dataset.tileUrl, { attribution: el.dataset.tileAttribution, maxZoom: 18 }).addTo(map);
+  }
+  L.marker(point, { title: el.dataset.name }).addTo(map);
+})();
