@@ -262,34 +262,38 @@ def build_facilities(seed: int = 3) -> int:
     return len(facilities)
 
 
-def build_residents(seed: int = 13) -> int:
-    """Move elders of each county into its residential facilities; occupancy follows the residents."""
+def build_residents(share: float = 0.03, seed: int = 13) -> int:
+    """Move about `share` of each county's elders (the oldest first) into its residential facilities.
+
+    About 3 % of older people in China live in institutions; the registered occupancy of a facility
+    also counts residents from elsewhere, so it stays at least the number linked here.
+    """
     rng = random.Random(seed)
-    residential = Facility.objects.filter(
-        facility_type__in=[FacilityType.INSTITUTION, FacilityType.SUPPORT_HOME]
-    ).order_by("id")
-    residences, links, occupancy = [], [], []
     today = timezone.localdate()
-    taken: set[int] = set()
-    for facility in residential:
-        candidates = Elder.objects.filter(county_code=facility.county_code, status=Status.ACTIVE).order_by(
-            "birth_date"
-        )[: facility.beds_occupied * 3]
-        chosen = [pk for pk in candidates.values_list("id", flat=True) if pk not in taken][: facility.beds_occupied]
-        taken.update(chosen)
-        for number, elder_id in enumerate(chosen, start=1):
-            residences.append(
-                Residence(
-                    facility=facility,
-                    elder_id=elder_id,
-                    region_code=facility.region_code,
-                    county_code=facility.county_code,
-                    bed_number=f"{number:03d}",
-                    admitted_on=today - timedelta(days=rng.randrange(30, 1500)),
+    residences, links, occupancy = [], [], []
+    residential = Facility.objects.filter(facility_type__in=[FacilityType.INSTITUTION, FacilityType.SUPPORT_HOME])
+    by_county: dict[str, list[Facility]] = {}
+    for facility in residential.order_by("id"):
+        by_county.setdefault(facility.county_code, []).append(facility)
+    for county, places in by_county.items():
+        elders = Elder.objects.filter(county_code=county, status=Status.ACTIVE).order_by("birth_date")
+        quota = int(elders.count() * share)
+        candidates = iter(elders.values_list("id", flat=True)[:quota])
+        for facility in places:
+            chosen = [pk for _, pk in zip(range(min(facility.beds_occupied, quota // len(places) + 1)), candidates)]
+            for number, elder_id in enumerate(chosen, start=1):
+                residences.append(
+                    Residence(
+                        facility=facility,
+                        elder_id=elder_id,
+                        region_code=facility.region_code,
+                        county_code=facility.county_code,
+                        bed_number=f"{number:03d}",
+                        admitted_on=today - timedelta(days=rng.randrange(30, 1500)),
+                    )
                 )
-            )
-            links.append((facility.pk, LivingSituation.IN_INSTITUTION, elder_id))
-        occupancy.append((len(chosen), facility.pk))
+                links.append((facility.pk, LivingSituation.IN_INSTITUTION, elder_id))
+            occupancy.append((max(facility.beds_occupied, len(chosen)), facility.pk))
     with transaction.atomic():
         Residence.objects.bulk_create(residences, batch_size=2000)
         bulk.update(Elder, ("facility_id", "living_situation"), links)

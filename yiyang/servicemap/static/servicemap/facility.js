@@ -1,5 +1,7 @@
 (function () {
   var el = document.getElementById("map");
+  // Hashed static names defeat Leaflet's guess of where its marker images live.
+  L.Icon.Default.imagePath = el.dataset.icons;
   var point = [+el.dataset.lat, +el.dataset.lng];
   var map = L.map(el, { maxZoom: 18 }).setView(point, 15);
   if (el.dataset.tileUrl) {

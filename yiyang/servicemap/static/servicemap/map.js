@@ -1,6 +1,8 @@
 // The public service map: markers of published facilities, filters, a list, and "near me".
 (function () {
   var el = document.getElementById("map");
+  // Hashed static names defeat Leaflet's guess of where its marker images live.
+  L.Icon.Default.imagePath = el.dataset.icons;
   var list = document.getElementById("facility-list");
   var status = document.getElementById("map-status");
   var form = document.getElementById("map-filters");
