@@ -7,6 +7,7 @@ core.bulk (COPY / executemany), never one save per row.
 
 import random
 from contextlib import nullcontext
+from itertools import islice
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -280,7 +281,7 @@ def build_residents(share: float = 0.03, seed: int = 13) -> int:
         quota = int(elders.count() * share)
         candidates = iter(elders.values_list("id", flat=True)[:quota])
         for facility in places:
-            chosen = [pk for _, pk in zip(range(min(facility.beds_occupied, quota // len(places) + 1)), candidates)]
+            chosen = list(islice(candidates, min(facility.beds_occupied, quota // len(places) + 1)))
             for number, elder_id in enumerate(chosen, start=1):
                 residences.append(
                     Residence(
