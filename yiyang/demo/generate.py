@@ -7,9 +7,9 @@ core.bulk (COPY / executemany), never one save per row.
 
 import random
 from contextlib import nullcontext
-from itertools import islice
 from dataclasses import dataclass
 from datetime import timedelta
+from itertools import islice
 
 from django.db import connection, transaction
 from django.utils import timezone
