@@ -53,6 +53,7 @@ def _unauthenticated(request, exc):
 
 
 def _add_routers():
+    from yiyang.analytics.api import router as analytics_router
     from yiyang.elders.api import router as elders_router
     from yiyang.exchange.api import router as exchange_router
     from yiyang.facilities.api import router as facilities_router
@@ -66,6 +67,7 @@ def _add_routers():
     api.add_router("/v1/facilities", facilities_router)
     api.add_router("/v1/public", public_router)
     api.add_router("/v1/map", map_router)
+    api.add_router("/v1/analytics", analytics_router)
     api.add_router("/v1/imports", exchange_router)
 
 

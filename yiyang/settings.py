@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "yiyang.elders",
     "yiyang.facilities",
     "yiyang.servicemap",
+    "yiyang.analytics",
     "yiyang.exchange",
     "yiyang.demo",
 ]

@@ -6,6 +6,7 @@ from .scoping import has_permission
 # user may open; the views check again on the server.
 NAVIGATION = [
     ("首页", "home", None),
+    ("数据分析", "analytics:dashboard", "regions.view_region"),
     ("老年人", "elders:list", "elders.view_elder"),
     ("养老机构", "facilities:list", "facilities.view_facility"),
     ("行政区划", "regions:browse", "regions.view_region"),

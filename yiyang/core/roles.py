@@ -43,7 +43,16 @@ SCOPE_KIND = {
     Role.FAMILY: ScopeKind.ELDER,
 }
 
-_REGION_READ = {"regions.view_region", "servicemap.view_communitycoverage", "servicemap.view_coveragerule"}
+_REGION_READ = {
+    "regions.view_region",
+    "servicemap.view_communitycoverage",
+    "servicemap.view_coveragerule",
+    "elders.view_elderrollup",
+    "elders.view_eldercategoryrollup",
+    "analytics.view_target",
+    "analytics.view_monthlyreport",
+    "analytics.view_indicatorsnapshot",
+}
 _ELDER_READ = {"elders.view_elder", "elders.view_assessment"}
 _FACILITY_READ = {"facilities.view_facility", "facilities.view_residence"}
 
@@ -57,6 +66,8 @@ GRANTS: dict[str, frozenset[str]] = {
             "regions.change_region",
             "regions.import_region",
             "servicemap.change_coveragerule",
+            "analytics.change_target",
+            "analytics.add_monthlyreport",
             "elders.add_elder",
             "elders.change_elder",
             "elders.view_sensitive_elder",

@@ -19,7 +19,7 @@ from yiyang.core import bulk, idnumber, pinyin
 from yiyang.core.regioncodes import Level, county_of
 from yiyang.core.roles import Role
 from yiyang.elders import assessment as rules
-from yiyang.elders import categories
+from yiyang.elders import categories, rollups
 from yiyang.elders.importers import insert_new
 from yiyang.elders.models import Assessment, AssessmentReason, Elder, LivingSituation, Status
 from yiyang.facilities.models import Facility, FacilityType, OperationModel, Residence, Service
@@ -136,11 +136,11 @@ def build_elders(community_codes: list[str], count: int, chunk: int = 20000) -> 
             rows.append(row)
             if len(rows) >= chunk:
                 with transaction.atomic():
-                    insert_new(rows)
+                    insert_new(rows, update_rollups=False)
                 rows = []
         if rows:
             with transaction.atomic():
-                insert_new(rows)
+                insert_new(rows, update_rollups=False)
     return count
 
 
@@ -370,6 +370,7 @@ def build(sizes: Sizes, log=print) -> None:
     log(f"老年人：{build_elders(communities, sizes.elderly)} 人")
     log(f"入住机构：{build_residents()} 人")
     log(f"能力评估：{build_assessments(min(sizes.elderly, max(200, sizes.elderly // 3), 50_000))} 份")
+    rollups.rebuild()
     servicemap.seed_default_rules()
     log(f"服务圈覆盖：{servicemap.recompute(None)} 个社区（村）")
     build_accounts()

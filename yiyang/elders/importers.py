@@ -20,6 +20,7 @@ from yiyang.core.scoping import region_predicate
 from yiyang.core.tabular import Column
 from yiyang.regions.models import Region
 
+from . import rollups
 from .models import Elder, ElderIdentity
 from .services import clean_elder
 
@@ -95,8 +96,11 @@ class ImportResult:
         return self.created + self.updated
 
 
-def insert_new(clean_rows: list[dict]) -> None:
-    """Insert validated elders that are known not to exist yet, with their identity rows."""
+def insert_new(clean_rows: list[dict], *, update_rollups: bool = True) -> None:
+    """Insert validated elders that are known not to exist yet, with their identity rows.
+
+    A generator loading millions of rows may skip the running counts and call rollups.rebuild() once.
+    """
     now = timezone.now()
     defaults = {name: None for name in INSERT_COLUMNS} | {"created_at": now, "updated_at": now}
     values = itemgetter(*INSERT_COLUMNS[1:])
@@ -106,6 +110,8 @@ def insert_new(clean_rows: list[dict]) -> None:
     bulk.insert(
         ElderIdentity, ("id_number", "elder"), ((row["id_number"], pk) for pk, row in zip(ids, clean_rows, strict=True))
     )
+    if update_rollups:
+        rollups.apply(rollups.count_rows(clean_rows))
 
 
 def _existing(id_numbers: list[str]) -> dict[str, tuple[int, str]]:
@@ -143,7 +149,13 @@ def import_elders(
                 row["updated_at"] = now
                 changed.append((*(row[name] for name in UPDATE_COLUMNS), match[0]))
         insert_new(new)
-        bulk.update(Elder, UPDATE_COLUMNS, changed)
+        if changed:
+            old = {row["id"]: row for row in Elder.objects.filter(pk__in=[v[-1] for v in changed]).values(
+                "id", *rollups.KEY_FIELDS)}  # fmt: skip
+            deltas = rollups.count_rows(old[v[-1]] | dict(zip(UPDATE_COLUMNS, v[:-1], strict=True)) for v in changed)
+            deltas.subtract(rollups.count_rows(old.values()))
+            bulk.update(Elder, UPDATE_COLUMNS, changed)
+            rollups.apply(deltas)
         result.created += len(new)
         result.updated += len(changed)
 

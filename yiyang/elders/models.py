@@ -63,7 +63,7 @@ class Elder(models.Model):
     )
     assessed_on = models.DateField("最近评估日期", null=True, blank=True)
     assessment_due = models.DateField("下次评估日期", null=True, blank=True)
-    created_at = models.DateTimeField("登记时间", default=timezone.now)
+    created_at = models.DateTimeField("登记时间", default=timezone.now, db_index=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 
     objects = ScopedManager()
@@ -166,7 +166,7 @@ class Assessment(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    created_at = models.DateTimeField("录入时间", default=timezone.now)
+    created_at = models.DateTimeField("录入时间", default=timezone.now, db_index=True)
 
     objects = ScopedManager()
     scope = ScopeSpec(region="region_code", facility="elder__facility_id", elder="elder_id")
@@ -178,3 +178,61 @@ class Assessment(models.Model):
 
     def __str__(self):
         return f"{self.elder_id} {self.assessed_on} {self.get_final_level_display()}"
+
+
+class ElderRollup(models.Model):
+    """Counts of elders per region (every level, community to province), kept current in the same
+    transaction as each write, so that dashboards never scan the registry (DESIGN.md §7).
+
+    Age is kept as the birth year: a band by birth year stays right as people age, where a stored
+    age band would go stale every birthday.
+    """
+
+    county_code = models.CharField("县（区）代码", max_length=6)
+    region_code = models.CharField("区划代码", max_length=12)
+    birth_year = models.PositiveSmallIntegerField("出生年份")
+    sex = models.CharField("性别", max_length=1, choices=Sex.choices)
+    capability_level = models.SmallIntegerField("能力等级", help_text="-1 = 未评估")
+    status = models.CharField("状态", max_length=10, choices=Status.choices)
+    count = models.IntegerField("人数", default=0)
+
+    objects = ScopedManager()
+    scope = ScopeSpec(region="region_code")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "老年人统计汇总"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["county_code", "region_code", "birth_year", "sex", "capability_level", "status"],
+                name="elder_rollup_key",
+            )
+        ]
+        indexes = [models.Index(fields=["region_code"], name="elder_rollup_region")]
+
+    def __str__(self):
+        return f"{self.region_code} {self.birth_year} {self.sex} {self.capability_level} {self.status}: {self.count}"
+
+
+class ElderCategoryRollup(models.Model):
+    """Counts of elders per region and special category (a person may hold several)."""
+
+    county_code = models.CharField("县（区）代码", max_length=6)
+    region_code = models.CharField("区划代码", max_length=12)
+    category = models.CharField("类别", max_length=20)
+    status = models.CharField("状态", max_length=10, choices=Status.choices)
+    count = models.IntegerField("人数", default=0)
+
+    objects = ScopedManager()
+    scope = ScopeSpec(region="region_code")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "老年人类别统计汇总"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["county_code", "region_code", "category", "status"], name="elder_category_rollup_key"
+            )
+        ]
+        indexes = [models.Index(fields=["region_code"], name="elder_category_rollup_region")]
+
+    def __str__(self):
+        return f"{self.region_code} {self.category} {self.status}: {self.count}"

@@ -21,7 +21,7 @@ from yiyang.core.scoping import ensure_visible, get_visible_or_404, scope_condit
 from yiyang.regions.models import Region
 
 from . import assessment as rules
-from . import categories
+from . import categories, rollups
 from .models import (
     Assessment,
     AssessmentReason,
@@ -258,6 +258,7 @@ def register_elder(actor: Actor, data: dict, contacts: list[dict] | None = None)
     ElderContact.objects.bulk_create(
         [ElderContact(elder=elder, county_code=elder.county_code, **row) for row in contact_rows]
     )
+    rollups.record(None, elder)
     audit.record(actor, AuditAction.CREATE, elder, changes=audit.diff({}, _current_values(elder)))
     return elder
 
@@ -268,6 +269,7 @@ def update_elder(actor: Actor, elder_id: int, data: dict, contacts: list[dict] |
     elder out of the actor's scope (e.g. into another county) is rolled back."""
     elder = get_visible_or_404(Elder.objects.select_for_update(), actor.user, "change", pk=elder_id)
     before = _current_values(elder)
+    counted = rollups.snapshot(elder)
     merged = {**before, **{k: v for k, v in data.items() if k in (*EDITABLE_FIELDS, "coord_system")}}
     if "lat" not in data and "coord_system" in merged:
         merged.pop("coord_system")  # stored coordinates are already WGS-84
@@ -281,6 +283,7 @@ def update_elder(actor: Actor, elder_id: int, data: dict, contacts: list[dict] |
         setattr(elder, name, value)
     elder.save()
     ensure_visible(actor.user, elder, "change")
+    rollups.record(counted, elder)
     if contacts is not None:
         rows = _clean_contacts(contacts)
         elder.contacts.all().delete()
@@ -450,9 +453,11 @@ def record_assessment(actor: Actor, elder_id: int, data: dict) -> Assessment:
         **flags,
     )
     if elder.assessed_on is None or assessed_on >= elder.assessed_on:
+        counted = rollups.snapshot(elder)
         before = {"capability_level": elder.capability_level, "assessed_on": elder.assessed_on}
         elder.capability_level, elder.assessed_on, elder.assessment_due = result.final_level, assessed_on, next_due
         elder.save(update_fields=["capability_level", "assessed_on", "assessment_due", "updated_at"])
+        rollups.record(counted, elder)
         after = {"capability_level": elder.capability_level, "assessed_on": elder.assessed_on}
     else:
         before = after = {}

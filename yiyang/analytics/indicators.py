@@ -1,0 +1,237 @@
+"""The indicator registry: every figure the dashboard, the table, the big screen, the reports and the API
+show is defined here once (name, unit, formula, source), and computed from the platform's own data.
+
+`Figures.for_regions(user, codes)` gathers the base aggregates of a region and its children in a few
+grouped queries (rollups for elders, grouped counts for facilities and coverage); each indicator is then
+a small function of one region's aggregates.
+"""
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import Substr
+from django.utils import timezone
+
+from yiyang.core.regioncodes import PREFIX_LENGTH, Level, level_of, region_range_q
+from yiyang.elders import categories
+from yiyang.elders.models import ElderCategoryRollup, ElderRollup, Status
+from yiyang.facilities.models import Facility, FacilityStatus, FacilityType
+from yiyang.regions.models import Region
+from yiyang.servicemap.models import Area, CommunityCoverage
+
+AGE_BANDS = [("60_69", "60-69岁", 60, 69), ("70_79", "70-79岁", 70, 79), ("80_89", "80-89岁", 80, 89),
+             ("90_plus", "90岁及以上", 90, 200)]  # fmt: skip
+SERVICE_PLACES = (FacilityType.DAY_CARE, FacilityType.RURAL_HAPPINESS, FacilityType.HOME_CARE_STATION)
+
+
+@dataclass
+class Base:
+    """The aggregates of one region from which every indicator is computed."""
+
+    code: str
+    name: str
+    population_total: int | None = None
+    population_60: int | None = None
+    elders: int = 0
+    by_age: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    by_sex: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    by_level: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    by_category: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    facilities_by_type: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    beds_total: int = 0
+    beds_nursing: int = 0
+    beds_occupied: int = 0
+    streets: int = 0
+    streets_with_centre: int = 0
+    communities: int = 0
+    communities_with_place: int = 0
+    coverage: dict[str, list[int]] = field(default_factory=lambda: {Area.URBAN: [0, 0], Area.RURAL: [0, 0]})
+
+
+@dataclass(frozen=True)
+class Indicator:
+    key: str
+    name: str
+    unit: str  # "人", "个", "张", "%" ...
+    formula: str  # in words, for docs/indicators.md and tooltips
+    source: str  # which module feeds it
+    additive: bool  # children sum to the parent
+    compute: Callable[[Base], float | int | None]
+    kind: str = "count"  # "count" (cumulative, targets prorated over the year) or "rate"
+
+
+def _share(part, whole) -> float | None:
+    return round(100 * part / whole, 2) if whole else None
+
+
+REGISTRY: list[Indicator] = [
+    Indicator("elders", "在册老年人", "人", "状态为在册的60岁及以上老年人数", "老年人信息库", True, lambda b: b.elders),
+    Indicator("aging_rate", "老龄化率", "%", "60岁及以上户籍人口 ÷ 户籍总人口", "行政区划人口数据", False,
+              lambda b: _share(b.population_60, b.population_total) if b.population_60 is not None else None, "rate"),
+    Indicator("enrolment_rate", "入库率", "%", "在册老年人 ÷ 60岁及以上户籍人口", "老年人信息库、人口数据", False,
+              lambda b: _share(b.elders, b.population_60), "rate"),
+    *[
+        Indicator(f"age_{key}", f"{label}老年人", "人", f"在册且年龄（按出生年份计）为{label}", "老年人信息库", True,
+                  lambda b, k=key: b.by_age[k])
+        for key, label, _, _ in AGE_BANDS
+    ],
+    Indicator("elders_female", "女性老年人", "人", "在册女性老年人数", "老年人信息库", True, lambda b: b.by_sex["F"]),
+    Indicator("elders_male", "男性老年人", "人", "在册男性老年人数", "老年人信息库", True, lambda b: b.by_sex["M"]),
+    Indicator("assessed", "已评估老年人", "人", "在册且有能力评估结果的老年人数", "能力评估", True,
+              lambda b: b.elders - b.by_level[-1]),
+    *[
+        Indicator(f"level_{level}", label, "人", f"在册且当前能力等级为{label}", "能力评估", True,
+                  lambda b, lv=level: b.by_level[lv])
+        for level, label in ((0, "能力完好"), (1, "轻度失能"), (2, "中度失能"), (3, "重度失能"), (4, "完全失能"))
+    ],
+    Indicator("disabled_share", "中度及以上失能占比", "%", "能力等级为中度、重度、完全失能的人数 ÷ 已评估人数", "能力评估",
+              False, lambda b: _share(sum(b.by_level[lv] for lv in (2, 3, 4)), b.elders - b.by_level[-1]), "rate"),
+    *[
+        Indicator(f"category_{c.code}", c.label, "人", f"在册且属于“{c.label}”的老年人数", "老年人信息库", True,
+                  lambda b, code=c.code: b.by_category[code])
+        for c in categories.CATEGORIES
+    ],
+    Indicator("facilities", "养老服务设施", "个", "运营中的各类养老服务设施数", "机构信息库", True,
+              lambda b: sum(b.facilities_by_type.values())),
+    *[
+        Indicator(f"facilities_{value}", label, "个", f"运营中的{label}数", "机构信息库", True,
+                  lambda b, t=value: b.facilities_by_type[t])
+        for value, label in FacilityType.choices
+    ],
+    Indicator("beds", "养老床位", "张", "运营中设施的床位总数", "机构信息库", True, lambda b: b.beds_total),
+    Indicator("beds_nursing", "护理型床位", "张", "运营中设施的护理型床位数", "机构信息库", True, lambda b: b.beds_nursing),
+    Indicator("nursing_bed_share", "护理型床位占比", "%", "护理型床位 ÷ 床位总数（“十四五”目标 55%）", "机构信息库", False,
+              lambda b: _share(b.beds_nursing, b.beds_total), "rate"),
+    Indicator("occupancy_rate", "床位入住率", "%", "在住人数 ÷ 床位总数", "机构信息库", False,
+              lambda b: _share(b.beds_occupied, b.beds_total), "rate"),
+    Indicator("beds_per_100", "每百名老年人床位", "张", "床位总数 ÷ 在册老年人 × 100", "机构信息库、老年人信息库", False,
+              lambda b: round(100 * b.beds_total / b.elders, 2) if b.elders else None, "rate"),
+    Indicator("street_centre_share", "街道综合养老服务中心覆盖率", "%",
+              "有街道综合养老服务中心的街道（乡镇）÷ 街道（乡镇）数（“五个一”：一街一中心）", "机构信息库", False,
+              lambda b: _share(b.streets_with_centre, b.streets), "rate"),
+    Indicator("community_place_share", "社区养老服务场所覆盖率", "%",
+              "有日间照料中心、幸福院或居家养老服务站的社区（村）÷ 社区（村）数（“五个一”：一社区一场所）", "机构信息库",
+              False, lambda b: _share(b.communities_with_place, b.communities), "rate"),
+    Indicator("coverage_rate", "15分钟服务圈覆盖率", "%", "服务圈内的社区（村）÷ 已计算的社区（村）", "养老服务地图", False,
+              lambda b: _share(sum(v[1] for v in b.coverage.values()), sum(v[0] for v in b.coverage.values())), "rate"),
+    Indicator("coverage_urban", "城市社区服务圈覆盖率", "%", "服务圈内的城市社区 ÷ 城市社区（目标 100%）", "养老服务地图", False,
+              lambda b: _share(b.coverage[Area.URBAN][1], b.coverage[Area.URBAN][0]), "rate"),
+    Indicator("coverage_rural", "农村服务圈覆盖率", "%", "服务圈内的村 ÷ 村（目标 60% 以上）", "养老服务地图", False,
+              lambda b: _share(b.coverage[Area.RURAL][1], b.coverage[Area.RURAL][0]), "rate"),
+]  # fmt: skip
+BY_KEY = {i.key: i for i in REGISTRY}
+HEADLINE = ["elders", "aging_rate", "disabled_share", "facilities", "beds", "nursing_bed_share", "coverage_rate"]
+
+
+def _age_band(birth_year: int, year: int) -> str | None:
+    age = year - birth_year
+    for key, _, low, high in AGE_BANDS:
+        if low <= age <= high:
+            return key
+    return None
+
+
+def _child_width(code: str) -> int:
+    return PREFIX_LENGTH[Level(min(level_of(code) + 1, Level.COMMUNITY))]
+
+
+def gather(user, code: str, *, today: date | None = None) -> tuple[Base, list[Base]]:
+    """The aggregates of region `code` and of each of its children, within the user's scope."""
+    year = (today or timezone.localdate()).year
+    children = list(Region.objects.visible_to(user, "view").filter(parent_code=code).order_by("code"))
+    regions = [*Region.objects.visible_to(user, "view").filter(code=code), *children]
+    bases = {r.code: Base(r.code, r.name, r.population_total, r.population_60) for r in regions}
+    codes = list(bases)
+
+    people = ElderRollup.objects.visible_to(user, "view").filter(region_code__in=codes, status=Status.ACTIVE)
+    for row in people.values("region_code", "birth_year", "sex", "capability_level").annotate(n=Sum("count")):
+        base, n = bases[row["region_code"]], row["n"]
+        base.elders += n
+        if band := _age_band(row["birth_year"], year):
+            base.by_age[band] += n
+        base.by_sex[row["sex"]] += n
+        base.by_level[row["capability_level"]] += n
+    groups = ElderCategoryRollup.objects.visible_to(user, "view").filter(region_code__in=codes, status=Status.ACTIVE)
+    for row in groups.values("region_code", "category").annotate(n=Sum("count")):
+        bases[row["region_code"]].by_category[row["category"]] += row["n"]
+
+    width = _child_width(code)
+    whole = bases.get(code)
+
+    def add(child_prefix: str, apply):
+        child = bases.get(child_prefix.ljust(12, "0"))
+        for base in {id(b): b for b in (whole, child) if b is not None}.values():
+            apply(base)
+
+    facilities = (
+        Facility.objects.visible_to(user, "view")
+        .filter(region_range_q("region_code", code), status=FacilityStatus.OPERATING)
+        .annotate(child=Substr("region_code", 1, width))
+        .values("child", "facility_type")
+        .annotate(n=Count("id"), beds=Sum("beds_total"), nursing=Sum("beds_nursing"), occupied=Sum("beds_occupied"))
+    )
+    for row in facilities:
+
+        def apply(base, row=row):
+            base.facilities_by_type[row["facility_type"]] += row["n"]
+            base.beds_total += row["beds"] or 0
+            base.beds_nursing += row["nursing"] or 0
+            base.beds_occupied += row["occupied"] or 0
+
+        add(row["child"], apply)
+
+    _five_ones(user, code, width, add)
+    coverage = (
+        CommunityCoverage.objects.visible_to(user, "view")
+        .filter(region_range_q("community_code", code))
+        .annotate(child=Substr("community_code", 1, width))
+        .values("child", "area")
+        .annotate(total=Count("community_code"), covered=Count("community_code", filter=Q(covered=True)))
+    )
+    for row in coverage:
+
+        def apply(base, row=row):
+            base.coverage[row["area"]][0] += row["total"]
+            base.coverage[row["area"]][1] += row["covered"]
+
+        add(row["child"], apply)
+    return whole, [bases[c.code] for c in children]
+
+
+def _five_ones(user, code: str, width: int, add) -> None:
+    """Streets with a comprehensive centre and communities with a service place ("五个一")."""
+    facilities = Facility.objects.visible_to(user, "view").filter(
+        region_range_q("region_code", code), status=FacilityStatus.OPERATING
+    )
+    centre_streets = set(
+        facilities.filter(facility_type=FacilityType.STREET_CENTRE)
+        .annotate(street=Substr("region_code", 1, 9))
+        .values_list("street", flat=True)
+    )
+    place_communities = set(
+        facilities.filter(facility_type__in=SERVICE_PLACES).values_list("region_code", flat=True).distinct()
+    )
+    below = Region.objects.visible_to(user, "view").filter(region_range_q("code", code), level__gte=Level.STREET)
+    for region_code, level in below.values_list("code", "level").iterator(chunk_size=5000):
+        if level == Level.STREET:
+            has = region_code[:9] in centre_streets
+
+            def apply(base, has=has):
+                base.streets += 1
+                base.streets_with_centre += has
+
+        else:
+            has = region_code in place_communities
+
+            def apply(base, has=has):
+                base.communities += 1
+                base.communities_with_place += has
+
+        add(region_code[:width], apply)
+
+
+def values(base: Base, keys: list[str] | None = None) -> dict[str, float | int | None]:
+    return {i.key: i.compute(base) for i in REGISTRY if keys is None or i.key in keys}
