@@ -14,7 +14,7 @@ from yiyang.core.audit import Actor, AuditAction
 from yiyang.core.errors import FieldErrors
 from yiyang.core.exports import write_xlsx
 from yiyang.core.regioncodes import ancestors, county_of
-from yiyang.core.scoping import ensure_visible, get_visible_or_404
+from yiyang.core.scoping import SYSTEM_READER, ensure_visible, get_visible_or_404
 from yiyang.elders.models import Assessment, Elder
 from yiyang.regions.models import Region
 
@@ -29,6 +29,7 @@ class Dashboard:
     values: dict
     children: list[tuple[indicators.Base, dict]]
     targets: list[dict]
+    last_month: dict  # the values of the previous month's snapshot, when one was taken
 
 
 def dashboard(user, code: str, *, today: date | None = None) -> Dashboard:
@@ -44,7 +45,30 @@ def dashboard(user, code: str, *, today: date | None = None) -> Dashboard:
         values=values,
         children=[(child, indicators.values(child)) for child in children],
         targets=progress(user, code, values, today=today),
+        last_month=last_month_values(user, code, today=today),
     )
+
+
+def last_month_values(user, code: str, *, today: date | None = None) -> dict:
+    month = previous_month(month_start(today or timezone.localdate()))
+    snapshot = IndicatorSnapshot.objects.visible_to(user, "view").filter(region_code=code, month=month).first()
+    return snapshot.values if snapshot else {}
+
+
+def trend(values: dict, last_month: dict, key: str):
+    """The change of one indicator against last month, or None when either value is missing."""
+    now, then = values.get(key), last_month.get(key)
+    if isinstance(now, (int, float)) and isinstance(then, (int, float)):
+        return round(now - then, 2)
+    return None
+
+
+def snapshot_all(month: date, max_level: int = 3) -> int:
+    """Snapshot every region down to `max_level` (county by default) for `month`; run at month end."""
+    codes = list(Region.objects.filter(level__lte=max_level).values_list("code", flat=True))
+    for code in codes:
+        take_snapshot(SYSTEM_READER, code, month)
+    return len(codes)
 
 
 # --- Targets -----------------------------------------------------------------------------------

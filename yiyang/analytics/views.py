@@ -60,7 +60,10 @@ def _chart_data(board: services.Dashboard) -> dict:
 def dashboard_page(request):
     code = _region_code(request)
     board = services.dashboard(request.user, code)
-    headline = [(indicators.BY_KEY[k], board.values[k]) for k in indicators.HEADLINE]
+    headline = [
+        (indicators.BY_KEY[k], board.values[k], services.trend(board.values, board.last_month, k))
+        for k in indicators.HEADLINE
+    ]
     columns = [i for i in indicators.REGISTRY]
     rows = [(child, [values[i.key] for i in columns]) for child, values in board.children]
     can_set_targets = Region.objects.visible_to(request.user, "change").filter(code=code).exists()

@@ -39,6 +39,19 @@ def permission_name(model: type[models.Model], action: str) -> str:
     return f"{model._meta.app_label}.{action}_{model._meta.model_name}"
 
 
+@dataclass(frozen=True)
+class _SystemReader:
+    """The reader of scheduled platform-wide work (monthly snapshots): sees every row, can never log in."""
+
+    is_authenticated: bool = True
+    is_active: bool = True
+    is_superuser: bool = True
+    username: str = "系统任务"
+
+
+SYSTEM_READER = _SystemReader()
+
+
 def memberships_of(user) -> list:
     """Active memberships of a user, loaded once per user object (i.e. once per request)."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:

@@ -114,3 +114,13 @@ def test_monthly_report_has_the_change_against_last_month(
 def test_big_screen_shows_headline_figures_and_live_counters(county_officer, elder):
     page = client_for(county_officer).get("/analytics/screen/?region=411002000000").content.decode()
     assert "数据大屏" in page and 'id="registered-today">1<' in page
+
+
+def test_headline_shows_the_change_against_last_months_snapshot(county_officer, elder, make_elder):
+    from django.core.management import call_command
+
+    call_command("snapshot_indicators", "--month", "2026-10", stdout=open("/dev/null", "w"))
+    make_elder("411002001002")
+    board = services.dashboard(county_officer, "411002000000", today=date(2026, 11, 25))
+    assert board.last_month["elders"] == 1
+    assert services.trend(board.values, board.last_month, "elders") == 1
