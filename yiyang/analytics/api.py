@@ -11,7 +11,7 @@ from yiyang.core.errors import FieldErrors
 from yiyang.core.regioncodes import InvalidRegionCode, normalize
 from yiyang.core.scoping import get_visible_or_404
 
-from . import indicators, services
+from . import indicators, services, tasks
 from .models import MonthlyReport
 
 router = Router(tags=["数据决策分析"])
@@ -130,7 +130,7 @@ def set_target(request, payload: TargetIn):
 
 @router.post("/reports", response={202: ReportOut, 404: ErrorOut, 422: ErrorOut}, summary="生成月度报告（后台）")
 def request_report(request, payload: ReportIn):
-    report = services.request_report(Actor.from_request(request, Interface.API), _code(payload.region), payload.month)
+    report = tasks.request_report(Actor.from_request(request, Interface.API), _code(payload.region), payload.month)
     report.refresh_from_db()
     return Status(202, report)
 

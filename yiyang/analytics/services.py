@@ -194,13 +194,10 @@ def take_snapshot(user, code: str, month: date) -> IndicatorSnapshot:
     return snapshot
 
 
-def request_report(actor: Actor, code: str, month: date) -> MonthlyReport:
+def create_report(actor: Actor, code: str, month: date) -> MonthlyReport:
+    """Record a requested report; `tasks.request_report` queues its building."""
     get_visible_or_404(Region.objects, actor.user, "view", code=code)
-    report = MonthlyReport.objects.create(region_code=code, month=month_start(month), requested_by=actor.user)
-    from .tasks import build_report
-
-    transaction.on_commit(lambda: build_report.enqueue(report.pk))
-    return report
+    return MonthlyReport.objects.create(region_code=code, month=month_start(month), requested_by=actor.user)
 
 
 def build_report(report_id: int) -> None:

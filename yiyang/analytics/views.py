@@ -18,7 +18,7 @@ from yiyang.core.regioncodes import InvalidRegionCode, normalize
 from yiyang.core.scoping import get_visible_or_404, has_permission, memberships_of
 from yiyang.regions.models import Region
 
-from . import indicators, services
+from . import indicators, services, tasks
 from .models import Direction, MonthlyReport
 
 
@@ -137,7 +137,7 @@ def request_report_view(request):
     except ValueError:
         messages.error(request, "月份格式应为 YYYY-MM")
     else:
-        services.request_report(Actor.from_request(request), code, month)
+        tasks.request_report(Actor.from_request(request), code, month)
         messages.success(request, "报告正在后台生成，完成后可在本页下载")
     return redirect(f"{reverse('analytics:dashboard')}?region={code}#reports")
 

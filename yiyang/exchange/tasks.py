@@ -1,8 +1,8 @@
 from django_tasks import task
 
-from . import services
+from . import jobs
 
 
 @task()
 def run_import(job_id: int, ip: str = "", interface: str = "import") -> None:
-    services.run(job_id, ip, interface)
+    jobs.run(job_id, ip, interface)

@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 from openpyxl import load_workbook
 
-from yiyang.analytics import services
+from yiyang.analytics import services, tasks
 from yiyang.analytics.models import MonthlyReport, Target
 from yiyang.core.audit import Actor
 
@@ -98,7 +98,7 @@ def test_monthly_report_has_the_change_against_last_month(
     services.take_snapshot(county_officer, "411002000000", date(2026, 10, 1))
     make_elder("411002001002")
     with django_capture_on_commit_callbacks(execute=True):
-        report = services.request_report(Actor(user=county_officer), "411002000000", date(2026, 11, 1))
+        report = tasks.request_report(Actor(user=county_officer), "411002000000", date(2026, 11, 1))
     report.refresh_from_db()
     assert report.status == "done"
     rows = list(load_workbook(report.file).active.iter_rows(values_only=True))
