@@ -5,10 +5,8 @@ from datetime import date
 from django.http import FileResponse, Http404
 from ninja import Field, Router, Schema, Status
 
-from yiyang.core.api import ErrorOut
+from yiyang.core.api import ErrorOut, region_code_param
 from yiyang.core.audit import Actor, Interface
-from yiyang.core.errors import FieldErrors
-from yiyang.core.regioncodes import InvalidRegionCode, normalize
 from yiyang.core.scoping import get_visible_or_404
 
 from . import indicators, services, tasks
@@ -79,13 +77,6 @@ class ReportOut(Schema):
     status: str
 
 
-def _code(raw: str) -> str:
-    try:
-        return normalize(raw)
-    except InvalidRegionCode as exc:
-        raise FieldErrors({"region": str(exc)}) from None
-
-
 @router.get("/indicators", response=list[IndicatorDefOut], summary="指标定义")
 def list_indicators(request):
     return [i.__dict__ for i in indicators.REGISTRY]
@@ -93,7 +84,7 @@ def list_indicators(request):
 
 @router.get("/dashboard", response={200: DashboardOut, 404: ErrorOut, 422: ErrorOut}, summary="区划及下级的全部指标")
 def dashboard(request, region: str):
-    board = services.dashboard(request.user, _code(region))
+    board = services.dashboard(request.user, region_code_param(region))
     return {
         "region": {"code": board.region.code, "name": board.region.name, "values": board.values},
         "path": [{"code": r.code, "name": r.name} for r in board.path],
@@ -104,7 +95,7 @@ def dashboard(request, region: str):
 
 @router.get("/dashboard.xlsx", response={200: None, 404: ErrorOut, 422: ErrorOut}, summary="下级区划指标表（.xlsx）")
 def dashboard_xlsx(request, region: str):
-    handle = services.export_table(Actor.from_request(request, Interface.API), _code(region))
+    handle = services.export_table(Actor.from_request(request, Interface.API), region_code_param(region))
     return FileResponse(handle, as_attachment=True, filename="indicators.xlsx")
 
 
@@ -112,14 +103,14 @@ def dashboard_xlsx(request, region: str):
 def counters(request, region: str):
     from yiyang.regions.models import Region
 
-    code = _code(region)
+    code = region_code_param(region)
     get_visible_or_404(Region.objects, request.user, "view", code=code)
     return services.today_counters(request.user, code)
 
 
 @router.post("/targets", response={200: TargetProgressOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
 def set_target(request, payload: TargetIn):
-    code = _code(payload.region)
+    code = region_code_param(payload.region)
     target = services.set_target(
         Actor.from_request(request, Interface.API), code, payload.year, payload.indicator, payload.value,
         payload.direction, payload.note,
@@ -130,7 +121,7 @@ def set_target(request, payload: TargetIn):
 
 @router.post("/reports", response={202: ReportOut, 404: ErrorOut, 422: ErrorOut}, summary="生成月度报告（后台）")
 def request_report(request, payload: ReportIn):
-    report = tasks.request_report(Actor.from_request(request, Interface.API), _code(payload.region), payload.month)
+    report = tasks.request_report(Actor.from_request(request, Interface.API), region_code_param(payload.region), payload.month)
     report.refresh_from_db()
     return Status(202, report)
 

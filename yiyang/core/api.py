@@ -55,3 +55,14 @@ def validation_fields(errors: list[dict]) -> dict[str, str]:
         name = ".".join(loc) or "__all__"
         fields[name] = messages.get(error.get("type", ""), error.get("msg", "无效"))
     return fields
+
+
+def region_code_param(raw: str, field: str = "region") -> str:
+    """A region code from a query or body, normalised to 12 digits, or a 422 naming the field."""
+    from .errors import FieldErrors
+    from .regioncodes import InvalidRegionCode, normalize
+
+    try:
+        return normalize(raw)
+    except InvalidRegionCode as exc:
+        raise FieldErrors({field: str(exc)}) from None

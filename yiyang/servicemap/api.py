@@ -8,9 +8,9 @@ from django.http import Http404
 from ninja import Field, Query, Router, Schema
 
 from yiyang.core import coords
-from yiyang.core.api import ErrorOut
+from yiyang.core.api import ErrorOut, region_code_param
 from yiyang.core.errors import FieldErrors
-from yiyang.core.regioncodes import InvalidRegionCode, Level, level_of, normalize
+from yiyang.core.regioncodes import Level, level_of
 from yiyang.core.scoping import get_visible_or_404, has_permission
 from yiyang.facilities.models import Facility, FacilityType, Service
 from yiyang.regions.models import Region
@@ -82,13 +82,6 @@ class MapFilterIn(Schema):
     bbox: str = Field("", description="可选：南纬,西经,北纬,东经（WGS-84），只返回该范围内的机构")
 
 
-def _region(raw: str, field: str = "region") -> str:
-    try:
-        return normalize(raw)
-    except InvalidRegionCode as exc:
-        raise FieldErrors({field: str(exc)}) from None
-
-
 def _bbox(raw: str) -> tuple[float, float, float, float] | None:
     if not raw:
         return None
@@ -105,7 +98,7 @@ def _bbox(raw: str) -> tuple[float, float, float, float] | None:
 def map_facilities(request, filters: Query[MapFilterIn]):
     data = filters.dict(exclude={"bbox"})
     if data["region"]:
-        data["region"] = _region(data["region"])
+        data["region"] = region_code_param(data["region"])
     queryset = services.filter_public(services.public_facilities(), services.PublicFilter(**data))
     if box := _bbox(filters.bbox):
         south, west, north, east = box
@@ -209,7 +202,7 @@ class SupplyDemandOut(Schema):
 
 
 def _visible_region(request, raw: str) -> str:
-    code = _region(raw)
+    code = region_code_param(raw)
     get_visible_or_404(Region.objects, request.user, "view", code=code)
     return code
 
@@ -269,7 +262,7 @@ def region_boundaries(request, region: str):
 
 @public_router.get("/boundaries", response={200: dict, 422: ErrorOut}, summary="下级区划边界（GeoJSON，公开）")
 def public_boundaries(request, region: str):
-    code = _region(region)
+    code = region_code_param(region)
     if level_of(code) >= Level.COUNTY:
         return {"type": "FeatureCollection", "features": []}
     return boundaries.children_geojson(code, {})
