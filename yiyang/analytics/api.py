@@ -121,7 +121,9 @@ def set_target(request, payload: TargetIn):
 
 @router.post("/reports", response={202: ReportOut, 404: ErrorOut, 422: ErrorOut}, summary="生成月度报告（后台）")
 def request_report(request, payload: ReportIn):
-    report = tasks.request_report(Actor.from_request(request, Interface.API), region_code_param(payload.region), payload.month)
+    report = tasks.request_report(
+        Actor.from_request(request, Interface.API), region_code_param(payload.region), payload.month
+    )
     report.refresh_from_db()
     return Status(202, report)
 

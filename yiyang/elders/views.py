@@ -11,7 +11,9 @@ from django.shortcuts import redirect, render
 from yiyang.core.audit import Actor
 from yiyang.core.errors import DomainError
 from yiyang.core.forms import apply_errors
+from yiyang.core.regioncodes import ancestors
 from yiyang.core.scoping import get_visible_or_404, has_permission
+from yiyang.regions.models import Region
 
 from . import assessment as rules
 from . import categories, services
@@ -138,6 +140,11 @@ def detail_view(request, elder_id: int):
             "revealed": reveal and sensitive["id_number"] == elder.id_number,
             "age": services.age(elder),
             "category_labels": categories.to_labels(elder.categories),
+            "region_path": " · ".join(
+                Region.objects.filter(code__in=[*ancestors(elder.region_code)[2:], elder.region_code])
+                .order_by("-code")
+                .values_list("name", flat=True)
+            ),
             "contacts": elder.contacts.all(),
             "assessments": Assessment.objects.visible_to(request.user, "view").filter(elder=elder),
             "may_reveal": Elder.objects.visible_to(request.user, "view_sensitive").filter(pk=elder.pk).exists(),

@@ -126,3 +126,12 @@ def test_sensitive_fields_are_masked_and_unmasking_is_audited(county_officer, el
 def test_viewer_role_cannot_unmask(regions, make_user, elder):
     viewer = make_user("viewer", region_code="411002000000")
     assert services.sensitive_view(Actor(user=viewer), elder, reveal=True)["phone"] == "138****1111"
+
+
+def test_record_page_names_the_community_street_and_county(county_officer, elder):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(county_officer)
+    page = client.get(f"/elders/{elder.pk}/").content.decode()
+    assert "花园社区 · 西大街道 · 魏都区" in page
