@@ -23,7 +23,10 @@ class FieldErrors(DomainError):
 
     status = 422
 
-    def __init__(self, fields: dict[str, str], message: str = "提交的信息有误，请按提示修改"):
+    def __init__(self, fields: dict[str, str], message: str = ""):
+        # One wrong field: its reason is the message; several: point to the fields.
+        if not message:
+            message = next(iter(fields.values())) if len(fields) == 1 else "提交的信息有误，请按提示修改"
         super().__init__(message, fields, code="invalid")
 
 

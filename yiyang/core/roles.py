@@ -27,6 +27,7 @@ class ScopeKind(models.TextChoices):
     REGION = "region", "行政区划"
     FACILITY = "facility", "养老服务机构"
     PROVIDER = "provider", "服务商"
+    CAREGIVER = "caregiver", "服务人员本人"
     ELDER = "elder", "老年人本人"
 
 
@@ -39,7 +40,7 @@ SCOPE_KIND = {
     Role.AUDITOR: ScopeKind.REGION,
     Role.FACILITY_MANAGER: ScopeKind.FACILITY,
     Role.PROVIDER_MANAGER: ScopeKind.PROVIDER,
-    Role.CAREGIVER: ScopeKind.PROVIDER,
+    Role.CAREGIVER: ScopeKind.CAREGIVER,
     Role.FAMILY: ScopeKind.ELDER,
 }
 
@@ -68,6 +69,19 @@ GRANTS: dict[str, frozenset[str]] = {
             "servicemap.change_coveragerule",
             "analytics.change_target",
             "analytics.add_monthlyreport",
+            "homecare.view_serviceitem",
+            "homecare.add_serviceitem",
+            "homecare.change_serviceitem",
+            "homecare.view_provider",
+            "homecare.add_provider",
+            "homecare.change_provider",
+            "homecare.view_caregiver",
+            "homecare.view_order",
+            "homecare.add_order",
+            "homecare.assign_order",
+            "homecare.cancel_order",
+            "homecare.view_voucherentry",
+            "homecare.add_voucherentry",
             "elders.add_elder",
             "elders.change_elder",
             "elders.view_sensitive_elder",
@@ -89,6 +103,7 @@ GRANTS: dict[str, frozenset[str]] = {
         _REGION_READ
         | _ELDER_READ
         | {"elders.add_elder", "elders.change_elder", "elders.view_sensitive_elder", "elders.add_assessment"}
+        | {"homecare.view_serviceitem", "homecare.view_order", "homecare.add_order", "homecare.cancel_order"}
         | {"facilities.view_facility"}
     ),
     Role.CADRE: frozenset(_REGION_READ | {"facilities.view_facility"}),
@@ -104,9 +119,24 @@ GRANTS: dict[str, frozenset[str]] = {
             "facilities.change_residence",
         }
     ),
-    Role.PROVIDER_MANAGER: frozenset(),
-    Role.CAREGIVER: frozenset(),
-    Role.FAMILY: frozenset(_ELDER_READ | {"elders.view_sensitive_elder"}),
+    Role.PROVIDER_MANAGER: frozenset(
+        {
+            "homecare.view_provider",
+            "homecare.change_provider",
+            "homecare.view_caregiver",
+            "homecare.add_caregiver",
+            "homecare.change_caregiver",
+            "homecare.view_order",
+            "homecare.accept_order",
+            "homecare.dispatch_order",
+        }
+    ),
+    Role.CAREGIVER: frozenset({"homecare.view_order", "homecare.serve_order", "homecare.view_caregiver"}),
+    Role.FAMILY: frozenset(
+        _ELDER_READ
+        | {"elders.view_sensitive_elder", "homecare.view_order", "homecare.add_order", "homecare.rate_order"}
+        | {"homecare.cancel_order", "homecare.view_voucherentry"}
+    ),
 }
 
 

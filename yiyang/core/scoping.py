@@ -25,6 +25,7 @@ class ScopeSpec:
     region: str | None = None
     facility: str | None = None
     provider: str | None = None
+    caregiver: str | None = None
     elder: str | None = None
 
     def path_for(self, kind: str) -> str | None:

@@ -1,0 +1,174 @@
+"""REST API for home-care orders (/api/v1/homecare): menu, quotes, booking, dispatch, on site, rating."""
+
+from datetime import datetime
+
+from django.http import Http404
+from ninja import Field, Router, Schema, Status
+
+from yiyang.core.api import ErrorOut, Page, paginate
+from yiyang.core.audit import Actor, Interface
+from yiyang.core.scoping import get_visible_or_404
+from yiyang.elders.models import Elder
+
+from . import services
+from .models import Order
+
+router = Router(tags=["居家社区养老服务"])
+
+
+class ItemOut(Schema):
+    id: int
+    code: str
+    name: str
+    category: str
+    unit: str
+    price: int = Field(description="分")
+    duration_minutes: int
+    required_skill: int | None
+
+
+class QuoteOut(Schema):
+    price: int
+    subsidy: int
+    voucher: int
+    self_pay: int
+
+
+class MenuOut(Schema):
+    items: list[ItemOut]
+    voucher_balance: int
+
+
+class BookIn(Schema):
+    elder_id: int
+    item_id: int
+    slot_start: datetime
+    quantity: int = 1
+    address: str = ""
+    notes: str = ""
+
+
+class OrderOut(Schema):
+    id: int
+    elder_id: int
+    item_id: int
+    quantity: int
+    provider_id: int | None
+    caregiver_id: int | None
+    status: str
+    slot_start: datetime
+    address: str
+    price: int
+    subsidy: int
+    voucher: int
+    self_pay: int
+    check_in_distance_m: int | None
+    flags: list[str]
+    rating: int | None
+
+
+class ProviderIn(Schema):
+    provider_id: int
+
+
+class RespondIn(Schema):
+    accept: bool
+
+
+class CaregiverIn(Schema):
+    caregiver_id: int
+
+
+class CheckInIn(Schema):
+    lat: float
+    lng: float
+
+
+class CheckOutIn(Schema):
+    record: str = ""
+
+
+class RateIn(Schema):
+    rating: int = Field(..., ge=1, le=5)
+    comment: str = ""
+
+
+class CancelIn(Schema):
+    reason: str = ""
+
+
+def _actor(request) -> Actor:
+    return Actor.from_request(request, Interface.API)
+
+
+@router.get("/elders/{elder_id}/menu", response={200: MenuOut, 404: ErrorOut}, summary="老人可预约的服务与服务券余额")
+def menu(request, elder_id: int):
+    elder = get_visible_or_404(Elder.objects, request.user, "view", pk=elder_id)
+    return {"items": list(services.menu_for(elder)), "voucher_balance": services.balance(elder.pk)}
+
+
+@router.get("/elders/{elder_id}/quote", response={200: QuoteOut, 404: ErrorOut}, summary="下单前的费用分摊")
+def quote(request, elder_id: int, item_id: int, quantity: int = 1):
+    elder = get_visible_or_404(Elder.objects, request.user, "view", pk=elder_id)
+    item = services.menu_for(elder).filter(pk=item_id).first()
+    if item is None:
+        raise Http404
+    return services.quote(elder, item, quantity)
+
+
+@router.post("/orders", response={201: OrderOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}, summary="预约服务")
+def book(request, payload: BookIn):
+    order = services.book(_actor(request), payload.elder_id, payload.item_id, payload.slot_start,
+                          quantity=payload.quantity, address=payload.address, notes=payload.notes)  # fmt: skip
+    return Status(201, order)
+
+
+@router.get("/orders", response=Page[OrderOut], summary="订单（按管辖范围）")
+def list_orders(request, status: str = "", page: int = 1, page_size: int = 20):
+    orders = Order.objects.visible_to(request.user, "homecare.view_order")
+    if status:
+        orders = orders.filter(status=status)
+    return paginate(orders.order_by("-created_at", "-id"), page, page_size)
+
+
+@router.get("/orders/{order_id}", response={200: OrderOut, 404: ErrorOut})
+def get_order(request, order_id: int):
+    return get_visible_or_404(Order.objects, request.user, "homecare.view_order", pk=order_id)
+
+
+TRANSITION_RESPONSES = {200: OrderOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+
+
+@router.post("/orders/{order_id}/assign", response=TRANSITION_RESPONSES, summary="派给服务商")
+def assign(request, order_id: int, payload: ProviderIn):
+    return services.assign_provider(_actor(request), order_id, payload.provider_id)
+
+
+@router.post("/orders/{order_id}/respond", response=TRANSITION_RESPONSES, summary="服务商接单或拒单")
+def respond(request, order_id: int, payload: RespondIn):
+    return services.respond(_actor(request), order_id, payload.accept)
+
+
+@router.post("/orders/{order_id}/dispatch", response=TRANSITION_RESPONSES, summary="派给服务人员")
+def dispatch(request, order_id: int, payload: CaregiverIn):
+    return services.dispatch(_actor(request), order_id, payload.caregiver_id)
+
+
+@router.post("/orders/{order_id}/check-in", response=TRANSITION_RESPONSES, summary="上门签到")
+def check_in(request, order_id: int, payload: CheckInIn):
+    return services.check_in(_actor(request), order_id, payload.lat, payload.lng)
+
+
+@router.post("/orders/{order_id}/check-out", response=TRANSITION_RESPONSES, summary="服务完成签退")
+def check_out(request, order_id: int, payload: CheckOutIn):
+    return services.check_out(_actor(request), order_id, payload.record)
+
+
+@router.post("/orders/{order_id}/rate", response=TRANSITION_RESPONSES, summary="评价")
+def rate(request, order_id: int, payload: RateIn):
+    return services.rate(_actor(request), order_id, payload.rating, payload.comment)
+
+
+@router.post("/orders/{order_id}/cancel", response=TRANSITION_RESPONSES, summary="取消")
+def cancel(request, order_id: int, payload: CancelIn):
+    return services.cancel(_actor(request), order_id, payload.reason)

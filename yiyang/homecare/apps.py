@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class HomecareConfig(AppConfig):
+    name = "yiyang.homecare"
+    verbose_name = "居家社区养老服务"

@@ -1,0 +1,221 @@
+"""Home and community care: the service menu, providers and caregivers, orders, voucher ledgers."""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from yiyang.core.regioncodes import contains
+from yiyang.core.scoping import ScopedManager, ScopeSpec
+
+
+class Unit(models.TextChoices):
+    VISIT = "visit", "次"
+    HOUR = "hour", "小时"
+    MEAL = "meal", "餐"
+    ITEM = "item", "项"
+
+
+class ServiceCategory(models.TextChoices):
+    """GB/T 43153-2023 categories of home-visit care."""
+
+    DAILY_LIVING = "daily_living", "生活照料"
+    BASIC_CARE = "basic_care", "基础照护"
+    HEALTH = "health", "健康管理"
+    VISITING = "visiting", "探访关爱"
+    EMOTIONAL = "emotional", "精神慰藉"
+    ERRANDS = "errands", "委托代办"
+    OTHER = "other", "其他"
+
+
+class ServiceItem(models.Model):
+    """One entry of a region's service menu (菜单式). It applies to every community under the region."""
+
+    region_code = models.CharField("适用区划代码", max_length=12)
+    county_code = models.CharField("县（区）代码", max_length=6)
+    code = models.CharField("项目编码", max_length=20)
+    name = models.CharField("服务项目", max_length=50)
+    category = models.CharField("类别", max_length=20, choices=ServiceCategory.choices)
+    unit = models.CharField("计价单位", max_length=10, choices=Unit.choices)
+    price = models.PositiveIntegerField("单价（分）")
+    duration_minutes = models.PositiveIntegerField("标准时长（分钟）", default=60)
+    min_minutes = models.PositiveIntegerField("最短服务时长（分钟）", default=0)
+    required_skill = models.PositiveSmallIntegerField(
+        "要求护理员等级",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+        help_text="养老护理员一级（高级技师）至五级（初级工）；空 = 不限",
+    )
+    subsidies = models.JSONField(
+        "政府补贴比例", default=dict, blank=True, help_text='{老人类别代码: 补贴百分比}，如 {"tekun": 100}'
+    )
+    is_active = models.BooleanField("在售", default=True)
+
+    objects = ScopedManager()
+    scope = ScopeSpec(region="region_code")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "服务项目"
+        constraints = [models.UniqueConstraint(fields=["county_code", "region_code", "code"], name="service_item_code")]
+
+    def __str__(self):
+        return self.name
+
+
+class Provider(models.Model):
+    """A service provider (服务商): a company, a facility or a social organisation."""
+
+    name = models.CharField("服务商名称", max_length=100)
+    region_code = models.CharField("注册区划代码", max_length=12)
+    county_code = models.CharField("县（区）代码", max_length=6)
+    service_regions = models.JSONField("服务区域", default=list, help_text="所服务的区划代码（含下级）")
+    service_items = models.JSONField("可提供的服务项目编码", default=list)
+    phone = models.CharField("联系电话", max_length=30, blank=True)
+    is_active = models.BooleanField("有效", default=True)
+
+    objects = ScopedManager()
+    scope = ScopeSpec(region="region_code", provider="pk")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "服务商"
+
+    def __str__(self):
+        return self.name
+
+    def serves(self, community_code: str, item_code: str) -> bool:
+        in_area = any(contains(code, community_code) for code in self.service_regions)
+        return self.is_active and in_area and item_code in self.service_items
+
+
+class Caregiver(models.Model):
+    """A care worker (服务人员) of a provider."""
+
+    provider = models.ForeignKey(Provider, verbose_name="服务商", on_delete=models.PROTECT, related_name="caregivers")
+    county_code = models.CharField("县（区）代码", max_length=6)
+    name = models.CharField("姓名", max_length=50)
+    phone = models.CharField("电话", max_length=20)
+    skill_level = models.PositiveSmallIntegerField(
+        "护理员等级", null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    certificate_no = models.CharField("证书编号", max_length=40, blank=True)
+    is_active = models.BooleanField("在岗", default=True)
+
+    objects = ScopedManager()
+    scope = ScopeSpec(provider="provider_id", caregiver="pk")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "服务人员"
+
+    def __str__(self):
+        return self.name
+
+    def qualifies_for(self, item: ServiceItem) -> bool:
+        """Level 1 is the highest grade: a level-3 carer may do what needs level 3, 4 or 5."""
+        return item.required_skill is None or (self.skill_level is not None and self.skill_level <= item.required_skill)
+
+
+class OrderStatus(models.TextChoices):
+    CREATED = "created", "待派单"
+    ASSIGNED = "assigned", "已派给服务商"
+    ACCEPTED = "accepted", "服务商已接单"
+    DISPATCHED = "dispatched", "已派给服务人员"
+    IN_SERVICE = "in_service", "服务中"
+    COMPLETED = "completed", "已完成"
+    RATED = "rated", "已评价"
+    CANCELLED = "cancelled", "已取消"
+    DECLINED = "declined", "服务商已拒单"
+    EXPIRED = "expired", "超时未接单"
+    DISPUTED = "disputed", "有争议"
+
+
+class Order(models.Model):
+    """A booked service (订单式) for one elder, from booking to rating."""
+
+    elder_id = models.BigIntegerField("老人", db_index=True)
+    region_code = models.CharField("老人所属社区代码", max_length=12)
+    county_code = models.CharField("县（区）代码", max_length=6)
+    item = models.ForeignKey(ServiceItem, verbose_name="服务项目", on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveSmallIntegerField("数量", default=1)
+    provider = models.ForeignKey(Provider, null=True, blank=True, on_delete=models.PROTECT, related_name="orders")
+    caregiver = models.ForeignKey(Caregiver, null=True, blank=True, on_delete=models.PROTECT, related_name="orders")
+    status = models.CharField("状态", max_length=12, choices=OrderStatus.choices, default=OrderStatus.CREATED)
+    slot_start = models.DateTimeField("预约时间")
+    address = models.CharField("服务地址", max_length=200)
+    lat = models.FloatField("纬度", null=True, blank=True)
+    lng = models.FloatField("经度", null=True, blank=True)
+    notes = models.CharField("备注", max_length=500, blank=True)
+    price = models.PositiveIntegerField("总价（分）")
+    subsidy = models.PositiveIntegerField("政府补贴（分）")
+    voucher = models.PositiveIntegerField("服务券抵扣（分）")
+    self_pay = models.PositiveIntegerField("自付（分）")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField("下单时间", default=timezone.now)
+    assigned_at = models.DateTimeField("派单时间", null=True, blank=True)
+    accepted_at = models.DateTimeField("接单时间", null=True, blank=True)
+    dispatched_at = models.DateTimeField("派人时间", null=True, blank=True)
+    checked_in_at = models.DateTimeField("签到时间", null=True, blank=True)
+    check_in_distance_m = models.PositiveIntegerField("签到距离（米）", null=True, blank=True)
+    checked_out_at = models.DateTimeField("签退时间", null=True, blank=True)
+    service_record = models.TextField("服务记录", blank=True)
+    flags = models.JSONField("异常标记", default=list, blank=True)
+    rating = models.PositiveSmallIntegerField("评分", null=True, blank=True)
+    rating_comment = models.CharField("评价", max_length=500, blank=True)
+
+    objects = ScopedManager()
+    scope = ScopeSpec(region="region_code", provider="provider_id", caregiver="caregiver_id", elder="elder_id")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "服务订单"
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["region_code", "status"], name="order_region_status"),
+            models.Index(fields=["provider", "status"], name="order_provider_status"),
+            models.Index(fields=["caregiver", "slot_start"], name="order_caregiver_slot"),
+        ]
+
+    def __str__(self):
+        return f"#{self.pk} {self.item_id} {self.get_status_display()}"
+
+
+class EntryKind(models.TextChoices):
+    GRANT = "grant", "发放"
+    DEBIT = "debit", "抵扣"
+    REFUND = "refund", "退回"
+
+
+class VoucherEntry(models.Model):
+    """One immutable entry of an elder's service-voucher ledger; the balance is the sum of entries."""
+
+    elder_id = models.BigIntegerField("老人", db_index=True)
+    region_code = models.CharField("老人所属社区代码", max_length=12)
+    county_code = models.CharField("县（区）代码", max_length=6)
+    kind = models.CharField("类型", max_length=10, choices=EntryKind.choices)
+    amount = models.IntegerField("金额（分）", help_text="发放、退回为正，抵扣为负")
+    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    key = models.CharField("幂等键", max_length=80)
+    note = models.CharField("说明", max_length=200, blank=True)
+    created_at = models.DateTimeField("记账时间", default=timezone.now)
+
+    objects = ScopedManager()
+    scope = ScopeSpec(region="region_code", elder="elder_id")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "服务券流水"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["county_code", "key"], name="voucher_entry_key"),
+            models.CheckConstraint(
+                condition=(Q(kind="debit", amount__lt=0) | Q(kind__in=["grant", "refund"], amount__gt=0)),
+                name="voucher_entry_sign",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.elder_id} {self.get_kind_display()} {self.amount}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("服务券流水不可修改")
+        super().save(*args, **kwargs)
