@@ -100,6 +100,8 @@ class Caregiver(models.Model):
         "护理员等级", null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
     )
     certificate_no = models.CharField("证书编号", max_length=40, blank=True)
+    lat = models.FloatField("常驻点纬度", null=True, blank=True)
+    lng = models.FloatField("常驻点经度", null=True, blank=True)
     is_active = models.BooleanField("在岗", default=True)
 
     objects = ScopedManager()
@@ -160,6 +162,7 @@ class Order(models.Model):
     checked_out_at = models.DateTimeField("签退时间", null=True, blank=True)
     service_record = models.TextField("服务记录", blank=True)
     flags = models.JSONField("异常标记", default=list, blank=True)
+    escalated = models.BooleanField("超时升级", default=False)
     rating = models.PositiveSmallIntegerField("评分", null=True, blank=True)
     rating_comment = models.CharField("评价", max_length=500, blank=True)
 

@@ -6,7 +6,8 @@ writers) and checks the current state inside the transaction, so two dispatchers
 cannot both win. Money moves only through ledger entries with an idempotency key.
 """
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
@@ -134,8 +135,8 @@ def assign_provider(actor: Actor, order_id: int, provider_id: int) -> Order:
     if provider is None or not provider.serves(order.region_code, order.item.code):
         raise FieldErrors({"provider_id": "该服务商不在此地区提供这项服务"})
     _move(order, OrderStatus.ASSIGNED)
-    order.provider, order.caregiver, order.assigned_at = provider, None, timezone.now()
-    order.save(update_fields=["status", "provider", "caregiver", "assigned_at"])
+    order.provider, order.caregiver, order.assigned_at, order.escalated = provider, None, timezone.now(), False
+    order.save(update_fields=["status", "provider", "caregiver", "assigned_at", "escalated"])
     audit.record(
         actor, AuditAction.UPDATE, order, changes={"status": ["", order.status], "provider": [None, provider.pk]}
     )
@@ -144,11 +145,17 @@ def assign_provider(actor: Actor, order_id: int, provider_id: int) -> Order:
 
 @transaction.atomic
 def respond(actor: Actor, order_id: int, accept: bool) -> Order:
-    """The provider accepts or declines an order assigned to it."""
+    """The provider accepts or declines an order assigned to it. Accepting an order that automatic
+    dispatch proposed a caregiver for sends that caregiver at once, if they are still free."""
     order = _locked(actor, order_id, "accept_order")
     _move(order, OrderStatus.ACCEPTED if accept else OrderStatus.DECLINED)
     order.accepted_at = timezone.now() if accept else None
-    order.save(update_fields=["status", "accepted_at"])
+    if accept and order.caregiver_id and _is_free(order.caregiver, order):
+        _move(order, OrderStatus.DISPATCHED)
+        order.dispatched_at = order.accepted_at
+    elif not accept:
+        order.caregiver = None
+    order.save(update_fields=["status", "accepted_at", "caregiver", "dispatched_at"])
     audit.record(actor, AuditAction.UPDATE, order, changes={"status": ["assigned", order.status]})
     return order
 
@@ -167,6 +174,77 @@ def dispatch(actor: Actor, order_id: int, caregiver_id: int) -> Order:
     order.save(update_fields=["status", "caregiver", "dispatched_at"])
     audit.record(actor, AuditAction.UPDATE, order, changes={"caregiver": [None, caregiver.pk]})
     return order
+
+
+BUSY = (OrderStatus.ASSIGNED, OrderStatus.ACCEPTED, OrderStatus.DISPATCHED, OrderStatus.IN_SERVICE)
+
+
+def _is_free(caregiver: Caregiver, order: Order) -> bool:
+    """Whether the caregiver has no other order overlapping this one's slot."""
+    start = order.slot_start
+    end = start + timedelta(minutes=order.item.duration_minutes * order.quantity)
+    others = Order.objects.filter(caregiver=caregiver, status__in=BUSY).exclude(pk=order.pk).select_related("item")
+    nearby = others.filter(slot_start__lt=end, slot_start__gt=start - timedelta(hours=12))
+    return not any(o.slot_start + timedelta(minutes=o.item.duration_minutes * o.quantity) > start for o in nearby)
+
+
+def candidates(order: Order) -> list[tuple[float, Caregiver]]:
+    """Qualified, free caregivers of providers serving the order's community and service, nearest first."""
+    providers = [
+        p for p in Provider.objects.filter(is_active=True, county_code=order.county_code)
+        if p.serves(order.region_code, order.item.code)
+    ]  # fmt: skip
+    found = []
+    for caregiver in Caregiver.objects.filter(provider__in=providers, is_active=True).select_related("provider"):
+        if not caregiver.qualifies_for(order.item) or not _is_free(caregiver, order):
+            continue
+        known = None not in (caregiver.lat, order.lat)
+        distance = coords.distance_m(caregiver.lat, caregiver.lng, order.lat, order.lng) if known else float("inf")
+        found.append((distance, caregiver))
+    return sorted(found, key=lambda pair: (pair[0], pair[1].pk))
+
+
+@transaction.atomic
+def auto_dispatch(actor: Actor, order_id: int) -> Order:
+    """Send the order to the provider of the nearest qualified caregiver who is free in its slot, with
+    that caregiver proposed; the provider confirms with one tap (or declines, back to the board)."""
+    order = _locked(actor, order_id, "assign_order")
+    found = candidates(order)
+    if not found:
+        raise Conflict("附近没有空闲且具备资质的服务人员，请在派单台手动派单", {"order": "无可派人员"})
+    _, caregiver = found[0]
+    _move(order, OrderStatus.ASSIGNED)
+    order.provider, order.caregiver, order.assigned_at, order.escalated = (
+        caregiver.provider,
+        caregiver,
+        timezone.now(),
+        False,
+    )
+    order.save(update_fields=["status", "provider", "caregiver", "assigned_at", "escalated"])
+    audit.record(actor, AuditAction.UPDATE, order, changes={"provider": [None, caregiver.provider_id],
+                                                             "caregiver": [None, caregiver.pk]})  # fmt: skip
+    return order
+
+
+ACCEPT_WITHIN = timedelta(minutes=30)
+
+
+def expire_unaccepted(now=None) -> int:
+    """Orders a provider left unanswered beyond the time limit go back to the dispatch board, flagged
+    for the civil-affairs dispatcher (escalation)."""
+    now = now or timezone.now()
+    stale = Order.objects.filter(status=OrderStatus.ASSIGNED, assigned_at__lt=now - ACCEPT_WITHIN)
+    count = 0
+    for order_id in stale.values_list("id", flat=True):
+        with transaction.atomic():
+            order = Order.objects.select_for_update().get(pk=order_id)
+            if order.status != OrderStatus.ASSIGNED:
+                continue
+            _move(order, OrderStatus.EXPIRED)
+            order.escalated, order.caregiver = True, None
+            order.save(update_fields=["status", "escalated", "caregiver"])
+            count += 1
+    return count
 
 
 # --- On site -----------------------------------------------------------------------------------
@@ -277,3 +355,89 @@ def grant(actor: Actor, elder_id: int, amount: int, key: str, note: str = "") ->
         ensure_visible(actor.user, entry, "homecare.add_voucherentry")
         audit.record(actor, AuditAction.CREATE, entry, object_repr=f"{elder.name} 服务券发放 {amount / 100:.2f} 元")
     return written
+
+
+@dataclass(frozen=True)
+class Allowance:
+    category: str
+    amount: int  # fen per month
+
+
+def grant_monthly(month: date, allowances: list[Allowance], region_code: str = "") -> int:
+    """Credit each active elder the largest monthly allowance of their categories, once per elder and
+    month (the key makes a rerun harmless). Returns the number of entries written."""
+    from yiyang.core.regioncodes import region_range_q
+
+    elders = Elder.objects.filter(status=Status.ACTIVE)
+    if region_code:
+        elders = elders.filter(region_range_q("region_code", region_code))
+    written = 0
+    for elder_id, community, bits in elders.values_list("id", "region_code", "categories").iterator(chunk_size=5000):
+        codes = set(categories.to_codes(bits))
+        amount = max((a.amount for a in allowances if a.category in codes), default=0)
+        if amount:
+            written += _post(elder_id, community, EntryKind.GRANT, amount, f"allowance-{month:%Y-%m}-{elder_id}",
+                             note=f"{month:%Y年%m月}服务券")  # fmt: skip
+    return written
+
+
+SETTLEMENT_HEADERS = ["订单号", "完成时间", "服务项目", "老人编号", "社区代码", "服务人员", "总价（元）",
+                      "政府补贴（元）", "服务券（元）", "自付（元）"]  # fmt: skip
+
+
+def settlement(actor: Actor, provider_id: int, month: date):
+    """A provider's monthly settlement statement (结算): its completed orders and who pays what, .xlsx."""
+    from yiyang.core.exports import write_xlsx
+
+    provider = get_visible_or_404(Provider.objects, actor.user, "view", pk=provider_id)
+    start = timezone.make_aware(datetime(month.year, month.month, 1))
+    end = timezone.make_aware(datetime(month.year + month.month // 12, month.month % 12 + 1, 1))
+    orders = (
+        Order.objects.visible_to(actor.user, "homecare.view_order")
+        .filter(provider=provider, status__in=[OrderStatus.COMPLETED, OrderStatus.RATED],
+                checked_out_at__gte=start, checked_out_at__lt=end)
+        .select_related("item", "caregiver").order_by("checked_out_at")
+    )  # fmt: skip
+    totals = [0, 0, 0, 0]
+    rows = []
+    for o in orders:
+        amounts = (o.price, o.subsidy, o.voucher, o.self_pay)
+        totals = [t + a for t, a in zip(totals, amounts, strict=True)]
+        rows.append([o.pk, timezone.localtime(o.checked_out_at).strftime("%Y-%m-%d %H:%M"), o.item.name, o.elder_id,
+                     o.region_code, o.caregiver.name if o.caregiver else "", *[a / 100 for a in amounts]])  # fmt: skip
+    rows.append(["合计", "", "", "", "", f"{len(rows)} 单", *[t / 100 for t in totals]])
+    handle = write_xlsx(SETTLEMENT_HEADERS, rows, sheet_name=f"{month:%Y年%m月}结算")
+    audit.record(actor, AuditAction.EXPORT, provider, object_repr=f"{provider.name} {month:%Y-%m} 结算单")
+    return handle
+
+
+def statistics(user, code: str) -> dict:
+    """Orders of a region: by service and status, completion rate, response and arrival times,
+    satisfaction, subsidy and vouchers spent."""
+    from django.db.models import Avg, Count, F, Q
+
+    from yiyang.core.regioncodes import region_range_q
+
+    orders = Order.objects.visible_to(user, "homecare.view_order").filter(region_range_q("region_code", code))
+    done = Q(status__in=[OrderStatus.COMPLETED, OrderStatus.RATED])
+    totals = orders.aggregate(
+        total=Count("id"),
+        completed=Count("id", filter=done),
+        cancelled=Count("id", filter=Q(status=OrderStatus.CANCELLED)),
+        rated=Count("id", filter=Q(rating__isnull=False)),
+        satisfied=Count("id", filter=Q(rating__gte=4)),
+        response=Avg(F("accepted_at") - F("created_at")),
+        arrival=Avg(F("checked_in_at") - F("slot_start")),
+        subsidy=Sum("subsidy", filter=done),
+        voucher=Sum("voucher", filter=done),
+    )
+    by_item = list(orders.values("item__name", "status").annotate(n=Count("id")).order_by("item__name", "status"))
+    share = lambda part, whole: round(100 * part / whole, 1) if whole else None  # noqa: E731
+    return {
+        **totals,
+        "completion_rate": share(totals["completed"], totals["total"] - totals["cancelled"]),
+        "satisfaction_rate": share(totals["satisfied"], totals["rated"]),
+        "response_minutes": round(totals["response"].total_seconds() / 60, 1) if totals["response"] else None,
+        "arrival_minutes": round(totals["arrival"].total_seconds() / 60, 1) if totals["arrival"] else None,
+        "by_item": by_item,
+    }
