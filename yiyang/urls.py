@@ -14,6 +14,7 @@ urlpatterns = [
     path("facilities/", include("yiyang.facilities.urls")),
     path("exchange/", include("yiyang.exchange.urls")),
     path("map/", include("yiyang.servicemap.urls")),
+    path("homecare/", include("yiyang.homecare.urls")),
     path("analytics/", include("yiyang.analytics.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),

@@ -9,6 +9,8 @@ NAVIGATION = [
     ("数据分析", "analytics:dashboard", "regions.view_region"),
     ("老年人", "elders:list", "elders.view_elder"),
     ("养老机构", "facilities:list", "facilities.view_facility"),
+    ("派单台", "homecare:board", "homecare.view_order"),
+    ("我的服务", "homecare:today", "homecare.serve_order"),
     ("行政区划", "regions:browse", "regions.view_region"),
     ("服务圈", "servicemap:coverage", "regions.view_region"),
     ("服务地图", "servicemap:map", None),

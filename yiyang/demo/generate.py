@@ -302,6 +302,82 @@ def build_residents(share: float = 0.03, seed: int = 13) -> int:
     return len(residences)
 
 
+MENU = [
+    # (code, name, category, unit, price in fen, minutes, minimum minutes, required carer level)
+    ("meal", "助餐送餐", "daily_living", "meal", 1500, 20, 5, None),
+    ("bath", "助浴", "daily_living", "visit", 8000, 60, 40, 4),
+    ("clean", "助洁", "daily_living", "hour", 4000, 60, 45, None),
+    ("escort", "助医陪诊", "daily_living", "visit", 6000, 120, 60, None),
+    ("care", "生活照护", "basic_care", "hour", 5000, 60, 45, 4),
+    ("rehab", "康复护理", "basic_care", "visit", 9000, 60, 40, 3),
+    ("visit", "上门探访", "visiting", "visit", 0, 30, 15, None),
+    ("talk", "精神慰藉", "emotional", "hour", 3000, 60, 30, None),
+    ("errand", "代购代办", "errands", "visit", 2000, 60, 20, None),
+]
+# Shares of the price the government pays, by category (local policy; placeholders for the demo).
+MENU_SUBSIDIES = {"tekun": 100, "dibao": 50, "severe_disability": 50, "family_planning": 50}
+ALLOWANCES = [("tekun", 30000), ("advanced_age", 10000), ("dibao", 10000)]
+
+
+def build_homecare(seed: int = 17, orders_per_county: int = 40) -> int:
+    """The service menu of each county of the demo city, two providers with caregivers per county,
+    this month's vouchers and a history of orders in every state."""
+    from yiyang.homecare import services as homecare
+    from yiyang.homecare.models import Caregiver, Order, OrderStatus, Provider, ServiceItem
+
+    rng = random.Random(seed)
+    counties = Region.objects.filter(level=Level.COUNTY, code__startswith=DEMO_CITY[:4]).order_by("code")
+    now = timezone.now()
+    for county in counties:
+        head = county.code[:6]
+        items = ServiceItem.objects.bulk_create(
+            ServiceItem(region_code=county.code, county_code=head, code=code, name=name, category=category, unit=unit,
+                        price=price, duration_minutes=minutes, min_minutes=minimum, required_skill=level,
+                        subsidies=MENU_SUBSIDIES)
+            for code, name, category, unit, price, minutes, minimum, level in MENU
+        )  # fmt: skip
+        street = Region.objects.filter(parent_code=county.code).order_by("code").first()
+        carers = []
+        for n, name in enumerate(("安康居家养老服务有限公司", "夕阳红助老服务中心")):
+            provider = Provider.objects.create(
+                name=f"{county.name}{name}", region_code=street.code if street else county.code, county_code=head,
+                service_regions=[county.code], service_items=[code for code, *_ in MENU], phone=f"0374-66{n}0000",
+            )  # fmt: skip
+            for _ in range(4):
+                carers.append(
+                    Caregiver.objects.create(
+                        provider=provider, county_code=head, name=rng.choice(SURNAMES) + rng.choice(["姐", "师傅"]),
+                        phone=f"139{rng.randrange(10**8):08d}", skill_level=rng.choice([2, 3, 3, 4, 4, 5]),
+                        lat=(county.lat or 34.0) + rng.uniform(-0.05, 0.05),
+                        lng=(county.lng or 113.8) + rng.uniform(-0.05, 0.05),
+                    )
+                )  # fmt: skip
+        elders = list(Elder.objects.filter(county_code=head, status=Status.ACTIVE, facility_id__isnull=True)[:200])
+        history = []
+        for _ in range(orders_per_county if elders else 0):
+            elder, item, carer = rng.choice(elders), rng.choice(items), rng.choice(carers)
+            quote = homecare.quote(elder, item)
+            slot = now - timedelta(days=rng.randrange(1, 60), hours=rng.randrange(0, 8))
+            status = rng.choices([OrderStatus.RATED, OrderStatus.COMPLETED, OrderStatus.CANCELLED], [70, 20, 10])[0]
+            served = status != OrderStatus.CANCELLED
+            history.append(
+                Order(elder_id=elder.pk, region_code=elder.region_code, county_code=head, item=item,
+                      provider=carer.provider if served else None, caregiver=carer if served else None, status=status,
+                      slot_start=slot, address=elder.address, lat=elder.lat, lng=elder.lng, created_at=slot - timedelta(days=1),
+                      assigned_at=slot - timedelta(hours=20) if served else None,
+                      accepted_at=slot - timedelta(hours=19) if served else None,
+                      dispatched_at=slot - timedelta(hours=19) if served else None,
+                      checked_in_at=slot + timedelta(minutes=rng.randrange(-5, 15)) if served else None,
+                      checked_out_at=slot + timedelta(minutes=item.duration_minutes) if served else None,
+                      check_in_distance_m=rng.randrange(0, 80) if served else None,
+                      rating=rng.choices([5, 4, 3], [80, 17, 3])[0] if status == OrderStatus.RATED else None,
+                      price=quote["price"], subsidy=quote["subsidy"], voucher=0, self_pay=quote["price"] - quote["subsidy"])
+            )  # fmt: skip
+        Order.objects.bulk_create(history)
+    month = timezone.localdate().replace(day=1)
+    return homecare.grant_monthly(month, [homecare.Allowance(c, amount) for c, amount in ALLOWANCES], DEMO_CITY)
+
+
 def build_population(seed: int = 9) -> None:
     """Population figures for communities (random, believable) summed up every level."""
     rng = random.Random(seed)
@@ -332,6 +408,8 @@ DEMO_ACCOUNTS = [
     ("grid", "网格员小李", Role.COMMUNITY_WORKER, "", "网格员：魏都区第一个社区"),
     ("auditor", "审计员", Role.AUDITOR, DEMO_CITY, "审计员：许昌市审计日志"),
     ("manager", "机构院长", Role.FACILITY_MANAGER, "facility", "机构管理员：魏都区第一家养老机构"),
+    ("provider", "服务商经理", Role.PROVIDER_MANAGER, "provider", "服务商管理员：魏都区第一家居家服务商"),
+    ("carer", "刘护理员", Role.CAREGIVER, "caregiver", "服务人员：该服务商的第一位护理员"),
     ("family", "老人家属", Role.FAMILY, "elder", "老人或家属：魏都区一位老人"),
 ]
 
@@ -340,6 +418,10 @@ def build_accounts() -> list[tuple[str, str]]:
     first_community = Region.objects.filter(level=Level.COMMUNITY, code__startswith=DEMO_COUNTY[:6]).first()
     facility = Facility.objects.filter(county_code=DEMO_COUNTY[:6], facility_type=FacilityType.INSTITUTION).first()
     elder = Elder.objects.filter(county_code=DEMO_COUNTY[:6], status=Status.ACTIVE).first()
+    from yiyang.homecare.models import Caregiver, Provider
+
+    provider = Provider.objects.filter(county_code=DEMO_COUNTY[:6]).order_by("id").first()
+    carer = Caregiver.objects.filter(provider=provider).order_by("id").first()
     created = []
     for username, name, role, scope, description in DEMO_ACCOUNTS:
         membership = {"role": role, "region_code": scope if scope.isdigit() else ""}
@@ -349,6 +431,10 @@ def build_accounts() -> list[tuple[str, str]]:
             membership.update(region_code=facility.region_code, scope_id=facility.pk, scope_label=facility.name)
         elif scope == "elder" and elder:
             membership.update(region_code=elder.region_code, scope_id=elder.pk, scope_label=elder.name)
+        elif scope == "provider" and provider:
+            membership.update(region_code=provider.region_code, scope_id=provider.pk, scope_label=provider.name)
+        elif scope == "caregiver" and carer:
+            membership.update(region_code=provider.region_code, scope_id=carer.pk, scope_label=carer.name)
         elif not scope.isdigit() and role != Role.PLATFORM_ADMIN:
             continue
         create_user(
@@ -371,6 +457,7 @@ def build(sizes: Sizes, log=print) -> None:
     log(f"入住机构：{build_residents()} 人")
     log(f"能力评估：{build_assessments(min(sizes.elderly, max(200, sizes.elderly // 3), 50_000))} 份")
     rollups.rebuild()
+    log(f"服务券发放：{build_homecare()} 人")
     servicemap.seed_default_rules()
     log(f"服务圈覆盖：{servicemap.recompute(None)} 个社区（村）")
     build_accounts()

@@ -150,6 +150,7 @@ def detail_view(request, elder_id: int):
             "may_reveal": Elder.objects.visible_to(request.user, "view_sensitive").filter(pk=elder.pk).exists(),
             "can_change": Elder.objects.visible_to(request.user, "change").filter(pk=elder.pk).exists(),
             "can_assess": Elder.objects.visible_to(request.user, "elders.add_assessment").filter(pk=elder.pk).exists(),
+            "can_book": has_permission(request.user, "homecare.add_order") and elder.status == "active",
         },
     )
 

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+app_name = "homecare"
+urlpatterns = [
+    path("book/<int:elder_id>/", views.book_view, name="book"),
+    path("orders/<int:order_id>/", views.order_view, name="order"),
+    path("orders/<int:order_id>/<str:step>/", views.step_view, name="step"),
+    path("board/", views.board_view, name="board"),
+    path("today/", views.today_view, name="today"),
+    path("stats/", views.stats_view, name="stats"),
+    path("providers/<int:provider_id>/settlement.xlsx", views.settlement_view, name="settlement"),
+]

@@ -1,0 +1,194 @@
+"""Pages: booking on a phone, the order with its next step for each role, the dispatch board, the
+caregiver's day, statistics and settlement."""
+
+from datetime import date
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from yiyang.core.audit import Actor
+from yiyang.core.errors import DomainError
+from yiyang.core.forms import apply_errors
+from yiyang.core.regioncodes import InvalidRegionCode, normalize
+from yiyang.core.scoping import get_visible_or_404, has_permission, memberships_of
+from yiyang.elders.models import Elder
+
+from . import services
+from .models import Caregiver, Order, OrderStatus, Provider
+
+
+class BookForm(forms.Form):
+    item = forms.ModelChoiceField(label="服务项目", queryset=None, empty_label=None, widget=forms.RadioSelect)
+    slot_start = forms.DateTimeField(label="预约时间", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    quantity = forms.IntegerField(label="数量", min_value=1, max_value=20, initial=1)
+    address = forms.CharField(label="服务地址", max_length=200, required=False, help_text="不填则为老人登记的地址")
+    notes = forms.CharField(label="备注", max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, elder: Elder, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["item"].queryset = services.menu_for(elder)
+        self.fields["item"].label_from_instance = lambda i: f"{i.name} · {i.price / 100:.0f} 元/{i.get_unit_display()}"
+
+
+@login_required
+def book_view(request, elder_id: int):
+    elder = get_visible_or_404(Elder.objects, request.user, "view", pk=elder_id)
+    if not has_permission(request.user, "homecare.add_order"):
+        raise PermissionDenied
+    form = BookForm(request.POST or None, elder=elder)
+    quote = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        quote = services.quote(elder, data["item"], data["quantity"])
+        if request.POST.get("confirm") == "1":
+            try:
+                order = services.book(Actor.from_request(request), elder.pk, data["item"].pk, data["slot_start"],
+                                      quantity=data["quantity"], address=data["address"], notes=data["notes"])  # fmt: skip
+            except DomainError as exc:
+                apply_errors(form, exc, rename=lambda n: "item" if n == "item_id" else n)
+                quote = None
+            else:
+                messages.success(request, "预约成功，等待派单")
+                return redirect("homecare:order", order_id=order.pk)
+    return render(
+        request,
+        "homecare/book.html",
+        {"elder": elder, "form": form, "quote": quote, "balance": services.balance(elder.pk)},
+    )
+
+
+def _actions(user, order: Order) -> dict:
+    """Which next steps this user may take on this order now."""
+
+    def may(action):
+        return Order.objects.visible_to(user, f"homecare.{action}").filter(pk=order.pk).exists()
+
+    status = order.status
+    return {
+        "assign": may("assign_order") and status in (OrderStatus.CREATED, OrderStatus.DECLINED, OrderStatus.EXPIRED),
+        "respond": may("accept_order") and status == OrderStatus.ASSIGNED,
+        "dispatch": may("dispatch_order") and status in (OrderStatus.ACCEPTED, OrderStatus.DISPATCHED),
+        "check_in": may("serve_order") and status == OrderStatus.DISPATCHED,
+        "check_out": may("serve_order") and status == OrderStatus.IN_SERVICE,
+        "rate": may("rate_order") and status == OrderStatus.COMPLETED,
+        "cancel": may("cancel_order") and OrderStatus.CANCELLED in services.TRANSITIONS[status],
+    }
+
+
+@login_required
+def order_view(request, order_id: int):
+    order = get_visible_or_404(
+        Order.objects.select_related("item", "provider", "caregiver"), request.user, "homecare.view_order", pk=order_id
+    )
+    actions = _actions(request.user, order)
+    providers = [p for p in Provider.objects.filter(county_code=order.county_code, is_active=True)
+                 if p.serves(order.region_code, order.item.code)] if actions["assign"] else []  # fmt: skip
+    caregivers = (
+        [
+            c
+            for c in Caregiver.objects.filter(provider_id=order.provider_id, is_active=True)
+            if c.qualifies_for(order.item)
+        ]
+        if actions["dispatch"]
+        else []
+    )
+    elder = Elder.objects.filter(pk=order.elder_id).values_list("name", flat=True).first()
+    return render(
+        request,
+        "homecare/order.html",
+        {"order": order, "actions": actions, "providers": providers, "caregivers": caregivers, "elder_name": elder},
+    )
+
+
+STEPS = {
+    "assign": lambda actor, order, post: services.assign_provider(actor, order, int(post["provider_id"])),
+    "auto": lambda actor, order, post: services.auto_dispatch(actor, order),
+    "accept": lambda actor, order, post: services.respond(actor, order, True),
+    "decline": lambda actor, order, post: services.respond(actor, order, False),
+    "dispatch": lambda actor, order, post: services.dispatch(actor, order, int(post["caregiver_id"])),
+    "check_in": lambda actor, order, post: services.check_in(actor, order, float(post["lat"]), float(post["lng"])),
+    "check_out": lambda actor, order, post: services.check_out(actor, order, post.get("record", "")),
+    "rate": lambda actor, order, post: services.rate(actor, order, int(post["rating"]), post.get("comment", "")),
+    "cancel": lambda actor, order, post: services.cancel(actor, order, post.get("reason", "")),
+}
+
+
+@login_required
+@require_POST
+def step_view(request, order_id: int, step: str):
+    if step not in STEPS:
+        raise Http404
+    try:
+        STEPS[step](Actor.from_request(request), order_id, request.POST)
+    except (KeyError, ValueError):
+        messages.error(request, "请填写完整后再提交（签到需要允许获取位置）")
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "已完成")
+    next_url = request.POST.get("next", "")
+    if next_url and url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        return redirect(next_url)
+    return redirect("homecare:order", order_id=order_id)
+
+
+@login_required
+def board_view(request):
+    """The dispatch board: what waits for the user's next step, oldest first."""
+    visible = Order.objects.visible_to(request.user, "homecare.view_order").select_related("item", "provider")
+    waiting = visible.filter(
+        status__in=[OrderStatus.CREATED, OrderStatus.DECLINED, OrderStatus.EXPIRED, OrderStatus.ASSIGNED,
+                    OrderStatus.ACCEPTED]
+    ).order_by("-escalated", "slot_start")[:200]  # fmt: skip
+    return render(request, "homecare/board.html", {"orders": waiting})
+
+
+@login_required
+def today_view(request):
+    """The caregiver's phone page: today's and upcoming orders."""
+    if not has_permission(request.user, "homecare.serve_order"):
+        raise PermissionDenied
+    start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    orders = (
+        Order.objects.visible_to(request.user, "homecare.serve_order")
+        .filter(status__in=[OrderStatus.DISPATCHED, OrderStatus.IN_SERVICE], slot_start__gte=start)
+        .select_related("item")
+        .order_by("slot_start")
+    )
+    return render(request, "homecare/today.html", {"orders": orders})
+
+
+def _region(request) -> str:
+    raw = request.GET.get("region") or next((m.region_code for m in memberships_of(request.user) if m.region_code), "")
+    try:
+        return normalize(raw)
+    except InvalidRegionCode:
+        raise Http404 from None
+
+
+@login_required
+def stats_view(request):
+    if not has_permission(request.user, "homecare.view_order"):
+        raise PermissionDenied
+    code = _region(request)
+    from yiyang.regions.models import Region
+
+    region = get_visible_or_404(Region.objects, request.user, "view", code=code)
+    return render(request, "homecare/stats.html", {"region": region, "stats": services.statistics(request.user, code)})
+
+
+@login_required
+def settlement_view(request, provider_id: int):
+    try:
+        month = date.fromisoformat(request.GET.get("month", "") + "-01")
+    except ValueError:
+        month = timezone.localdate().replace(day=1)
+    handle = services.settlement(Actor.from_request(request), provider_id, month)
+    return FileResponse(handle, as_attachment=True, filename=f"结算单-{month:%Y%m}.xlsx")
