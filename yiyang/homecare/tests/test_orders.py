@@ -187,3 +187,36 @@ def test_booking_through_the_api_with_a_quote_first(family, elder, bath, county_
     bad = client.post("/api/v1/homecare/orders", json.dumps({"elder_id": elder.pk, "item_id": bath.pk,
                       "slot_start": "2020-01-01T08:00:00+08:00"}), content_type="application/json")  # fmt: skip
     assert bad.status_code == 422 and "slot_start" in bad.json()["fields"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/homecare/orders/{order}/", "/homecare/stats/?region=411002000000", "/homecare/book/{elder}/",
+     "/homecare/providers/{provider}/settlement.xlsx"],
+)  # fmt: skip
+def test_neighbour_officer_gets_404_on_every_page(booked, elder, provider, neighbour_officer, path):
+    client = Client()
+    client.force_login(neighbour_officer)
+    assert client.get(path.format(order=booked.pk, elder=elder.pk, provider=provider.pk)).status_code == 404
+    response = client.post(f"/homecare/orders/{booked.pk}/cancel/", {"reason": "x"})
+    booked.refresh_from_db()
+    assert booked.status == OrderStatus.CREATED and response.status_code == 404
+
+
+def test_caregiver_sees_only_own_orders_on_the_day_page(
+    booked, county_officer, provider, provider_manager, caregiver, caregiver_user, make_user
+):
+    from yiyang.core.roles import Role
+    from yiyang.homecare.models import Caregiver
+
+    other = Caregiver.objects.create(provider=provider, county_code="411002", name="别人", phone="1", skill_level=3)
+    other_user = make_user(Role.CAREGIVER, region_code="411002000000", scope_id=other.pk)
+    services.assign_provider(a(county_officer), booked.pk, provider.pk)
+    services.respond(a(provider_manager), booked.pk, True)
+    services.dispatch(a(provider_manager), booked.pk, caregiver.pk)
+    mine, theirs = Client(), Client()
+    mine.force_login(caregiver_user)
+    theirs.force_login(other_user)
+    assert "助浴" in mine.get("/homecare/today/").content.decode()
+    assert "助浴" not in theirs.get("/homecare/today/").content.decode()
+    assert theirs.get(f"/homecare/orders/{booked.pk}/").status_code == 404
