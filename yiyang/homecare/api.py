@@ -10,8 +10,8 @@ from yiyang.core.audit import Actor, Interface
 from yiyang.core.scoping import get_visible_or_404
 from yiyang.elders.models import Elder
 
-from . import services
-from .models import Order
+from . import registry, services
+from .models import Caregiver, Order, Provider, ServiceItem
 
 router = Router(tags=["居家社区养老服务"])
 
@@ -172,3 +172,85 @@ def rate(request, order_id: int, payload: RateIn):
 @router.post("/orders/{order_id}/cancel", response=TRANSITION_RESPONSES, summary="取消")
 def cancel(request, order_id: int, payload: CancelIn):
     return services.cancel(_actor(request), order_id, payload.reason)
+
+
+# --- Menu, providers and caregivers --------------------------------------------------------------
+
+
+class ItemIn(Schema):
+    region_code: str
+    code: str
+    name: str
+    category: str
+    unit: str
+    price: int = Field(..., ge=0, description="分")
+    duration_minutes: int = 60
+    min_minutes: int = 0
+    required_skill: int | None = Field(None, ge=1, le=5)
+    subsidies: dict[str, int] = {}
+    is_active: bool = True
+
+
+class ProviderIO(Schema):
+    name: str
+    region_code: str
+    service_regions: list[str]
+    service_items: list[str] = []
+    phone: str = ""
+    is_active: bool = True
+
+
+class ProviderOut(ProviderIO):
+    id: int
+
+
+class CaregiverIO(Schema):
+    name: str
+    phone: str
+    skill_level: int | None = Field(None, ge=1, le=5)
+    certificate_no: str = ""
+    is_active: bool = True
+
+
+class CaregiverOut(CaregiverIO):
+    id: int
+    provider_id: int
+
+
+WRITE_RESPONSES = {200: None, 201: None, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+
+
+@router.get("/items", response=list[ItemOut], summary="服务项目（按管辖范围）")
+def list_items(request):
+    return list(ServiceItem.objects.visible_to(request.user, "view").order_by("region_code", "code"))
+
+
+@router.post("/items", response={**WRITE_RESPONSES, 201: ItemOut}, summary="新增服务项目")
+def create_item(request, payload: ItemIn):
+    return Status(201, registry.save_item(_actor(request), payload.dict()))
+
+
+@router.put("/items/{item_id}", response={**WRITE_RESPONSES, 200: ItemOut}, summary="修改服务项目")
+def update_item(request, item_id: int, payload: ItemIn):
+    return registry.save_item(_actor(request), payload.dict(), item_id)
+
+
+@router.get("/providers", response=list[ProviderOut], summary="服务商（按管辖范围）")
+def list_providers(request):
+    return list(Provider.objects.visible_to(request.user, "view").order_by("id"))
+
+
+@router.post("/providers", response={**WRITE_RESPONSES, 201: ProviderOut}, summary="登记服务商")
+def create_provider(request, payload: ProviderIO):
+    return Status(201, registry.save_provider(_actor(request), payload.dict()))
+
+
+@router.get("/providers/{provider_id}/caregivers", response={200: list[CaregiverOut], 404: ErrorOut})
+def list_caregivers(request, provider_id: int):
+    provider = get_visible_or_404(Provider.objects, request.user, "view", pk=provider_id)
+    return list(Caregiver.objects.visible_to(request.user, "view").filter(provider=provider))
+
+
+@router.post("/providers/{provider_id}/caregivers", response={**WRITE_RESPONSES, 201: CaregiverOut})
+def create_caregiver(request, provider_id: int, payload: CaregiverIO):
+    return Status(201, registry.save_caregiver(_actor(request), provider_id, payload.dict()))

@@ -105,7 +105,7 @@ class Caregiver(models.Model):
     is_active = models.BooleanField("在岗", default=True)
 
     objects = ScopedManager()
-    scope = ScopeSpec(provider="provider_id", caregiver="pk")
+    scope = ScopeSpec(region="provider__region_code", provider="provider_id", caregiver="pk")
 
     class Meta:
         verbose_name = verbose_name_plural = "服务人员"
@@ -129,7 +129,8 @@ class OrderStatus(models.TextChoices):
     CANCELLED = "cancelled", "已取消"
     DECLINED = "declined", "服务商已拒单"
     EXPIRED = "expired", "超时未接单"
-    DISPUTED = "disputed", "有争议"
+    DISPUTED = "disputed", "投诉处理中"
+    RESOLVED = "resolved", "投诉已处理"
 
 
 class Order(models.Model):
@@ -163,6 +164,8 @@ class Order(models.Model):
     service_record = models.TextField("服务记录", blank=True)
     flags = models.JSONField("异常标记", default=list, blank=True)
     escalated = models.BooleanField("超时升级", default=False)
+    complaint = models.CharField("投诉内容", max_length=500, blank=True)
+    resolution = models.CharField("处理结果", max_length=500, blank=True)
     rating = models.PositiveSmallIntegerField("评分", null=True, blank=True)
     rating_comment = models.CharField("评价", max_length=500, blank=True)
 

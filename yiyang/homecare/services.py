@@ -34,7 +34,8 @@ TRANSITIONS: dict[str, set[str]] = {
     OrderStatus.IN_SERVICE: {OrderStatus.COMPLETED},
     OrderStatus.COMPLETED: {OrderStatus.RATED, OrderStatus.DISPUTED},
     OrderStatus.RATED: {OrderStatus.DISPUTED},
-    OrderStatus.DISPUTED: set(),
+    OrderStatus.DISPUTED: {OrderStatus.RESOLVED},
+    OrderStatus.RESOLVED: set(),
     OrderStatus.CANCELLED: set(),
 }
 CHECK_IN_FLAG_DISTANCE_M = 500
@@ -318,14 +319,30 @@ def cancel(actor: Actor, order_id: int, reason: str = "") -> Order:
 
 
 @transaction.atomic
-def dispute(actor: Actor, order_id: int, reason: str, refund: bool) -> Order:
-    """A complaint about a completed order; an upheld one returns the vouchers exactly once."""
-    order = _locked(actor, order_id, "cancel_order")
+def complain(actor: Actor, order_id: int, complaint: str) -> Order:
+    """The elder or family complains about a completed order; the bureau then resolves it."""
+    order = _locked(actor, order_id, "rate_order")
+    if not complaint.strip():
+        raise FieldErrors({"complaint": "请填写投诉内容"})
     _move(order, OrderStatus.DISPUTED)
-    order.notes = f"{order.notes}\n争议：{reason}"[:500]
-    order.save(update_fields=["status", "notes"])
-    if refund and order.voucher:
+    order.complaint = complaint.strip()[:500]
+    order.save(update_fields=["status", "complaint"])
+    audit.record(actor, AuditAction.UPDATE, order, changes={"complaint": ["", order.complaint]})
+    return order
+
+
+@transaction.atomic
+def resolve_complaint(actor: Actor, order_id: int, upheld: bool, resolution: str) -> Order:
+    """Close a complaint; an upheld one returns the vouchers exactly once."""
+    order = _locked(actor, order_id, "assign_order")
+    if not resolution.strip():
+        raise FieldErrors({"resolution": "请填写处理结果"})
+    _move(order, OrderStatus.RESOLVED)
+    order.resolution = f"{'投诉成立' if upheld else '投诉不成立'}：{resolution.strip()}"[:500]
+    order.save(update_fields=["status", "resolution"])
+    if upheld and order.voucher:
         _post(order.elder_id, order.region_code, EntryKind.REFUND, order.voucher, f"order-{order.pk}-refund", order)
+    audit.record(actor, AuditAction.UPDATE, order, changes={"resolution": ["", order.resolution]})
     return order
 
 

@@ -78,6 +78,8 @@ def _actions(user, order: Order) -> dict:
         "check_in": may("serve_order") and status == OrderStatus.DISPATCHED,
         "check_out": may("serve_order") and status == OrderStatus.IN_SERVICE,
         "rate": may("rate_order") and status == OrderStatus.COMPLETED,
+        "complain": may("rate_order") and status in (OrderStatus.COMPLETED, OrderStatus.RATED),
+        "resolve": may("assign_order") and status == OrderStatus.DISPUTED,
         "cancel": may("cancel_order") and OrderStatus.CANCELLED in services.TRANSITIONS[status],
     }
 
@@ -117,6 +119,10 @@ STEPS = {
     "check_out": lambda actor, order, post: services.check_out(actor, order, post.get("record", "")),
     "rate": lambda actor, order, post: services.rate(actor, order, int(post["rating"]), post.get("comment", "")),
     "cancel": lambda actor, order, post: services.cancel(actor, order, post.get("reason", "")),
+    "complain": lambda actor, order, post: services.complain(actor, order, post.get("complaint", "")),
+    "resolve": lambda actor, order, post: services.resolve_complaint(
+        actor, order, post.get("upheld") == "1", post.get("resolution", "")
+    ),
 }
 
 

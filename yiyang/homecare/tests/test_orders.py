@@ -121,9 +121,14 @@ def test_upheld_dispute_refunds_exactly_once(
     booked, elder, county_officer, provider, provider_manager, caregiver, caregiver_user, family
 ):
     run_to_completion(booked, county_officer, provider, provider_manager, caregiver, caregiver_user)
-    services.dispute(a(family), booked.pk, "服务未完成", refund=True)
+    services.complain(a(family), booked.pk, "服务未完成")
     with pytest.raises(Conflict):
-        services.dispute(a(family), booked.pk, "再次投诉", refund=True)
+        services.complain(a(family), booked.pk, "再次投诉")
+    with pytest.raises(__import__("django").http.Http404):
+        services.resolve_complaint(a(family), booked.pk, True, "家属不能自己裁定")
+    services.resolve_complaint(a(county_officer), booked.pk, True, "核实属实，退回服务券")
+    with pytest.raises(Conflict):
+        services.resolve_complaint(a(county_officer), booked.pk, True, "重复处理")
     assert services.balance(elder.pk) == 5000
     assert VoucherEntry.objects.aggregate(s=Sum("amount"))["s"] == services.balance(elder.pk)
 
