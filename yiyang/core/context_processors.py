@@ -11,6 +11,7 @@ NAVIGATION = [
     ("养老机构", "facilities:list", "facilities.view_facility"),
     ("派单台", "homecare:board", "homecare.view_order"),
     ("我的服务", "homecare:today", "homecare.serve_order"),
+    ("助餐", "homecare:canteens", "facilities.change_facility"),
     ("行政区划", "regions:browse", "regions.view_region"),
     ("服务圈", "servicemap:coverage", "regions.view_region"),
     ("服务地图", "servicemap:map", None),

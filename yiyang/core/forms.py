@@ -14,5 +14,6 @@ def apply_errors(form, exc: DomainError, rename=None) -> None:
             placed = True
         else:
             form.add_error(None, f"{name}：{reason}")
-    if not placed or not exc.fields:
+    # A refusal other than invalid input (a conflict, a scope violation) says more than its fields do.
+    if not placed or not exc.fields or exc.code != "invalid":
         form.add_error(None, exc.message)

@@ -1,6 +1,6 @@
 """REST API for home-care orders (/api/v1/homecare): menu, quotes, booking, dispatch, on site, rating."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 from django.http import Http404
 from ninja import Field, Router, Schema, Status
@@ -10,7 +10,7 @@ from yiyang.core.audit import Actor, Interface
 from yiyang.core.scoping import get_visible_or_404
 from yiyang.elders.models import Elder
 
-from . import registry, services
+from . import meals, registry, services
 from .models import Caregiver, Order, Provider, ServiceItem
 
 router = Router(tags=["居家社区养老服务"])
@@ -254,3 +254,70 @@ def list_caregivers(request, provider_id: int):
 @router.post("/providers/{provider_id}/caregivers", response={**WRITE_RESPONSES, 201: CaregiverOut})
 def create_caregiver(request, provider_id: int, payload: CaregiverIO):
     return Status(201, registry.save_caregiver(_actor(request), provider_id, payload.dict()))
+
+
+# --- Meal assistance -----------------------------------------------------------------------------
+
+
+class MenuIn(Schema):
+    day: date
+    meal: str
+    dishes: str
+    price: int = Field(..., ge=0, description="分")
+
+
+class MealMenuOut(Schema):
+    id: int
+    day: date
+    meal: str
+    dishes: str
+    price: int
+
+
+class MealIn(Schema):
+    id_number: str
+    day: date
+    meal: str
+    mode: str = "dine_in"
+
+
+class MealRecordOut(Schema):
+    id: int
+    elder_id: int
+    day: date
+    meal: str
+    mode: str
+    price: int
+    subsidy: int
+    self_pay: int
+
+
+class MealCountsOut(Schema):
+    facility: str
+    day: date
+    meals: dict[str, int]
+    modes: dict[str, int]
+    subsidy: int
+
+
+@router.post(
+    "/canteens/{facility_id}/menus", response={200: MealMenuOut, 404: ErrorOut, 422: ErrorOut}, summary="发布菜单"
+)
+def publish_menu(request, facility_id: int, payload: MenuIn):
+    return meals.publish_menu(_actor(request), facility_id, payload.day, payload.meal, payload.dishes, payload.price)
+
+
+@router.post("/canteens/{facility_id}/meals", response={201: MealRecordOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+             summary="助餐登记（刷身份证）")  # fmt: skip
+def record_meal(request, facility_id: int, payload: MealIn):
+    return Status(201, meals.record_meal(_actor(request), facility_id, payload.id_number, payload.day, payload.meal,
+                                         payload.mode))  # fmt: skip
+
+
+@router.get(
+    "/canteens/{facility_id}/counts",
+    response={200: MealCountsOut, 404: ErrorOut, 422: ErrorOut},
+    summary="每日就餐统计",
+)
+def meal_counts(request, facility_id: int, day: date):
+    return meals.daily_counts(_actor(request), facility_id, day)

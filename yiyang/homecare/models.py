@@ -225,3 +225,90 @@ class VoucherEntry(models.Model):
         if self.pk is not None:
             raise PermissionError("服务券流水不可修改")
         super().save(*args, **kwargs)
+
+
+class Meal(models.TextChoices):
+    BREAKFAST = "breakfast", "早餐"
+    LUNCH = "lunch", "午餐"
+    DINNER = "dinner", "晚餐"
+
+
+class MealMode(models.TextChoices):
+    DINE_IN = "dine_in", "堂食"
+    PICK_UP = "pick_up", "自取"
+    DELIVERY = "delivery", "送餐上门"
+
+
+class MealMenu(models.Model):
+    """What a canteen (长者饭堂/助餐点) serves at one meal of one day, and its price."""
+
+    facility_id = models.BigIntegerField("助餐点", db_index=True)
+    region_code = models.CharField("助餐点所属区划代码", max_length=12)
+    county_code = models.CharField("县（区）代码", max_length=6)
+    day = models.DateField("日期")
+    meal = models.CharField("餐次", max_length=10, choices=Meal.choices)
+    dishes = models.CharField("菜品", max_length=300)
+    price = models.PositiveIntegerField("价格（分）")
+
+    objects = ScopedManager()
+    scope = ScopeSpec(region="region_code", facility="facility_id")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "助餐菜单"
+        constraints = [
+            models.UniqueConstraint(fields=["county_code", "facility_id", "day", "meal"], name="meal_menu_day")
+        ]
+
+    def __str__(self):
+        return f"{self.day} {self.get_meal_display()} {self.dishes}"
+
+
+class MealSubsidyRule(models.Model):
+    """Per-meal subsidy for a category of elders in a region, with a cap of subsidised meals a day."""
+
+    region_code = models.CharField("适用区划代码", max_length=12)
+    county_code = models.CharField("县（区）代码", max_length=6)
+    category = models.CharField("老人类别", max_length=20)
+    amount = models.PositiveIntegerField("每餐补贴（分）")
+    daily_cap = models.PositiveSmallIntegerField("每日补贴餐数上限", default=2)
+
+    objects = ScopedManager()
+    scope = ScopeSpec(region="region_code")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "助餐补贴规则"
+        constraints = [
+            models.UniqueConstraint(fields=["county_code", "region_code", "category"], name="meal_subsidy_rule")
+        ]
+
+    def __str__(self):
+        return f"{self.region_code} {self.category} {self.amount}"
+
+
+class MealRecord(models.Model):
+    """One meal served to one elder; one record per elder, day and meal (a resend changes nothing)."""
+
+    elder_id = models.BigIntegerField("老人", db_index=True)
+    region_code = models.CharField("老人所属社区代码", max_length=12)
+    county_code = models.CharField("县（区）代码", max_length=6)
+    facility_id = models.BigIntegerField("助餐点", db_index=True)
+    day = models.DateField("日期")
+    meal = models.CharField("餐次", max_length=10, choices=Meal.choices)
+    mode = models.CharField("方式", max_length=10, choices=MealMode.choices)
+    price = models.PositiveIntegerField("价格（分）")
+    subsidy = models.PositiveIntegerField("补贴（分）")
+    self_pay = models.PositiveIntegerField("自付（分）")
+    recorded_at = models.DateTimeField("记录时间", default=timezone.now)
+
+    objects = ScopedManager()
+    scope = ScopeSpec(region="region_code", facility="facility_id", elder="elder_id")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "助餐记录"
+        constraints = [
+            models.UniqueConstraint(fields=["county_code", "elder_id", "day", "meal"], name="meal_record_once")
+        ]
+        indexes = [models.Index(fields=["facility_id", "day"], name="meal_record_facility_day")]
+
+    def __str__(self):
+        return f"{self.elder_id} {self.day} {self.get_meal_display()}"

@@ -10,5 +10,7 @@ urlpatterns = [
     path("board/", views.board_view, name="board"),
     path("today/", views.today_view, name="today"),
     path("stats/", views.stats_view, name="stats"),
+    path("canteens/", views.canteens_view, name="canteens"),
+    path("canteens/<int:facility_id>/", views.canteen_view, name="canteen"),
     path("providers/<int:provider_id>/settlement.xlsx", views.settlement_view, name="settlement"),
 ]

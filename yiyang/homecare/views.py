@@ -20,8 +20,8 @@ from yiyang.core.regioncodes import InvalidRegionCode, normalize
 from yiyang.core.scoping import get_visible_or_404, has_permission, memberships_of
 from yiyang.elders.models import Elder
 
-from . import services
-from .models import Caregiver, Order, OrderStatus, Provider
+from . import meals, services
+from .models import Caregiver, Meal, MealMenu, MealMode, Order, OrderStatus, Provider
 
 
 class BookForm(forms.Form):
@@ -198,3 +198,57 @@ def settlement_view(request, provider_id: int):
         month = timezone.localdate().replace(day=1)
     handle = services.settlement(Actor.from_request(request), provider_id, month)
     return FileResponse(handle, as_attachment=True, filename=f"结算单-{month:%Y%m}.xlsx")
+
+
+class MenuForm(forms.Form):
+    meal = forms.ChoiceField(label="餐次", choices=Meal.choices)
+    dishes = forms.CharField(label="菜品", max_length=300)
+    price_yuan = forms.DecimalField(label="价格（元）", min_value=0, max_value=1000, decimal_places=2)
+
+
+class CounterForm(forms.Form):
+    id_number = forms.CharField(label="身份证号码", max_length=18)
+    meal = forms.ChoiceField(label="餐次", choices=Meal.choices)
+    mode = forms.ChoiceField(label="方式", choices=MealMode.choices)
+
+
+@login_required
+def canteens_view(request):
+    from yiyang.facilities.models import Facility, FacilityStatus, Service
+
+    visible = Facility.objects.visible_to(request.user, "change").filter(status=FacilityStatus.OPERATING)
+    canteens = [f for f in visible.order_by("region_code", "id")[:500] if Service.MEALS in f.services]
+    return render(request, "homecare/canteens.html", {"canteens": canteens})
+
+
+@login_required
+def canteen_view(request, facility_id: int):
+    actor = Actor.from_request(request)
+    day = timezone.localdate()
+    menu_form, counter_form = MenuForm(prefix="menu"), CounterForm(prefix="counter")
+    if request.method == "POST":
+        try:
+            if "menu-meal" in request.POST:
+                menu_form = MenuForm(request.POST, prefix="menu")
+                if menu_form.is_valid():
+                    data = menu_form.cleaned_data
+                    meals.publish_menu(
+                        actor, facility_id, day, data["meal"], data["dishes"], int(data["price_yuan"] * 100)
+                    )
+                    messages.success(request, "菜单已发布")
+                    return redirect("homecare:canteen", facility_id=facility_id)
+            else:
+                counter_form = CounterForm(request.POST, prefix="counter")
+                if counter_form.is_valid():
+                    data = counter_form.cleaned_data
+                    record = meals.record_meal(actor, facility_id, data["id_number"], day, data["meal"], data["mode"])
+                    messages.success(
+                        request, f"已登记，补贴 {record.subsidy / 100:.2f} 元，自付 {record.self_pay / 100:.2f} 元"
+                    )
+                    return redirect("homecare:canteen", facility_id=facility_id)
+        except DomainError as exc:
+            apply_errors(counter_form if "counter-meal" in request.POST else menu_form, exc)
+    counts = meals.daily_counts(actor, facility_id, day)
+    menu = MealMenu.objects.filter(facility_id=facility_id, day=day).order_by("meal")
+    return render(request, "homecare/canteen.html", {"counts": counts, "menu": menu, "menu_form": menu_form,
+                                                     "counter_form": counter_form, "day": day})  # fmt: skip
