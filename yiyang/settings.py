@@ -224,6 +224,13 @@ ASSESSMENT_RAISE_STACKING = os.environ.get("ASSESSMENT_RAISE_STACKING", "single"
 ASSESSMENT_REVIEW_MONTHS = int(os.environ.get("ASSESSMENT_REVIEW_MONTHS", "12"))
 API_MAX_PAGE_SIZE = 100
 
+# Time bank (时间银行): local rules, no national standard (e.g. Nanjing caps stored time at 1,500 hours;
+# Beijing lets volunteers spend their hours from age 60).
+TIME_BANK = {
+    "cap_hours": int(os.environ.get("TIME_BANK_CAP_HOURS", "1500")),
+    "redeem_age": int(os.environ.get("TIME_BANK_REDEEM_AGE", "60")),
+}
+
 # Base map tiles: a deployment points these at 天地图 or an intranet tile server; without a URL the
 # maps still show boundaries and markers (many civil-affairs networks are offline).
 MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")

@@ -82,6 +82,12 @@ GRANTS: dict[str, frozenset[str]] = {
             "homecare.cancel_order",
             "homecare.view_voucherentry",
             "homecare.add_voucherentry",
+            "homecare.view_volunteer",
+            "homecare.add_volunteer",
+            "homecare.change_volunteer",
+            "homecare.view_volunteerservice",
+            "homecare.confirm_volunteerservice",
+            "homecare.view_timeentry",
             "elders.add_elder",
             "elders.change_elder",
             "elders.view_sensitive_elder",
@@ -104,6 +110,8 @@ GRANTS: dict[str, frozenset[str]] = {
         | _ELDER_READ
         | {"elders.add_elder", "elders.change_elder", "elders.view_sensitive_elder", "elders.add_assessment"}
         | {"homecare.view_serviceitem", "homecare.view_order", "homecare.add_order", "homecare.cancel_order"}
+        | {"homecare.view_volunteer", "homecare.add_volunteer", "homecare.change_volunteer", "homecare.view_timeentry"}
+        | {"homecare.view_volunteerservice", "homecare.confirm_volunteerservice"}
         | {"facilities.view_facility"}
     ),
     Role.CADRE: frozenset(_REGION_READ | {"facilities.view_facility"}),
@@ -135,7 +143,7 @@ GRANTS: dict[str, frozenset[str]] = {
     Role.FAMILY: frozenset(
         _ELDER_READ
         | {"elders.view_sensitive_elder", "homecare.view_order", "homecare.add_order", "homecare.rate_order"}
-        | {"homecare.cancel_order", "homecare.view_voucherentry"}
+        | {"homecare.cancel_order", "homecare.view_voucherentry", "homecare.confirm_volunteerservice"}
     ),
 }
 

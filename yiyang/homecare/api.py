@@ -7,11 +7,12 @@ from ninja import Field, Router, Schema, Status
 
 from yiyang.core.api import ErrorOut, Page, paginate
 from yiyang.core.audit import Actor, Interface
+from yiyang.core.errors import FieldErrors
 from yiyang.core.scoping import get_visible_or_404
 from yiyang.elders.models import Elder
 
-from . import meals, registry, services
-from .models import Caregiver, Order, Provider, ServiceItem
+from . import meals, registry, services, timebank
+from .models import Caregiver, Order, Provider, ServiceItem, Volunteer
 
 router = Router(tags=["居家社区养老服务"])
 
@@ -321,3 +322,86 @@ def record_meal(request, facility_id: int, payload: MealIn):
 )
 def meal_counts(request, facility_id: int, day: date):
     return meals.daily_counts(_actor(request), facility_id, day)
+
+
+# --- Time bank -----------------------------------------------------------------------------------
+
+
+class VolunteerIn(Schema):
+    name: str
+    phone: str
+    region_code: str
+    elder_id: int | None = None
+
+
+class VolunteerOut(Schema):
+    id: int
+    name: str
+    region_code: str
+    elder_id: int | None
+    balance: float
+
+
+class ServiceReportIn(Schema):
+    day: date
+    hours: float
+    description: str
+    served_elder_id: int | None = None
+
+
+class ServiceReportOut(Schema):
+    id: int
+    volunteer_id: int
+    day: date
+    hours: float
+    state: str
+
+
+class HoursIn(Schema):
+    hours: float
+    key: str = Field(..., description="幂等键：同一键重复提交只记一次")
+    to_volunteer_id: int | None = None
+    note: str = ""
+
+
+def _volunteer_out(v) -> dict:
+    return {"id": v.pk, "name": v.name, "region_code": v.region_code, "elder_id": v.elder_id,
+            "balance": float(timebank.balance(v.pk))}  # fmt: skip
+
+
+@router.post(
+    "/volunteers", response={201: VolunteerOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}, summary="志愿者登记"
+)
+def register_volunteer(request, payload: VolunteerIn):
+    volunteer = timebank.register(_actor(request), payload.name, payload.phone, payload.region_code, payload.elder_id)
+    return Status(201, _volunteer_out(volunteer))
+
+
+@router.get("/volunteers/{volunteer_id}", response={200: VolunteerOut, 404: ErrorOut})
+def get_volunteer(request, volunteer_id: int):
+    return _volunteer_out(get_visible_or_404(Volunteer.objects, request.user, "view", pk=volunteer_id))
+
+
+@router.post("/volunteers/{volunteer_id}/services", response={201: ServiceReportOut, 404: ErrorOut, 422: ErrorOut})
+def report_service(request, volunteer_id: int, payload: ServiceReportIn):
+    return Status(201, timebank.report(_actor(request), volunteer_id, payload.day, payload.hours, payload.description,
+                                       payload.served_elder_id))  # fmt: skip
+
+
+@router.post("/volunteer-services/{service_id}/confirm", response={200: ServiceReportOut, 404: ErrorOut, 409: ErrorOut})
+def confirm_service(request, service_id: int, accepted: bool = True):
+    return timebank.confirm(_actor(request), service_id, accepted)
+
+
+@router.post("/volunteers/{volunteer_id}/redeem", response={200: VolunteerOut, 404: ErrorOut, 422: ErrorOut})
+def redeem_hours(request, volunteer_id: int, payload: HoursIn):
+    timebank.redeem(_actor(request), volunteer_id, payload.hours, payload.key, payload.note)
+    return get_volunteer(request, volunteer_id)
+
+
+@router.post("/volunteers/{volunteer_id}/transfer", response={200: VolunteerOut, 404: ErrorOut, 422: ErrorOut})
+def transfer_hours(request, volunteer_id: int, payload: HoursIn):
+    if payload.to_volunteer_id is None:
+        raise FieldErrors({"to_volunteer_id": "必填"})
+    timebank.transfer(_actor(request), volunteer_id, payload.to_volunteer_id, payload.hours, payload.key)
+    return get_volunteer(request, volunteer_id)

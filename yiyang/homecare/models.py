@@ -312,3 +312,86 @@ class MealRecord(models.Model):
 
     def __str__(self):
         return f"{self.elder_id} {self.day} {self.get_meal_display()}"
+
+
+class Volunteer(models.Model):
+    """A time-bank volunteer (often a younger elder), registered in a community."""
+
+    name = models.CharField("姓名", max_length=50)
+    phone = models.CharField("电话", max_length=20)
+    region_code = models.CharField("所属社区代码", max_length=12)
+    county_code = models.CharField("县（区）代码", max_length=6)
+    elder_id = models.BigIntegerField("本人老人档案", null=True, blank=True)
+    joined_on = models.DateField("加入日期", default=timezone.localdate)
+
+    objects = ScopedManager()
+    scope = ScopeSpec(region="region_code")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "时间银行志愿者"
+
+    def __str__(self):
+        return self.name
+
+
+class VolunteerService(models.Model):
+    """Hours a volunteer reports; they are credited once the served person or the organiser confirms."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "待确认"
+        CONFIRMED = "confirmed", "已确认"
+        REJECTED = "rejected", "未通过"
+
+    volunteer = models.ForeignKey(Volunteer, on_delete=models.PROTECT, related_name="services")
+    region_code = models.CharField("所属社区代码", max_length=12)
+    county_code = models.CharField("县（区）代码", max_length=6)
+    served_elder_id = models.BigIntegerField("服务对象", null=True, blank=True)
+    day = models.DateField("服务日期")
+    hours = models.DecimalField("时长（小时）", max_digits=4, decimal_places=1)
+    description = models.CharField("服务内容", max_length=300)
+    state = models.CharField("状态", max_length=10, choices=State.choices, default=State.PENDING)
+    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")  # fmt: skip
+
+    objects = ScopedManager()
+    scope = ScopeSpec(region="region_code", elder="served_elder_id")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "志愿服务记录"
+
+    def __str__(self):
+        return f"{self.volunteer_id} {self.day} {self.hours}h"
+
+
+class TimeEntry(models.Model):
+    """One immutable entry of a volunteer's hour ledger; the balance is the sum of entries."""
+
+    class Kind(models.TextChoices):
+        EARN = "earn", "服务存入"
+        REDEEM = "redeem", "兑换服务"
+        TRANSFER_OUT = "transfer_out", "转出"
+        TRANSFER_IN = "transfer_in", "转入"
+
+    volunteer = models.ForeignKey(Volunteer, on_delete=models.PROTECT, related_name="entries")
+    region_code = models.CharField("所属社区代码", max_length=12)
+    county_code = models.CharField("县（区）代码", max_length=6)
+    kind = models.CharField("类型", max_length=15, choices=Kind.choices)
+    hours = models.DecimalField("时长（小时）", max_digits=6, decimal_places=1)
+    key = models.CharField("幂等键", max_length=80)
+    note = models.CharField("说明", max_length=200, blank=True)
+    created_at = models.DateTimeField("记账时间", default=timezone.now)
+
+    objects = ScopedManager()
+    scope = ScopeSpec(region="region_code")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "时间银行流水"
+        constraints = [models.UniqueConstraint(fields=["county_code", "key"], name="time_entry_key")]
+
+    def __str__(self):
+        return f"{self.volunteer_id} {self.get_kind_display()} {self.hours}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("时间银行流水不可修改")
+        super().save(*args, **kwargs)
