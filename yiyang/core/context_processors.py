@@ -12,6 +12,7 @@ NAVIGATION = [
     ("派单台", "homecare:board", "homecare.view_order"),
     ("我的服务", "homecare:today", "homecare.serve_order"),
     ("助餐", "homecare:canteens", "facilities.change_facility"),
+    ("时间银行", "homecare:timebank", "homecare.confirm_volunteerservice"),
     ("行政区划", "regions:browse", "regions.view_region"),
     ("服务圈", "servicemap:coverage", "regions.view_region"),
     ("服务地图", "servicemap:map", None),

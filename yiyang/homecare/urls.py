@@ -11,6 +11,7 @@ urlpatterns = [
     path("today/", views.today_view, name="today"),
     path("stats/", views.stats_view, name="stats"),
     path("canteens/", views.canteens_view, name="canteens"),
+    path("timebank/", views.timebank_view, name="timebank"),
     path("canteens/<int:facility_id>/", views.canteen_view, name="canteen"),
     path("providers/<int:provider_id>/settlement.xlsx", views.settlement_view, name="settlement"),
 ]

@@ -20,8 +20,8 @@ from yiyang.core.regioncodes import InvalidRegionCode, normalize
 from yiyang.core.scoping import get_visible_or_404, has_permission, memberships_of
 from yiyang.elders.models import Elder
 
-from . import meals, services
-from .models import Caregiver, Meal, MealMenu, MealMode, Order, OrderStatus, Provider
+from . import meals, services, timebank
+from .models import Caregiver, Meal, MealMenu, MealMode, Order, OrderStatus, Provider, Volunteer, VolunteerService
 
 
 class BookForm(forms.Form):
@@ -252,3 +252,56 @@ def canteen_view(request, facility_id: int):
     menu = MealMenu.objects.filter(facility_id=facility_id, day=day).order_by("meal")
     return render(request, "homecare/canteen.html", {"counts": counts, "menu": menu, "menu_form": menu_form,
                                                      "counter_form": counter_form, "day": day})  # fmt: skip
+
+
+class VolunteerForm(forms.Form):
+    name = forms.CharField(label="姓名", max_length=50)
+    phone = forms.CharField(label="电话", max_length=20)
+    region_code = forms.CharField(label="社区代码", max_length=12)
+
+
+class ServiceReportForm(forms.Form):
+    volunteer = forms.IntegerField(label="志愿者编号", min_value=1)
+    day = forms.DateField(label="服务日期", widget=forms.DateInput(attrs={"type": "date"}))
+    hours = forms.DecimalField(label="时长（小时）", min_value=0.1, max_value=24, decimal_places=1)
+    description = forms.CharField(label="服务内容", max_length=300)
+
+
+@login_required
+def timebank_view(request):
+    if not has_permission(request.user, "homecare.view_volunteer") and not has_permission(
+        request.user, "homecare.confirm_volunteerservice"
+    ):
+        raise PermissionDenied
+    actor = Actor.from_request(request)
+    volunteer_form, report_form = VolunteerForm(prefix="v"), ServiceReportForm(prefix="s")
+    if request.method == "POST":
+        try:
+            if "confirm" in request.POST:
+                timebank.confirm(actor, int(request.POST["confirm"]), request.POST.get("accepted") == "1")
+                messages.success(request, "已处理")
+                return redirect("homecare:timebank")
+            if "v-name" in request.POST:
+                volunteer_form = VolunteerForm(request.POST, prefix="v")
+                if volunteer_form.is_valid():
+                    timebank.register(actor, **volunteer_form.cleaned_data)
+                    messages.success(request, "志愿者已登记")
+                    return redirect("homecare:timebank")
+            else:
+                report_form = ServiceReportForm(request.POST, prefix="s")
+                if report_form.is_valid():
+                    data = report_form.cleaned_data
+                    timebank.report(actor, data["volunteer"], data["day"], data["hours"], data["description"])
+                    messages.success(request, "服务时长已记录，待确认后存入")
+                    return redirect("homecare:timebank")
+        except DomainError as exc:
+            messages.error(request, exc.message)
+    volunteers = [(v, timebank.balance(v.pk)) for v in Volunteer.objects.visible_to(request.user, "view")[:200]]
+    pending = (
+        VolunteerService.objects.visible_to(request.user, "homecare.confirm_volunteerservice")
+        .filter(state=VolunteerService.State.PENDING)
+        .select_related("volunteer")[:200]
+    )
+    return render(request, "homecare/timebank.html", {"volunteers": volunteers, "pending": pending,
+                                                      "volunteer_form": volunteer_form, "report_form": report_form,
+                                                      "can_manage": has_permission(request.user, "homecare.add_volunteer")})  # fmt: skip

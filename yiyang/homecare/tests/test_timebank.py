@@ -70,3 +70,19 @@ def test_other_county_cannot_see_or_change_volunteers(volunteer, neighbour_offic
 @pytest.fixture
 def family_of_elder(make_user, elder):
     return make_user(Role.FAMILY, region_code=elder.region_code, scope_id=elder.pk), elder
+
+
+def test_worker_records_and_family_confirms_on_the_page(worker, volunteer, family_of_elder):
+    client = Client()
+    client.force_login(worker)
+    response = client.post("/homecare/timebank/", {"s-volunteer": volunteer.pk, "s-day": "2026-11-20", "s-hours": "1.5",
+                                                   "s-description": "读报聊天"})  # fmt: skip
+    assert response.status_code == 302
+    service = volunteer.services.get()
+    service.served_elder_id = family_of_elder[1].pk
+    service.save()
+    family = Client()
+    family.force_login(family_of_elder[0])
+    assert "读报聊天" in family.get("/homecare/timebank/").content.decode()
+    family.post("/homecare/timebank/", {"confirm": service.pk, "accepted": "1"})
+    assert timebank.balance(volunteer.pk) == Decimal("1.5")
