@@ -63,6 +63,7 @@ class TargetIn(Schema):
 class CountersOut(Schema):
     registered_today: int
     assessed_today: int
+    orders_today: int
 
 
 class ReportIn(Schema):

@@ -49,6 +49,13 @@ class Base:
     communities: int = 0
     communities_with_place: int = 0
     coverage: dict[str, list[int]] = field(default_factory=lambda: {Area.URBAN: [0, 0], Area.RURAL: [0, 0]})
+    orders: int = 0
+    orders_open: int = 0
+    orders_done: int = 0
+    orders_rated: int = 0
+    orders_satisfied: int = 0
+    subsidy_fen: int = 0
+    meals: int = 0
 
 
 @dataclass(frozen=True)
@@ -119,11 +126,23 @@ REGISTRY: list[Indicator] = [
               lambda b: _share(sum(v[1] for v in b.coverage.values()), sum(v[0] for v in b.coverage.values())), "rate"),
     Indicator("coverage_urban", "城市社区服务圈覆盖率", "%", "服务圈内的城市社区 ÷ 城市社区（目标 100%）", "养老服务地图", False,
               lambda b: _share(b.coverage[Area.URBAN][1], b.coverage[Area.URBAN][0]), "rate"),
+    Indicator("orders", "居家服务订单", "单", "未取消的居家上门服务订单数", "居家社区养老服务", True,
+              lambda b: b.orders),
+    Indicator("orders_completed", "已完成服务订单", "单", "已完成（含已评价）的订单数", "居家社区养老服务", True,
+              lambda b: b.orders_done),
+    Indicator("order_completion_rate", "订单完成率", "%", "已完成订单 ÷ 未取消订单", "居家社区养老服务", False,
+              lambda b: _share(b.orders_done, b.orders), "rate"),
+    Indicator("satisfaction_rate", "服务满意率", "%", "评分 4 分及以上的订单 ÷ 已评价订单", "居家社区养老服务", False,
+              lambda b: _share(b.orders_satisfied, b.orders_rated), "rate"),
+    Indicator("service_subsidy", "服务补贴支出", "元", "已完成订单的政府补贴之和", "居家社区养老服务", True,
+              lambda b: round(b.subsidy_fen / 100, 2)),
+    Indicator("meals_served", "助餐人次", "人次", "助餐点登记的就餐人次", "老年助餐", True, lambda b: b.meals),
     Indicator("coverage_rural", "农村服务圈覆盖率", "%", "服务圈内的村 ÷ 村（目标 60% 以上）", "养老服务地图", False,
               lambda b: _share(b.coverage[Area.RURAL][1], b.coverage[Area.RURAL][0]), "rate"),
 ]  # fmt: skip
 BY_KEY = {i.key: i for i in REGISTRY}
-HEADLINE = ["elders", "aging_rate", "disabled_share", "facilities", "beds", "nursing_bed_share", "coverage_rate"]
+HEADLINE = ["elders", "aging_rate", "disabled_share", "facilities", "beds", "nursing_bed_share", "coverage_rate",
+            "orders", "satisfaction_rate"]  # fmt: skip
 
 
 def _age_band(birth_year: int, year: int) -> str | None:
@@ -198,7 +217,52 @@ def gather(user, code: str, *, today: date | None = None) -> tuple[Base, list[Ba
             base.coverage[row["area"]][1] += row["covered"]
 
         add(row["child"], apply)
+    _services(user, code, width, add)
     return whole, [bases[c.code] for c in children]
+
+
+def _services(user, code: str, width: int, add) -> None:
+    """Home-care orders and meals of the region, grouped by child."""
+    from yiyang.homecare.models import MealRecord, Order, OrderStatus
+
+    done = [OrderStatus.COMPLETED, OrderStatus.RATED, OrderStatus.DISPUTED, OrderStatus.RESOLVED]
+    orders = (
+        Order.objects.visible_to(user, "homecare.view_order")
+        .filter(region_range_q("region_code", code))
+        .exclude(status=OrderStatus.CANCELLED)
+        .annotate(child=Substr("region_code", 1, width))
+        .values("child")
+        .annotate(
+            n=Count("id"),
+            done=Count("id", filter=Q(status__in=done)),
+            rated=Count("id", filter=Q(rating__isnull=False)),
+            satisfied=Count("id", filter=Q(rating__gte=4)),
+            subsidy=Sum("subsidy", filter=Q(status__in=done)),
+        )
+    )
+    for row in orders:
+
+        def apply(base, row=row):
+            base.orders += row["n"]
+            base.orders_done += row["done"]
+            base.orders_rated += row["rated"]
+            base.orders_satisfied += row["satisfied"]
+            base.subsidy_fen += row["subsidy"] or 0
+
+        add(row["child"], apply)
+    meals = (
+        MealRecord.objects.visible_to(user, "view")
+        .filter(region_range_q("region_code", code))
+        .annotate(child=Substr("region_code", 1, width))
+        .values("child")
+        .annotate(n=Count("id"))
+    )
+    for row in meals:
+
+        def apply(base, row=row):
+            base.meals += row["n"]
+
+        add(row["child"], apply)
 
 
 def _five_ones(user, code: str, width: int, add) -> None:

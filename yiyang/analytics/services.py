@@ -163,11 +163,15 @@ def today_counters(user, code: str) -> dict:
     from yiyang.core.regioncodes import region_range_q
 
     start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    from yiyang.homecare.models import Order
+
     elders = Elder.objects.visible_to(user, "view").filter(created_at__gte=start)
     assessed = Assessment.objects.visible_to(user, "view").filter(created_at__gte=start)
+    orders = Order.objects.visible_to(user, "homecare.view_order").filter(created_at__gte=start)
     return {
         "registered_today": elders.filter(region_range_q("region_code", code)).count(),
         "assessed_today": assessed.filter(region_range_q("region_code", code)).count(),
+        "orders_today": orders.filter(region_range_q("region_code", code)).count(),
     }
 
 

@@ -53,6 +53,7 @@ _REGION_READ = {
     "analytics.view_target",
     "analytics.view_monthlyreport",
     "analytics.view_indicatorsnapshot",
+    "homecare.view_mealrecord",
 }
 _ELDER_READ = {"elders.view_elder", "elders.view_assessment"}
 _FACILITY_READ = {"facilities.view_facility", "facilities.view_residence"}

@@ -56,6 +56,15 @@ def direct(code: str) -> dict:
     values["street_centre_share"] = (
         round(100 * sum(s.code[:9] in with_centre for s in streets) / streets.count(), 2) if streets.count() else None
     )
+    from yiyang.homecare.models import Order
+
+    orders = Order.objects.filter(region_range_q("region_code", code)).exclude(status="cancelled")
+    values["orders"] = orders.count()
+    values["orders_completed"] = orders.filter(status__in=["completed", "rated", "disputed", "resolved"]).count()
+    rated = orders.filter(rating__isnull=False)
+    values["satisfaction_rate"] = (
+        round(100 * rated.filter(rating__gte=4).count() / rated.count(), 2) if rated.count() else None
+    )
     region = Region.objects.get(code=code)
     values["aging_rate"] = (
         round(100 * region.population_60 / region.population_total, 2) if region.population_total else None

@@ -65,6 +65,7 @@
       fetch("/api/v1/analytics/counters?region=" + data.region.code).then(function (r) { return r.json(); }).then(function (c) {
         document.getElementById("registered-today").textContent = c.registered_today;
         document.getElementById("assessed-today").textContent = c.assessed_today;
+        document.getElementById("orders-today").textContent = c.orders_today;
       });
     }, 30000);
   }
