@@ -13,4 +13,6 @@ class TokenAuth(HttpBearer):
         return user
 
 
-api_auth = [SessionAuth(), TokenAuth()]
+# A presented bearer token is tried first: the session check would refuse a POST without a CSRF token
+# before the token could be looked at.
+api_auth = [TokenAuth(), SessionAuth()]

@@ -405,3 +405,8 @@ def transfer_hours(request, volunteer_id: int, payload: HoursIn):
         raise FieldErrors({"to_volunteer_id": "必填"})
     timebank.transfer(_actor(request), volunteer_id, payload.to_volunteer_id, payload.hours, payload.key)
     return get_volunteer(request, volunteer_id)
+
+
+@router.post("/orders/{order_id}/auto-dispatch", response=TRANSITION_RESPONSES, summary="自动派给最近的空闲服务人员")
+def auto_dispatch(request, order_id: int):
+    return services.auto_dispatch(_actor(request), order_id)

@@ -94,3 +94,19 @@ def test_officer_cannot_open_audit_log(county_officer):
     client = Client()
     client.force_login(county_officer)
     assert client.get("/accounts/audit/").status_code == 403
+
+
+def test_integrations_write_with_a_token_while_sessions_still_need_csrf(county_officer):
+    import json as _json
+
+    _, key = services.create_token(Actor(user=county_officer), "对接")
+    body = _json.dumps({"population_total": 1000})
+    with_token = Client(enforce_csrf_checks=True, HTTP_AUTHORIZATION=f"Bearer {key}")
+    assert (
+        with_token.patch("/api/v1/regions/411002000000/population", body, content_type="application/json").status_code
+        == 200
+    )
+    session = Client(enforce_csrf_checks=True)
+    session.force_login(county_officer)
+    response = session.patch("/api/v1/regions/411002000000/population", body, content_type="application/json")
+    assert response.status_code == 403
