@@ -180,13 +180,21 @@ def dispatch(actor: Actor, order_id: int, caregiver_id: int) -> Order:
 BUSY = (OrderStatus.ASSIGNED, OrderStatus.ACCEPTED, OrderStatus.DISPATCHED, OrderStatus.IN_SERVICE)
 
 
-def _is_free(caregiver: Caregiver, order: Order) -> bool:
-    """Whether the caregiver has no other order overlapping this one's slot."""
+def _busy(caregiver_ids: list[int], order: Order) -> set[int]:
+    """Which of these caregivers already have an order overlapping this one's slot (one query)."""
     start = order.slot_start
     end = start + timedelta(minutes=order.item.duration_minutes * order.quantity)
-    others = Order.objects.filter(caregiver=caregiver, status__in=BUSY).exclude(pk=order.pk).select_related("item")
-    nearby = others.filter(slot_start__lt=end, slot_start__gt=start - timedelta(hours=12))
-    return not any(o.slot_start + timedelta(minutes=o.item.duration_minutes * o.quantity) > start for o in nearby)
+    others = (
+        Order.objects.filter(caregiver_id__in=caregiver_ids, status__in=BUSY, slot_start__lt=end,
+                             slot_start__gt=start - timedelta(hours=12))
+        .exclude(pk=order.pk)
+        .values_list("caregiver_id", "slot_start", "item__duration_minutes", "quantity")
+    )  # fmt: skip
+    return {cid for cid, begins, minutes, n in others if begins + timedelta(minutes=minutes * n) > start}
+
+
+def _is_free(caregiver: Caregiver, order: Order) -> bool:
+    return caregiver.pk not in _busy([caregiver.pk], order)
 
 
 def candidates(order: Order) -> list[tuple[float, Caregiver]]:
@@ -195,9 +203,14 @@ def candidates(order: Order) -> list[tuple[float, Caregiver]]:
         p for p in Provider.objects.filter(is_active=True, county_code=order.county_code)
         if p.serves(order.region_code, order.item.code)
     ]  # fmt: skip
+    qualified = [
+        c for c in Caregiver.objects.filter(provider__in=providers, is_active=True).select_related("provider")
+        if c.qualifies_for(order.item)
+    ]  # fmt: skip
+    busy = _busy([c.pk for c in qualified], order)
     found = []
-    for caregiver in Caregiver.objects.filter(provider__in=providers, is_active=True).select_related("provider"):
-        if not caregiver.qualifies_for(order.item) or not _is_free(caregiver, order):
+    for caregiver in qualified:
+        if caregiver.pk in busy:
             continue
         known = None not in (caregiver.lat, order.lat)
         distance = coords.distance_m(caregiver.lat, caregiver.lng, order.lat, order.lng) if known else float("inf")
