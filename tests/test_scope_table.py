@@ -4,6 +4,7 @@ visitor. Rows outside the scope answer 404 (their existence does not leak); anon
 to sign in."""
 
 import json
+from datetime import date
 
 import pytest
 from django.test import Client
@@ -105,7 +106,7 @@ def test_facility_manager_sees_residents_of_own_facility_only(
     assert client.get(route.format(elder=elder.pk, facility=facility.pk)).status_code == (
         404 if "elder" in route else 200
     )
-    services.admit(Actor(user=county_officer), facility.pk, elder.pk, __import__("datetime").date(2026, 1, 1))
+    services.admit(Actor(user=county_officer), facility.pk, elder.pk, date(2026, 1, 1))
     assert client.get(route.format(elder=elder.pk, facility=facility.pk)).status_code == 200
     assert client.get(route.format(elder=neighbour_elder.pk, facility=facility.pk)).status_code in (404, 200)
     if "elder" in route:

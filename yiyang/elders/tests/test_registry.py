@@ -1,5 +1,7 @@
 """Registering, changing, searching and masking elders through the services."""
 
+from datetime import date
+
 import pytest
 
 from conftest import make_id_number
@@ -101,8 +103,8 @@ def test_search_by_full_id_number(elder):
 
 
 def test_filters_by_age_band_category_and_region(make_elder):
-    old = make_elder(id_number=make_id_number(birth=__import__("datetime").date(1935, 1, 1)), categories=["tekun"])
-    young = make_elder(id_number=make_id_number(birth=__import__("datetime").date(1960, 6, 1)))
+    old = make_elder(id_number=make_id_number(birth=date(1935, 1, 1)), categories=["tekun"])
+    young = make_elder(id_number=make_id_number(birth=date(1960, 6, 1)))
     qs = Elder.objects.all()
     assert list(services.filter_elders(qs, services.ElderFilter(age_min=80))) == [old]
     assert list(services.filter_elders(qs, services.ElderFilter(age_max=70))) == [young]

@@ -1,8 +1,10 @@
 """Automatic dispatch, escalation, monthly allowances, settlement statements and statistics."""
 
+import io
 from datetime import date, timedelta
 
 import pytest
+from django.http import Http404
 from django.utils import timezone
 from openpyxl import load_workbook
 
@@ -79,7 +81,7 @@ def test_settlement_lists_completed_orders_and_totals(placed, county_officer, pr
     sheet = load_workbook(services.settlement(a(provider_manager), provider.pk, month)).active
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[1][0] == placed.pk and rows[-1][0] == "合计" and rows[-1][6] == 80.0
-    with pytest.raises(__import__("django").http.Http404):
+    with pytest.raises(Http404):
         services.settlement(a(neighbour_officer), provider.pk, month)
 
 
@@ -100,3 +102,17 @@ def test_statistics_count_completion_and_satisfaction(placed, elder, family, bat
     assert stats["response_minutes"] is not None
     assert services.statistics(county_officer, "411003000000")["total"] == 0
     assert Order.objects.count() == 3
+
+
+def test_commands_grant_allowances_and_expire_orders(make_elder, placed, provider, county_officer):
+    from django.core.management import call_command
+
+    tekun = make_elder(categories=["tekun"])
+    call_command("grant_allowances", "--allowance", "tekun=300", stdout=io.StringIO())
+    call_command("grant_allowances", "--allowance", "tekun=300", stdout=io.StringIO())
+    assert services.balance(tekun.pk) == 30000
+    services.assign_provider(a(county_officer), placed.pk, provider.pk)
+    Order.objects.filter(pk=placed.pk).update(assigned_at=timezone.now() - timedelta(hours=1))
+    call_command("expire_orders", stdout=io.StringIO())
+    placed.refresh_from_db()
+    assert placed.escalated

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.db.models import Sum
+from django.http import Http404
 from django.test import Client
 from django.utils import timezone
 
@@ -65,7 +66,7 @@ def test_transitions_out_of_order_are_refused(booked, step, provider_manager, ca
         "check_out": lambda: services.check_out(a(caregiver_user), booked.pk),
         "rate": lambda: services.rate(a(family), booked.pk, 5),
     }
-    with pytest.raises((Conflict, __import__("django").http.Http404)):
+    with pytest.raises((Conflict, Http404)):
         calls[step]()
     booked.refresh_from_db()
     assert booked.status == OrderStatus.CREATED
@@ -124,7 +125,7 @@ def test_upheld_dispute_refunds_exactly_once(
     services.complain(a(family), booked.pk, "服务未完成")
     with pytest.raises(Conflict):
         services.complain(a(family), booked.pk, "再次投诉")
-    with pytest.raises(__import__("django").http.Http404):
+    with pytest.raises(Http404):
         services.resolve_complaint(a(family), booked.pk, True, "家属不能自己裁定")
     services.resolve_complaint(a(county_officer), booked.pk, True, "核实属实，退回服务券")
     with pytest.raises(Conflict):

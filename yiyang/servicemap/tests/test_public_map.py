@@ -2,6 +2,7 @@
 
 import json
 import random
+from datetime import date
 
 import pytest
 from django.test import Client
@@ -24,7 +25,7 @@ PUBLIC_URLS = [
 @pytest.fixture
 def published(facility, elder, county_officer):
     Facility.objects.filter(pk=facility.pk).update(lat=34.03, lng=113.85, contact_person="王院长")
-    facilities.admit(Actor(user=county_officer), facility.pk, elder.pk, __import__("datetime").date(2026, 1, 2))
+    facilities.admit(Actor(user=county_officer), facility.pk, elder.pk, date(2026, 1, 2))
     return facility
 
 
