@@ -20,8 +20,21 @@ from yiyang.core.regioncodes import InvalidRegionCode, normalize
 from yiyang.core.scoping import get_visible_or_404, has_permission, memberships_of
 from yiyang.elders.models import Elder
 
-from . import meals, services, timebank
-from .models import Caregiver, Meal, MealMenu, MealMode, Order, OrderStatus, Provider, Volunteer, VolunteerService
+from . import meals, registry, services, timebank
+from .models import (
+    Caregiver,
+    Meal,
+    MealMenu,
+    MealMode,
+    Order,
+    OrderStatus,
+    Provider,
+    ServiceCategory,
+    ServiceItem,
+    Unit,
+    Volunteer,
+    VolunteerService,
+)
 
 
 class BookForm(forms.Form):
@@ -305,3 +318,82 @@ def timebank_view(request):
     return render(request, "homecare/timebank.html", {"volunteers": volunteers, "pending": pending,
                                                       "volunteer_form": volunteer_form, "report_form": report_form,
                                                       "can_manage": has_permission(request.user, "homecare.add_volunteer")})  # fmt: skip
+
+
+@login_required
+def orders_view(request):
+    """Every order the user may see, newest first, filtered by status."""
+    if not has_permission(request.user, "homecare.view_order"):
+        raise PermissionDenied
+    orders = Order.objects.visible_to(request.user, "homecare.view_order").select_related("item", "provider")
+    status = request.GET.get("status", "")
+    if status in OrderStatus.values:
+        orders = orders.filter(status=status)
+    from django.core.paginator import Paginator
+
+    page = Paginator(orders.order_by("-created_at", "-id"), 30).get_page(request.GET.get("page"))
+    return render(request, "homecare/orders.html", {"page": page, "statuses": OrderStatus.choices, "status": status})
+
+
+class ItemForm(forms.Form):
+    region_code = forms.CharField(label="适用区划代码", max_length=12)
+    code = forms.CharField(label="项目编码", max_length=20)
+    name = forms.CharField(label="服务项目", max_length=50)
+    category = forms.ChoiceField(label="类别", choices=ServiceCategory.choices)
+    unit = forms.ChoiceField(label="计价单位", choices=Unit.choices)
+    price_yuan = forms.DecimalField(label="单价（元）", min_value=0, decimal_places=2)
+    duration_minutes = forms.IntegerField(label="标准时长（分钟）", min_value=1, initial=60)
+    min_minutes = forms.IntegerField(label="最短时长（分钟）", min_value=0, initial=0)
+    required_skill = forms.IntegerField(
+        label="要求护理员等级（1-5，空为不限）", min_value=1, max_value=5, required=False
+    )
+    subsidy_tekun = forms.IntegerField(label="特困补贴比例（%）", min_value=0, max_value=100, required=False)
+    subsidy_dibao = forms.IntegerField(label="低保补贴比例（%）", min_value=0, max_value=100, required=False)
+
+
+@login_required
+def menu_view(request):
+    if not has_permission(request.user, "homecare.view_serviceitem"):
+        raise PermissionDenied
+    form = ItemForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        data["price"] = int(data.pop("price_yuan") * 100)
+        data["subsidies"] = {code: data.pop(f"subsidy_{code}") for code in ("tekun", "dibao")}
+        data["subsidies"] = {k: v for k, v in data["subsidies"].items() if v}
+        try:
+            registry.save_item(Actor.from_request(request), data)
+        except DomainError as exc:
+            apply_errors(form, exc, rename=lambda n: "price_yuan" if n == "price" else n)
+        else:
+            messages.success(request, "服务项目已保存")
+            return redirect("homecare:menu")
+    items = ServiceItem.objects.visible_to(request.user, "view").order_by("region_code", "code")
+    providers = Provider.objects.visible_to(request.user, "view").order_by("id")
+    return render(request, "homecare/menu.html", {"items": items, "providers": providers, "form": form,
+                                                  "can_edit": has_permission(request.user, "homecare.add_serviceitem")})  # fmt: skip
+
+
+class CaregiverForm(forms.Form):
+    name = forms.CharField(label="姓名", max_length=50)
+    phone = forms.CharField(label="电话", max_length=20)
+    skill_level = forms.IntegerField(label="护理员等级（1-5）", min_value=1, max_value=5, required=False)
+    certificate_no = forms.CharField(label="证书编号", max_length=40, required=False)
+
+
+@login_required
+def provider_view(request, provider_id: int):
+    provider = get_visible_or_404(Provider.objects, request.user, "view", pk=provider_id)
+    form = CaregiverForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            registry.save_caregiver(Actor.from_request(request), provider.pk, form.cleaned_data)
+        except DomainError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, "服务人员已登记")
+            return redirect("homecare:provider", provider_id=provider.pk)
+    caregivers = Caregiver.objects.visible_to(request.user, "view").filter(provider=provider)
+    can_add = Provider.objects.visible_to(request.user, "homecare.add_caregiver").filter(pk=provider.pk).exists()
+    return render(request, "homecare/provider.html", {"provider": provider, "caregivers": caregivers, "form": form,
+                                                      "can_add": can_add, "month": timezone.localdate().strftime("%Y-%m")})  # fmt: skip

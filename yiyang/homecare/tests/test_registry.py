@@ -60,3 +60,28 @@ def test_officer_registers_a_provider_with_its_service_area(county_officer, neig
     assert post(neighbour_officer, "/api/v1/homecare/providers", body).status_code == 403
     bad = post(county_officer, "/api/v1/homecare/providers", {**body, "service_regions": ["999"]})
     assert bad.status_code == 422
+
+
+def test_pages_for_menu_orders_and_caregivers_respect_scope(
+    county_officer, neighbour_officer, provider, provider_manager, family, elder, bath, tomorrow
+):
+    from yiyang.homecare import services
+
+    officer = Client()
+    officer.force_login(county_officer)
+    form = {"region_code": "411002000000", "code": "talk", "name": "精神慰藉", "category": "emotional", "unit": "hour",
+            "price_yuan": "30", "duration_minutes": 60, "min_minutes": 30, "subsidy_tekun": 100}  # fmt: skip
+    assert officer.post("/homecare/menu/", form).status_code == 302
+    assert ServiceItem.objects.filter(code="talk", price=3000, subsidies={"tekun": 100}).exists()
+    manager = Client()
+    manager.force_login(provider_manager)
+    response = manager.post(f"/homecare/providers/{provider.pk}/", {"name": "赵护理", "phone": "13900003333"})
+    assert response.status_code == 302 and provider.caregivers.filter(name="赵护理").exists()
+    outsider = Client()
+    outsider.force_login(neighbour_officer)
+    assert outsider.get(f"/homecare/providers/{provider.pk}/").status_code == 404
+    order = services.book(Actor(user=family), elder.pk, bath.pk, tomorrow)
+    daughter = Client()
+    daughter.force_login(family)
+    assert f"#{order.pk}" in daughter.get("/homecare/orders/").content.decode()
+    assert f"#{order.pk}" not in outsider.get("/homecare/orders/").content.decode()
