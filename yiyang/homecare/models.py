@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from yiyang.core.ledger import ImmutableEntry
 from yiyang.core.regioncodes import contains
 from yiyang.core.scoping import ScopedManager, ScopeSpec
 
@@ -191,7 +192,7 @@ class EntryKind(models.TextChoices):
     REFUND = "refund", "退回"
 
 
-class VoucherEntry(models.Model):
+class VoucherEntry(ImmutableEntry):
     """One immutable entry of an elder's service-voucher ledger; the balance is the sum of entries."""
 
     elder_id = models.BigIntegerField("老人", db_index=True)
@@ -220,11 +221,6 @@ class VoucherEntry(models.Model):
 
     def __str__(self):
         return f"{self.elder_id} {self.get_kind_display()} {self.amount}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise PermissionError("服务券流水不可修改")
-        super().save(*args, **kwargs)
 
 
 class Meal(models.TextChoices):
@@ -363,7 +359,7 @@ class VolunteerService(models.Model):
         return f"{self.volunteer_id} {self.day} {self.hours}h"
 
 
-class TimeEntry(models.Model):
+class TimeEntry(ImmutableEntry):
     """One immutable entry of a volunteer's hour ledger; the balance is the sum of entries."""
 
     class Kind(models.TextChoices):
@@ -390,8 +386,3 @@ class TimeEntry(models.Model):
 
     def __str__(self):
         return f"{self.volunteer_id} {self.get_kind_display()} {self.hours}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise PermissionError("时间银行流水不可修改")
-        super().save(*args, **kwargs)

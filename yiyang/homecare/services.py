@@ -9,13 +9,14 @@ cannot both win. Money moves only through ledger entries with an idempotency key
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
 from yiyang.core import audit, coords
 from yiyang.core.audit import Actor, AuditAction
 from yiyang.core.errors import Conflict, FieldErrors
+from yiyang.core.ledger import post_once
 from yiyang.core.regioncodes import ancestors, county_of
 from yiyang.core.scoping import ensure_visible, get_visible_or_404
 from yiyang.elders import categories
@@ -363,14 +364,9 @@ def resolve_complaint(actor: Actor, order_id: int, upheld: bool, resolution: str
 
 
 def _post(elder_id: int, region_code: str, kind: str, amount: int, key: str, order=None, note: str = "") -> bool:
-    """Write one ledger entry unless an entry with the same key exists. Returns whether it was written."""
-    try:
-        with transaction.atomic():
-            VoucherEntry.objects.create(elder_id=elder_id, region_code=region_code, county_code=county_of(region_code),
-                                        kind=kind, amount=amount, key=key, order=order, note=note)  # fmt: skip
-    except IntegrityError:
-        return False
-    return True
+    """Write one voucher entry unless one with the same key exists. Returns whether it was written."""
+    return post_once(VoucherEntry, elder_id=elder_id, region_code=region_code, county_code=county_of(region_code),
+                     kind=kind, amount=amount, key=key, order=order, note=note)  # fmt: skip
 
 
 @transaction.atomic

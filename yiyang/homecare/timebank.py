@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -15,6 +15,7 @@ from yiyang.core import audit, phones
 from yiyang.core.audit import Actor, AuditAction
 from yiyang.core.errors import Conflict, FieldErrors
 from yiyang.core.idnumber import age_on
+from yiyang.core.ledger import post_once
 from yiyang.core.regioncodes import InvalidRegionCode, Level, county_of, level_of, normalize
 from yiyang.core.scoping import ensure_visible, get_visible_or_404
 from yiyang.elders.models import Elder
@@ -48,13 +49,8 @@ def _hours(value, field: str = "hours") -> Decimal:
 
 
 def _entry(volunteer: Volunteer, kind: str, hours: Decimal, key: str, note: str = "") -> bool:
-    try:
-        with transaction.atomic():
-            TimeEntry.objects.create(volunteer=volunteer, region_code=volunteer.region_code,
-                                     county_code=volunteer.county_code, kind=kind, hours=hours, key=key, note=note)  # fmt: skip
-    except IntegrityError:
-        return False
-    return True
+    return post_once(TimeEntry, volunteer=volunteer, region_code=volunteer.region_code,
+                     county_code=volunteer.county_code, kind=kind, hours=hours, key=key, note=note)  # fmt: skip
 
 
 @transaction.atomic
