@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from yiyang.core.audit import Actor
 from yiyang.core.errors import DomainError
 from yiyang.core.regioncodes import InvalidRegionCode, normalize
-from yiyang.core.scoping import get_visible_or_404, has_permission, memberships_of
+from yiyang.core.scoping import get_visible_or_404, has_permission, home_region
 from yiyang.regions.models import Region
 
 from . import indicators, services, tasks
@@ -25,11 +25,10 @@ from .models import Direction, MonthlyReport
 def _region_code(request) -> str:
     if not has_permission(request.user, "regions.view_region"):
         raise PermissionDenied
-    raw = request.GET.get("region") or request.POST.get("region")
+    raw = request.GET.get("region") or request.POST.get("region") or home_region(request.user)
     if not raw:
-        codes = sorted(m.region_code for m in memberships_of(request.user) if m.region_code)
         first = Region.objects.filter(level=1).order_by("code").first()
-        raw = codes[0] if codes else (first.code if first else "")
+        raw = first.code if first else ""
     try:
         return normalize(raw)
     except InvalidRegionCode:

@@ -151,3 +151,9 @@ def region_predicate(user, model: type[models.Model], action: str):
         if grants(m.role, permission) and SCOPE_KIND[m.role] == ScopeKind.REGION and m.region_code
     )
     return lambda code: bool(prefixes) and code.startswith(prefixes)
+
+
+def home_region(user) -> str:
+    """The region a user's pages open on when none is asked for: the first region of their memberships
+    ('' when they hold none, e.g. a platform administrator)."""
+    return min((m.region_code for m in memberships_of(user) if m.region_code), default="")

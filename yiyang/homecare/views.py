@@ -17,7 +17,7 @@ from yiyang.core.audit import Actor
 from yiyang.core.errors import DomainError
 from yiyang.core.forms import apply_errors
 from yiyang.core.regioncodes import InvalidRegionCode, normalize
-from yiyang.core.scoping import get_visible_or_404, has_permission, memberships_of
+from yiyang.core.scoping import get_visible_or_404, has_permission, home_region
 from yiyang.elders.models import Elder
 
 from . import meals, registry, services, timebank
@@ -185,7 +185,7 @@ def today_view(request):
 
 
 def _region(request) -> str:
-    raw = request.GET.get("region") or next((m.region_code for m in memberships_of(request.user) if m.region_code), "")
+    raw = request.GET.get("region") or home_region(request.user)
     try:
         return normalize(raw)
     except InvalidRegionCode:

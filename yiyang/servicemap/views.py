@@ -10,14 +10,14 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from yiyang.core.regioncodes import InvalidRegionCode, ancestors, normalize
-from yiyang.core.scoping import get_visible_or_404, has_permission, memberships_of
+from yiyang.core.scoping import get_visible_or_404, has_permission, home_region
 from yiyang.facilities.models import FacilityType, OperationModel, Service
 from yiyang.regions.models import Region
 
 from . import services
 
 
-def _home_region() -> Region | None:
+def _map_home() -> Region | None:
     code = getattr(settings, "MAP_HOME_REGION", "")
     return Region.objects.filter(code=code).first() if code else Region.objects.filter(level=1).first()
 
@@ -27,7 +27,7 @@ def _map_settings() -> dict:
 
 
 def public_map(request):
-    home = _home_region()
+    home = _map_home()
     return render(
         request,
         "servicemap/map.html",
@@ -59,10 +59,9 @@ def public_facility(request, facility_id: int):
 
 
 def _default_region(user) -> str | None:
-    codes = sorted(m.region_code for m in memberships_of(user) if m.region_code)
-    if codes:
-        return codes[0]
-    home = _home_region()
+    if code := home_region(user):
+        return code
+    home = _map_home()
     return home.code if home else None
 
 
