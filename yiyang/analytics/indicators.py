@@ -166,13 +166,16 @@ def gather(user, code: str, *, today: date | None = None) -> tuple[Base, list[Ba
     codes = list(bases)
 
     people = ElderRollup.objects.visible_to(user, "view").filter(region_code__in=codes, status=Status.ACTIVE)
-    for row in people.values("region_code", "birth_year", "sex", "capability_level").annotate(n=Sum("count")):
-        base, n = bases[row["region_code"]], row["n"]
-        base.elders += n
+    # Three small grouped sums instead of every (year, sex, level) row: the database adds, Python maps.
+    for row in people.values("region_code", "birth_year").annotate(n=Sum("count")):
+        base = bases[row["region_code"]]
+        base.elders += row["n"]
         if band := _age_band(row["birth_year"], year):
-            base.by_age[band] += n
-        base.by_sex[row["sex"]] += n
-        base.by_level[row["capability_level"]] += n
+            base.by_age[band] += row["n"]
+    for row in people.values("region_code", "sex").annotate(n=Sum("count")):
+        bases[row["region_code"]].by_sex[row["sex"]] += row["n"]
+    for row in people.values("region_code", "capability_level").annotate(n=Sum("count")):
+        bases[row["region_code"]].by_level[row["capability_level"]] += row["n"]
     groups = ElderCategoryRollup.objects.visible_to(user, "view").filter(region_code__in=codes, status=Status.ACTIVE)
     for row in groups.values("region_code", "category").annotate(n=Sum("count")):
         bases[row["region_code"]].by_category[row["category"]] += row["n"]
@@ -266,7 +269,8 @@ def _services(user, code: str, width: int, add) -> None:
 
 
 def _five_ones(user, code: str, width: int, add) -> None:
-    """Streets with a comprehensive centre and communities with a service place ("五个一")."""
+    """Streets with a comprehensive centre and communities with a service place ("五个一"): counted per
+    child in two grouped queries; only the (few) places that have one are walked in Python."""
     facilities = Facility.objects.visible_to(user, "view").filter(
         region_range_q("region_code", code), status=FacilityStatus.OPERATING
     )
@@ -279,22 +283,27 @@ def _five_ones(user, code: str, width: int, add) -> None:
         facilities.filter(facility_type__in=SERVICE_PLACES).values_list("region_code", flat=True).distinct()
     )
     below = Region.objects.visible_to(user, "view").filter(region_range_q("code", code), level__gte=Level.STREET)
-    for region_code, level in below.values_list("code", "level").iterator(chunk_size=5000):
-        if level == Level.STREET:
-            has = region_code[:9] in centre_streets
+    totals = below.annotate(child=Substr("code", 1, width)).values("child", "level").annotate(n=Count("code"))
+    for row in totals:
+        street = row["level"] == Level.STREET
 
-            def apply(base, has=has):
-                base.streets += 1
-                base.streets_with_centre += has
+        def apply(base, n=row["n"], street=street):
+            if street:
+                base.streets += n
+            else:
+                base.communities += n
 
-        else:
-            has = region_code in place_communities
-
-            def apply(base, has=has):
-                base.communities += 1
-                base.communities_with_place += has
-
-        add(region_code[:width], apply)
+        add(row["child"], apply)
+    known = set(below.filter(code__in=[s.ljust(12, "0") for s in centre_streets] + list(place_communities))
+                .values_list("code", flat=True))  # fmt: skip
+    for street in centre_streets:
+        if street.ljust(12, "0") in known:
+            add(street[:width], lambda base: setattr(base, "streets_with_centre", base.streets_with_centre + 1))
+    for community in place_communities:
+        if community in known:
+            add(
+                community[:width], lambda base: setattr(base, "communities_with_place", base.communities_with_place + 1)
+            )
 
 
 def values(base: Base, keys: list[str] | None = None) -> dict[str, float | int | None]:
