@@ -23,7 +23,8 @@ class Page(Schema, Generic[T]):
 
 def paginate(queryset, page: int, page_size: int) -> dict:
     """Page `queryset` (1-based `page`), capping the page size at the platform maximum."""
-    page = max(page, 1)
+    # Far-out page numbers would overflow the database's OFFSET; nobody pages beyond a million.
+    page = min(max(page, 1), 1_000_000)
     page_size = max(1, min(page_size, settings.API_MAX_PAGE_SIZE))
     start = (page - 1) * page_size
     return {

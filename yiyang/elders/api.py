@@ -210,8 +210,6 @@ def get_elder(request, elder_id: int, reveal: bool = False):
 @router.patch("/{elder_id}", response={200: ElderDetailOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut})
 def update_elder(request, elder_id: int, payload: ElderPatch):
     data = payload.dict(exclude_unset=True, exclude={"contacts"})
-    if "categories" in data:
-        data["categories"] = services.parse_categories(data["categories"] or [])
     contacts = [c.dict() for c in payload.contacts] if payload.contacts is not None else None
     actor = _actor(request)
     elder = services.update_elder(actor, elder_id, data, contacts)

@@ -273,7 +273,7 @@ def update_elder(actor: Actor, elder_id: int, data: dict, contacts: list[dict] |
     merged = {**before, **{k: v for k, v in data.items() if k in (*EDITABLE_FIELDS, "coord_system")}}
     if "lat" not in data and "coord_system" in merged:
         merged.pop("coord_system")  # stored coordinates are already WGS-84
-    merged["categories"] = data.get("categories", elder.categories)
+    merged["categories"] = data.get("categories", elder.categories) or 0
     clean = clean_elder(merged, community_exists=community_lookup())
     if clean["id_number"] != elder.id_number:
         if ElderIdentity.objects.filter(id_number=clean["id_number"]).exclude(elder=elder).exists():

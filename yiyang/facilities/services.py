@@ -238,7 +238,9 @@ def admit(actor: Actor, facility_id: int, elder_id: int, admitted_on: date, bed_
         raise FieldErrors({"admitted_on": "入住日期不能晚于今天"})
     if Residence.objects.filter(elder=elder, left_on__isnull=True).exists():
         raise Conflict("该老人已在其他机构入住，请先办理离开", {"elder_id": "已入住"})
-    if facility.beds_total and facility.beds_occupied >= facility.beds_total:
+    if not facility.beds_total:
+        raise Conflict("该机构没有登记床位，不能办理入住", {"facility_id": "没有床位"})
+    if facility.beds_occupied >= facility.beds_total:
         raise Conflict("该机构床位已满", {"facility_id": "床位已满"})
     residence = Residence.objects.create(
         facility=facility,
