@@ -8,7 +8,7 @@ from django.db import transaction
 from yiyang.core import audit
 from yiyang.core.audit import Actor, AuditAction
 from yiyang.core.errors import FieldErrors
-from yiyang.core.regioncodes import InvalidRegionCode, Level, level_of, normalize, parent_of, region_range_q
+from yiyang.core.regioncodes import InvalidRegionCode, Level, level_of, normalize, parent_of
 from yiyang.core.scoping import ensure_visible, get_visible_or_404, region_predicate
 
 from . import divisions
@@ -129,14 +129,6 @@ def update_population(actor: Actor, code: str, values: dict) -> Region:
     ensure_visible(actor.user, region, "change")
     audit.record(actor, AuditAction.UPDATE, region, changes=audit.diff(before, merged))
     return region
-
-
-def children(code: str):
-    return Region.objects.filter(parent_code=code).order_by("code")
-
-
-def subtree(code: str):
-    return Region.objects.filter(region_range_q("code", code))
 
 
 def path_to(code: str) -> list[Region]:
