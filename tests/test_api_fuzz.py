@@ -21,4 +21,6 @@ def token(county_officer, elder, facility):
 @schema.parametrize()
 @settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
 def test_no_generated_request_makes_the_server_fail(case, token):
-    case.call_and_validate(headers={"Authorization": f"Bearer {token}"}, checks=[schemathesis.checks.not_a_server_error])
+    case.call_and_validate(
+        headers={"Authorization": f"Bearer {token}"}, checks=[schemathesis.checks.not_a_server_error]
+    )
