@@ -11,7 +11,21 @@ schema = schemathesis.openapi.from_wsgi("/api/openapi.json", application)
 
 
 @pytest.fixture
-def token(county_officer, elder, facility):
+def keep_test_connection():
+    """Calls through the WSGI app end with Django closing the database connection, which would close
+    the test's transaction on PostgreSQL; Django's own test client detaches that handler the same way."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def token(county_officer, elder, facility, keep_test_connection):
     from yiyang.accounts.services import create_token
     from yiyang.core.audit import Actor
 
