@@ -60,7 +60,9 @@ def book_view(request, elder_id: int):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         quote = services.quote(elder, data["item"], data["quantity"])
-        if request.POST.get("confirm") == "1":
+        quote["key"] = f"{data['item'].pk}:{data['quantity']}"
+        # Book only what was quoted: a service or quantity changed after the quote gets a new quote first.
+        if request.POST.get("confirm") == quote["key"]:
             try:
                 order = services.book(Actor.from_request(request), elder.pk, data["item"].pk, data["slot_start"],
                                       quantity=data["quantity"], address=data["address"], notes=data["notes"])  # fmt: skip

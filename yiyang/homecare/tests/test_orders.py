@@ -226,3 +226,20 @@ def test_caregiver_sees_only_own_orders_on_the_day_page(
     assert "助浴" in mine.get("/homecare/today/").content.decode()
     assert "助浴" not in theirs.get("/homecare/today/").content.decode()
     assert theirs.get(f"/homecare/orders/{booked.pk}/").status_code == 404
+
+
+def test_booking_page_books_only_what_was_quoted(family, elder, bath, county_officer):
+    from yiyang.homecare.models import ServiceItem
+
+    other = ServiceItem.objects.create(region_code="411002000000", county_code="411002", code="clean", name="助洁",
+                                       category="daily_living", unit="hour", price=4000)  # fmt: skip
+    client = Client()
+    client.force_login(family)
+    slot = (timezone.localtime() + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    form = {"item": bath.pk, "slot_start": slot, "quantity": 1}
+    quoted = client.post(f"/homecare/book/{elder.pk}/", form)
+    assert "80 元" in quoted.content.decode() and not Order.objects.exists()
+    changed = client.post(f"/homecare/book/{elder.pk}/", {**form, "item": other.pk, "confirm": f"{bath.pk}:1"})
+    assert "40 元" in changed.content.decode() and not Order.objects.exists()
+    booked = client.post(f"/homecare/book/{elder.pk}/", {**form, "item": other.pk, "confirm": f"{other.pk}:1"})
+    assert booked.status_code == 302 and Order.objects.get().item == other
