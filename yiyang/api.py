@@ -61,6 +61,7 @@ def _add_routers():
     from yiyang.regions.api import router as regions_router
     from yiyang.servicemap.api import nearby_router, public_router
     from yiyang.servicemap.api import router as map_router
+    from yiyang.supervision.api import router as supervision_router
 
     api.add_router("/v1/regions", regions_router)
     api.add_router("/v1/elders", elders_router)
@@ -70,6 +71,7 @@ def _add_routers():
     api.add_router("/v1/map", map_router)
     api.add_router("/v1/analytics", analytics_router)
     api.add_router("/v1/homecare", homecare_router)
+    api.add_router("/v1/supervision", supervision_router)
     api.add_router("/v1/imports", exchange_router)
 
 

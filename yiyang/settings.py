@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "yiyang.facilities",
     "yiyang.homecare",
     "yiyang.servicemap",
+    "yiyang.supervision",
     "yiyang.analytics",
     "yiyang.exchange",
     "yiyang.demo",
@@ -230,6 +231,11 @@ TIME_BANK = {
     "cap_hours": int(os.environ.get("TIME_BANK_CAP_HOURS", "1500")),
     "redeem_age": int(os.environ.get("TIME_BANK_REDEEM_AGE", "60")),
 }
+
+# Rectification ledger: default days to rectify a hazard by severity, and how many days past the
+# deadline an unclosed hazard goes from the city up to the province (local rules, no national standard).
+HAZARD_RECTIFICATION_DAYS = {"general": 15, "major": 30}
+HAZARD_ESCALATE_TO_PROVINCE_AFTER_DAYS = int(os.environ.get("HAZARD_ESCALATE_TO_PROVINCE_AFTER_DAYS", "15"))
 
 # Base map tiles: a deployment points these at 天地图 or an intranet tile server; without a URL the
 # maps still show boundaries and markers (many civil-affairs networks are offline).

@@ -15,6 +15,7 @@ urlpatterns = [
     path("exchange/", include("yiyang.exchange.urls")),
     path("map/", include("yiyang.servicemap.urls")),
     path("homecare/", include("yiyang.homecare.urls")),
+    path("supervision/", include("yiyang.supervision.urls")),
     path("analytics/", include("yiyang.analytics.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),

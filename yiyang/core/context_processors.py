@@ -15,6 +15,8 @@ NAVIGATION = [
     ("我的服务", "homecare:today", "homecare.serve_order"),
     ("助餐", "homecare:canteens", "facilities.change_facility"),
     ("时间银行", "homecare:timebank", "homecare.confirm_volunteerservice"),
+    ("监督检查", "supervision:inspections", "supervision.view_inspection"),
+    ("隐患台账", "supervision:ledger", "supervision.view_hazard"),
     ("行政区划", "regions:browse", "regions.view_region"),
     ("服务圈", "servicemap:coverage", "regions.view_region"),
     ("服务地图", "servicemap:map", None),

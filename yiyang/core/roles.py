@@ -56,6 +56,24 @@ _REGION_READ = {
     "homecare.view_mealrecord",
 }
 _ELDER_READ = {"elders.view_elder", "elders.view_assessment"}
+
+# Supervision (民政系统监管), one block per area: what officers, read-only roles and facilities may do.
+_SUPERVISION_READ = {
+    "supervision.view_checklist",
+    "supervision.view_inspection",
+    "supervision.view_hazard",
+    "supervision.view_hazardstep",
+    "supervision.view_photo",
+}
+_SUPERVISION_OFFICER = _SUPERVISION_READ | {
+    "supervision.add_checklist",
+    "supervision.add_inspection",
+    "supervision.change_inspection",
+    "supervision.verify_hazard",
+    "supervision.export_hazard",
+}
+_SUPERVISION_FACILITY = _SUPERVISION_READ | {"supervision.rectify_hazard"}
+
 _FACILITY_READ = {"facilities.view_facility", "facilities.view_residence"}
 
 GRANTS: dict[str, frozenset[str]] = {
@@ -64,6 +82,7 @@ GRANTS: dict[str, frozenset[str]] = {
         _REGION_READ
         | _ELDER_READ
         | _FACILITY_READ
+        | _SUPERVISION_OFFICER
         | {
             "regions.change_region",
             "regions.import_region",
@@ -104,7 +123,11 @@ GRANTS: dict[str, frozenset[str]] = {
         }
     ),
     Role.VIEWER: frozenset(
-        _REGION_READ | _ELDER_READ | _FACILITY_READ | {"elders.export_elder", "facilities.export_facility"}
+        _REGION_READ
+        | _ELDER_READ
+        | _FACILITY_READ
+        | _SUPERVISION_READ
+        | {"elders.export_elder", "facilities.export_facility", "supervision.export_hazard"}
     ),
     Role.COMMUNITY_WORKER: frozenset(
         _REGION_READ
@@ -115,11 +138,12 @@ GRANTS: dict[str, frozenset[str]] = {
         | {"homecare.view_volunteerservice", "homecare.confirm_volunteerservice"}
         | {"facilities.view_facility"}
     ),
-    Role.CADRE: frozenset(_REGION_READ | {"facilities.view_facility"}),
+    Role.CADRE: frozenset(_REGION_READ | _SUPERVISION_READ | {"facilities.view_facility"}),
     Role.AUDITOR: frozenset(_REGION_READ | {"core.view_auditentry"}),
     Role.FACILITY_MANAGER: frozenset(
         _ELDER_READ
         | _FACILITY_READ
+        | _SUPERVISION_FACILITY
         | {
             "elders.view_sensitive_elder",
             "elders.add_assessment",

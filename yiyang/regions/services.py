@@ -197,3 +197,14 @@ def generate_subdivisions(county_codes: list[str], streets: int, communities: in
                 )
     Region.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
     return len(rows)
+
+
+def default_region(user) -> str:
+    """The region a user's pages and lists open on when none is asked for: their own region, or for a
+    platform-wide user the first province on record ('' when no region is loaded)."""
+    from yiyang.core.scoping import home_region
+
+    if code := home_region(user):
+        return code
+    first = Region.objects.filter(level=1).order_by("code").values_list("code", flat=True).first()
+    return first or ""

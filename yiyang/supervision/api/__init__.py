@@ -1,0 +1,8 @@
+"""REST API for supervision (/api/v1/supervision): one router per area, mounted here."""
+
+from ninja import Router
+
+from .inspections import router as inspections_router
+
+router = Router()
+router.add_router("/", inspections_router)

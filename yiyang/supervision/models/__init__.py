@@ -1,0 +1,4 @@
+"""Supervision (民政系统监管): one module per area. Every row belongs to a facility (or a provider) and
+carries its region and county codes, so that the one scoping mechanism (core.scoping) applies."""
+
+from .inspections import *  # noqa: F403

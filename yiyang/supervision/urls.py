@@ -1,0 +1,13 @@
+from django.urls import path
+
+from .views import inspections
+
+app_name = "supervision"
+urlpatterns = [
+    path("ledger/", inspections.ledger_view, name="ledger"),
+    path("inspections/", inspections.inspections_view, name="inspections"),
+    path("inspections/<int:inspection_id>/", inspections.inspection_view, name="inspection"),
+    path("hazards/<int:hazard_id>/", inspections.hazard_view, name="hazard"),
+    path("photos/<int:photo_id>/", inspections.photo_view, name="photo"),
+    path("checklists/", inspections.checklists_view, name="checklists"),
+]

@@ -1,0 +1,293 @@
+"""Pages: the rectification ledger, planning inspections, the on-site results page (a phone page), a
+hazard with its history and next step, checklists, and the scoped photo download."""
+
+from datetime import date
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from yiyang.core.audit import Actor
+from yiyang.core.errors import DomainError
+from yiyang.core.forms import apply_errors
+from yiyang.core.regioncodes import InvalidRegionCode, normalize
+from yiyang.core.scoping import get_visible_or_404, has_permission
+from yiyang.facilities.models import Facility
+from yiyang.regions.models import Region
+from yiyang.regions.services import default_region, path_to
+
+from ..models import Checklist, Hazard, HazardStatus, Inspection, InspectionKind, InspectionStatus, Photo, Severity
+from ..services import inspections as services
+
+
+def _region(request) -> Region:
+    if not has_permission(request.user, "supervision.view_hazard"):
+        raise PermissionDenied
+    try:
+        code = normalize(request.GET.get("region") or default_region(request.user))
+    except InvalidRegionCode:
+        raise Http404 from None
+    return get_visible_or_404(Region.objects, request.user, "view", code=code)
+
+
+@login_required
+def ledger_view(request):
+    """The rectification ledger of a region: per child region the 对账 counts, then the lines."""
+    if not has_permission(request.user, "supervision.view_hazard"):
+        raise PermissionDenied
+    facility_id = int(request.GET["facility"]) if request.GET.get("facility", "").isdigit() else None
+    if facility_id is None and not has_permission(request.user, "regions.view_region"):
+        # A facility manager's ledger is the facility's own.
+        facility = Facility.objects.visible_to(request.user, "supervision.view_hazard").first()
+        if facility is None:
+            raise PermissionDenied
+        return redirect(f"{request.path}?facility={facility.pk}")
+    if facility_id:
+        facility = get_visible_or_404(Facility.objects, request.user, "view", pk=facility_id)
+        region, summary = None, []
+        code = facility.region_code
+    else:
+        facility = None
+        region = _region(request)
+        code = region.code
+        summary = services.summary_by_child_region(request.user, code)
+    filters = {
+        "status": request.GET.get("status", "") if request.GET.get("status") in HazardStatus.values else "",
+        "severity": request.GET.get("severity", "") if request.GET.get("severity") in Severity.values else "",
+        "overdue": request.GET.get("overdue") == "1",
+        "escalated": request.GET.get("escalated") == "1",
+    }
+    hazards = services.ledger(request.user, code, facility_id=facility_id, **filters).select_related("facility")
+    if request.GET.get("format") == "xlsx":
+        handle = services.export_ledger(Actor.from_request(request), hazards)
+        return FileResponse(handle, as_attachment=True, filename="隐患整改台账.xlsx")
+    page = Paginator(hazards, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "supervision/ledger.html",
+        {
+            "region": region, "facility": facility, "path": path_to(code) if region else [], "summary": summary,
+            "page": page, "filters": filters, "statuses": HazardStatus.choices, "severities": Severity.choices,
+            "today": timezone.localdate(), "may_export": has_permission(request.user, "supervision.export_hazard"),
+        },
+    )  # fmt: skip
+
+
+class PlanForm(forms.Form):
+    facility = forms.ModelChoiceField(label="检查机构", queryset=None)
+    checklist = forms.ModelChoiceField(label="检查表", queryset=None)
+    kind = forms.ChoiceField(label="检查方式", choices=InspectionKind.choices)
+    planned_on = forms.DateField(label="计划日期", widget=forms.DateInput(attrs={"type": "date"}))
+    inspectors = forms.CharField(label="检查人员", max_length=200)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["facility"].queryset = Facility.objects.visible_to(user, "supervision.add_inspection")
+        self.fields["checklist"].queryset = Checklist.objects.visible_to(user).filter(is_active=True)
+
+
+@login_required
+def inspections_view(request):
+    """Inspections in the user's scope, newest first; officers plan new ones here."""
+    if not has_permission(request.user, "supervision.view_inspection"):
+        raise PermissionDenied
+    may_plan = has_permission(request.user, "supervision.add_inspection")
+    form = PlanForm(request.POST or None, user=request.user) if may_plan else None
+    if request.method == "POST":
+        if form is None:
+            raise PermissionDenied
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                inspection = services.plan_inspection(Actor.from_request(request), data["facility"].pk,
+                                                      data["checklist"].pk, data["kind"], data["planned_on"],
+                                                      data["inspectors"])  # fmt: skip
+            except DomainError as exc:
+                apply_errors(form, exc, rename=lambda n: n.removesuffix("_id"))
+            else:
+                messages.success(request, "检查已安排")
+                return redirect("supervision:inspection", inspection_id=inspection.pk)
+    rows = Inspection.objects.visible_to(request.user).select_related("facility")
+    if request.GET.get("status") in InspectionStatus.values:
+        rows = rows.filter(status=request.GET["status"])
+    page = Paginator(rows.order_by("-planned_on", "-id"), 30).get_page(request.GET.get("page"))
+    return render(request, "supervision/inspections.html", {"form": form, "page": page})
+
+
+def _findings_from(post, checklist: Checklist) -> tuple[dict, dict]:
+    results, findings = {}, {}
+    for item in checklist.items:
+        code = item["code"]
+        if post.get(f"result-{code}"):
+            results[code] = post[f"result-{code}"]
+        if results.get(code) == "fail":
+            raw_deadline = post.get(f"deadline-{code}", "")
+            try:
+                deadline = date.fromisoformat(raw_deadline) if raw_deadline else None
+            except ValueError:
+                deadline = date.min  # refused by the service as earlier than today
+            findings[code] = services.Finding(
+                description=post.get(f"description-{code}", ""), severity=post.get(f"severity-{code}", "general"),
+                responsible_person=post.get(f"responsible-{code}", ""), deadline=deadline,
+            )  # fmt: skip
+    return results, findings
+
+
+@login_required
+def inspection_view(request, inspection_id: int):
+    """The on-site page: one card per checklist item (合格 / 不合格 / 不适用), and for a failed item the
+    hazard, its severity, who rectifies it by when, and photos."""
+    inspection = get_visible_or_404(
+        Inspection.objects.select_related("facility", "checklist"), request.user, pk=inspection_id
+    )
+    may_record = (
+        inspection.status == InspectionStatus.PLANNED
+        and Inspection.objects.visible_to(request.user, "change").filter(pk=inspection.pk).exists()
+    )
+    errors = {}
+    if request.method == "POST":
+        if not may_record:
+            raise PermissionDenied
+        results, findings = _findings_from(request.POST, inspection.checklist)
+        photos = {
+            item["code"]: request.FILES.getlist(f"photo-{item['code']}")
+            for item in inspection.checklist.items
+            if request.FILES.getlist(f"photo-{item['code']}")
+        }
+        try:
+            services.record_results(Actor.from_request(request), inspection.pk, results, findings,
+                                    request.POST.get("summary", ""), photos)  # fmt: skip
+        except DomainError as exc:
+            errors = exc.fields
+            messages.error(request, exc.message)
+        else:
+            failed = sum(1 for value in results.values() if value == "fail")
+            messages.success(request, f"检查结果已保存，{failed} 项不合格已列入整改台账")
+            return redirect("supervision:inspection", inspection_id=inspection.pk)
+    items = []
+    for item in inspection.checklist.items:
+        code = item["code"]
+        items.append({
+            **item,
+            "category_label": dict(services.CheckCategory.choices).get(item["category"], item["category"]),
+            "result": request.POST.get(f"result-{code}", inspection.results.get(code, "")),
+            "values": {name: request.POST.get(f"{name}-{code}", "") for name in
+                       ("description", "severity", "responsible", "deadline")},
+            "errors": [reason for field, reason in errors.items() if f".{code}" in field],
+        })  # fmt: skip
+    hazards = inspection.hazards.order_by("id") if inspection.status == InspectionStatus.DONE else []
+    return render(
+        request,
+        "supervision/inspection.html",
+        {
+            "inspection": inspection,
+            "items": items,
+            "may_record": may_record,
+            "hazards": hazards,
+            "severities": Severity.choices,
+            "results": services.RESULTS,
+        },  # fmt: skip
+    )
+
+
+class RectifyForm(forms.Form):
+    note = forms.CharField(label="整改情况", max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class VerifyForm(forms.Form):
+    note = forms.CharField(label="核验意见", max_length=500, required=False)
+
+
+@login_required
+def hazard_view(request, hazard_id: int):
+    hazard = get_visible_or_404(
+        Hazard.objects.select_related("facility", "inspection__checklist"), request.user, pk=hazard_id
+    )
+
+    def may(action):
+        return Hazard.objects.visible_to(request.user, f"supervision.{action}").filter(pk=hazard.pk).exists()
+
+    may_rectify = hazard.status == HazardStatus.OPEN and may("rectify_hazard")
+    may_verify = hazard.status == HazardStatus.SUBMITTED and may("verify_hazard")
+    rectify_form = RectifyForm(prefix="rectify")
+    if request.method == "POST":
+        actor = Actor.from_request(request)
+        try:
+            if "rectify-note" in request.POST:
+                rectify_form = RectifyForm(request.POST, prefix="rectify")
+                if rectify_form.is_valid():
+                    services.submit_rectification(actor, hazard.pk, rectify_form.cleaned_data["note"],
+                                                  request.FILES.getlist("photos"))  # fmt: skip
+                    messages.success(request, "整改材料已提交，等待核验")
+                    return redirect("supervision:hazard", hazard_id=hazard.pk)
+            elif request.POST.get("decision") in ("close", "return"):
+                services.verify(actor, hazard.pk, request.POST["decision"] == "close", request.POST.get("note", ""))
+                messages.success(request, "已销号" if request.POST["decision"] == "close" else "已退回重新整改")
+                return redirect("supervision:hazard", hazard_id=hazard.pk)
+        except DomainError as exc:
+            apply_errors(rectify_form, exc) if "rectify-note" in request.POST else messages.error(request, exc.message)
+    item = hazard.inspection.checklist.item(hazard.item_code) or {}
+    return render(
+        request,
+        "supervision/hazard.html",
+        {
+            "hazard": hazard,
+            "item": item,
+            "steps": hazard.steps.all(),
+            "photos": hazard.photos.all(),
+            "may_rectify": may_rectify,
+            "may_verify": may_verify,
+            "rectify_form": rectify_form,
+            "overdue": hazard.is_overdue(),
+        },  # fmt: skip
+    )
+
+
+@login_required
+def photo_view(request, photo_id: int):
+    photo = get_visible_or_404(Photo.objects, request.user, pk=photo_id)
+    return FileResponse(
+        photo.file.open("rb"), content_type=f"image/{'jpeg' if photo.extension == 'jpg' else photo.extension}"
+    )
+
+
+class ChecklistForm(forms.Form):
+    region_code = forms.CharField(label="适用区划代码", max_length=12)
+    name = forms.CharField(label="检查表名称", max_length=100)
+    items = forms.CharField(
+        label="检查项目", widget=forms.Textarea(attrs={"rows": 16}), help_text="每行一项，写成“类别：检查内容”"
+    )
+
+
+@login_required
+def checklists_view(request):
+    if not has_permission(request.user, "supervision.view_checklist"):
+        raise PermissionDenied
+    may_add = has_permission(request.user, "supervision.add_checklist")
+    labels = dict(services.CheckCategory.choices)
+    initial = {
+        "region_code": default_region(request.user),
+        "name": "养老机构安全检查表",
+        "items": "\n".join(f"{labels[category]}：{text}" for category, text in services.DEFAULT_ITEMS),
+    }
+    form = ChecklistForm(request.POST or None, initial=initial) if may_add else None
+    if request.method == "POST":
+        if form is None:
+            raise PermissionDenied
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                checklist = services.save_checklist(Actor.from_request(request), data["region_code"], data["name"],
+                                                    data["items"])  # fmt: skip
+            except DomainError as exc:
+                apply_errors(form, exc)
+            else:
+                messages.success(request, f"已发布{checklist}")
+                return redirect("supervision:checklists")
+    checklists = Checklist.objects.visible_to(request.user).order_by("region_code", "name", "-version")[:200]
+    return render(request, "supervision/checklists.html", {"form": form, "checklists": checklists})
