@@ -216,3 +216,6 @@ class Photo(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "现场照片"
         ordering = ["uploaded_at", "id"]
+
+    def __str__(self):
+        return f"{self.get_purpose_display()} #{self.pk}"
