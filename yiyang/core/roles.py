@@ -72,7 +72,22 @@ _SUPERVISION_OFFICER = _SUPERVISION_READ | {
     "supervision.verify_hazard",
     "supervision.export_hazard",
 }
-_SUPERVISION_FACILITY = _SUPERVISION_READ | {"supervision.rectify_hazard"}
+_SUBSIDY_READ = {
+    "supervision.view_subsidyratetable",
+    "supervision.view_subsidyclaim",
+    "supervision.view_subsidyline",
+    "supervision.view_subsidystep",
+    "supervision.view_subsidypayment",
+}
+_SUPERVISION_READ |= _SUBSIDY_READ
+_SUPERVISION_OFFICER |= _SUBSIDY_READ | {
+    "supervision.add_subsidyratetable",
+    "supervision.add_subsidyclaim",
+    "supervision.review_subsidyclaim",
+    "supervision.approve_subsidyclaim",
+    "supervision.pay_subsidyclaim",
+}
+_SUPERVISION_FACILITY = _SUPERVISION_READ | {"supervision.rectify_hazard", "supervision.submit_subsidyclaim"}
 
 _FACILITY_READ = {"facilities.view_facility", "facilities.view_residence"}
 

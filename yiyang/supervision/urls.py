@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import inspections
+from .views import inspections, subsidies
 
 app_name = "supervision"
 urlpatterns = [
@@ -10,4 +10,8 @@ urlpatterns = [
     path("hazards/<int:hazard_id>/", inspections.hazard_view, name="hazard"),
     path("photos/<int:photo_id>/", inspections.photo_view, name="photo"),
     path("checklists/", inspections.checklists_view, name="checklists"),
+    path("subsidies/", subsidies.claims_view, name="claims"),
+    path("subsidies/<int:claim_id>/", subsidies.claim_view, name="claim"),
+    path("subsidies/<int:claim_id>/step/", subsidies.claim_step_view, name="claim_step"),
+    path("subsidies/rates/", subsidies.rates_view, name="subsidy_rates"),
 ]

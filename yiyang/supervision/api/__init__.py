@@ -3,6 +3,8 @@
 from ninja import Router
 
 from .inspections import router as inspections_router
+from .subsidies import router as subsidies_router
 
 router = Router()
 router.add_router("/", inspections_router)
+router.add_router("/", subsidies_router)

@@ -2,3 +2,4 @@
 carries its region and county codes, so that the one scoping mechanism (core.scoping) applies."""
 
 from .inspections import *  # noqa: F403
+from .subsidies import *  # noqa: F403
