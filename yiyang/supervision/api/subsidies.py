@@ -131,4 +131,3 @@ def take_step(request, claim_id: int, payload: StepIn):
              response={200: ClaimOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}, summary="重新测算（申报前）")  # fmt: skip
 def recalculate(request, claim_id: int):
     return services.recalculate(_actor(request), claim_id)
-

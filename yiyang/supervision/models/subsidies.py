@@ -155,9 +155,7 @@ class SubsidyPayment(ImmutableEntry):
 
     class Meta:
         verbose_name = verbose_name_plural = "补贴拨付流水"
-        constraints = [
-            models.UniqueConstraint(fields=["county_code", "idempotency_key"], name="subsidy_payment_once")
-        ]
+        constraints = [models.UniqueConstraint(fields=["county_code", "idempotency_key"], name="subsidy_payment_once")]
 
     def __str__(self):
         return f"{self.idempotency_key} {self.amount}"

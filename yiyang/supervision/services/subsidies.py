@@ -21,8 +21,16 @@ from yiyang.core import audit, bulk
 from yiyang.core.audit import Actor, AuditAction
 from yiyang.core.errors import Conflict, FieldErrors
 from yiyang.core.ledger import post_once
-from yiyang.core.regioncodes import InvalidRegionCode, Level, ancestors, contains, county_of, level_of, normalize
-from yiyang.core.regioncodes import region_range_q
+from yiyang.core.regioncodes import (
+    InvalidRegionCode,
+    Level,
+    ancestors,
+    contains,
+    county_of,
+    level_of,
+    normalize,
+    region_range_q,
+)
 from yiyang.core.roles import grants
 from yiyang.core.scoping import ensure_visible, get_visible_or_404, is_platform_admin, memberships_of
 from yiyang.facilities.models import Facility, FacilityStatus, FacilityType, Residence
@@ -140,8 +148,9 @@ def _residents_by_facility(region_code: str, month: date, facility_ids: set[int]
     rows = (
         Residence.objects.filter(region_range_q("region_code", region_code), admitted_on__lte=month_end)
         .filter(Q(left_on__isnull=True) | Q(left_on__gte=month))
-        .values_list("facility_id", "elder_id", "admitted_on", "left_on", "elder__capability_level",
-                     "elder__assessment_due")  # fmt: skip
+        .values_list(
+            "facility_id", "elder_id", "admitted_on", "left_on", "elder__capability_level", "elder__assessment_due"
+        )  # fmt: skip
     )
     found: dict[int, list[Resident]] = defaultdict(list)
     for facility_id, elder_id, admitted_on, left_on, level, due in rows.iterator(chunk_size=20_000):
@@ -176,7 +185,9 @@ def calculate_month(actor: Actor, region_code: str, month: date) -> Calculation:
         .values_list("pk", "region_code", "county_code", "facility_type", "beds_total", "beds_nursing")
     )
     done = set(
-        SubsidyClaim.objects.filter(region_range_q("region_code", code), month=month).values_list("facility_id", flat=True)
+        SubsidyClaim.objects.filter(region_range_q("region_code", code), month=month).values_list(
+            "facility_id", flat=True
+        )
     )
     tables = RateTables(month)
     todo = {}
@@ -197,7 +208,7 @@ def calculate_month(actor: Actor, region_code: str, month: date) -> Calculation:
     by_county: dict[str, list[int]] = defaultdict(list)
     for pk, (_, county, *_rest) in todo.items():
         by_county[county].append(pk)
-    for county, facility_ids in sorted(by_county.items()):
+    for _county, facility_ids in sorted(by_county.items()):
         created, amount = _write_county(actor, month, facility_ids, todo, residents, beds_paid)
         result.created += created
         result.skipped += len(facility_ids) - created
@@ -226,7 +237,9 @@ def _write_county(actor, month, facility_ids, todo, residents, beds_paid) -> tup
     by_name = getattr(user, "username", "") or "系统"
     with transaction.atomic():
         SubsidyClaim.objects.bulk_create(claims, ignore_conflicts=True, batch_size=1000)
-        mine = list(SubsidyClaim.objects.filter(run_id=run_id).values_list("pk", "facility_id", "county_code", "amount"))
+        mine = list(
+            SubsidyClaim.objects.filter(run_id=run_id).values_list("pk", "facility_id", "county_code", "amount")
+        )
         line_rows = (
             (claim_id, county, kind, elder_id, level, days, quantity, line_amount)
             for claim_id, facility_id, county, _ in mine
@@ -249,9 +262,12 @@ def recalculate(actor: Actor, claim_id: int) -> SubsidyClaim:
     facility = claim.facility
     table = RateTables(claim.month).for_region(facility.region_code) or claim.rate_table
     residents = _residents_by_facility(facility.region_code, claim.month, {facility.pk}).get(facility.pk, [])
-    beds_paid = SubsidyLine.objects.filter(
-        kind=LineKind.CONSTRUCTION, claim__facility_id=facility.pk, claim__month__lt=claim.month
-    ).aggregate(n=Sum("quantity"))["n"] or 0
+    beds_paid = (
+        SubsidyLine.objects.filter(
+            kind=LineKind.CONSTRUCTION, claim__facility_id=facility.pk, claim__month__lt=claim.month
+        ).aggregate(n=Sum("quantity"))["n"]
+        or 0
+    )
     lines = resident_lines(table, residents, facility.beds_nursing, facility.beds_total, beds_paid)
     SubsidyLine.objects.filter(claim=claim).delete()
     SubsidyLine.objects.bulk_create(
@@ -330,7 +346,9 @@ def take_step(actor: Actor, claim_id: int, step: str, note: str = "") -> Subsidy
     source, target, permission, level = STEPS[step]
     claim = _claim(actor, claim_id, permission)
     if claim.status != source:
-        raise Conflict(f"该申报当前为“{claim.get_status_display()}”，不能{STEP_LABELS[step]}", code="invalid_transition")
+        raise Conflict(
+            f"该申报当前为“{claim.get_status_display()}”，不能{STEP_LABELS[step]}", code="invalid_transition"
+        )
     if level is not None and not _sits_at(actor.user, permission, claim.region_code, level):
         raise PermissionDenied
     if step.endswith("_return") and not note.strip():
@@ -347,7 +365,9 @@ def take_step(actor: Actor, claim_id: int, step: str, note: str = "") -> Subsidy
     claim.status = target
     claim.save(update_fields=["status"])
     _step(actor, claim, step, note.strip())
-    audit.record(actor, AuditAction.UPDATE, claim, object_repr=f"{claim.facility.name} {claim.month:%Y-%m} {STEP_LABELS[step]}")
+    audit.record(
+        actor, AuditAction.UPDATE, claim, object_repr=f"{claim.facility.name} {claim.month:%Y-%m} {STEP_LABELS[step]}"
+    )
     return claim
 
 

@@ -98,11 +98,15 @@ def test_construction_subsidy_pays_each_new_bed_once(county_officer, facility, r
     facility.beds_total = 120  # 20 beds built since
     facility.save()
     subsidies.calculate_month(Actor(user=county_officer), "411002", MONTH)
-    paid = list(SubsidyLine.objects.filter(kind="construction").order_by("claim__month").values_list("quantity", flat=True))
+    paid = list(
+        SubsidyLine.objects.filter(kind="construction").order_by("claim__month").values_list("quantity", flat=True)
+    )
     assert paid == [100, 20]
 
 
-def test_facilities_outside_the_table_or_without_a_table_get_no_claim(county_officer, rates, neighbour_facility, regions):
+def test_facilities_outside_the_table_or_without_a_table_get_no_claim(
+    county_officer, rates, neighbour_facility, regions
+):
     from yiyang.facilities.models import Facility
 
     Facility.objects.create(code="411002-0002", name="花园日间照料中心", facility_type="day_care",
@@ -165,7 +169,9 @@ def test_the_review_chain_pays_once(claim, facility_manager, county_officer, cit
         subsidies.recalculate(Actor(user=county_officer), claim.pk)
 
 
-def test_a_return_needs_a_reason_and_allows_recalculation(claim, facility_manager, county_officer, make_elder, facility):
+def test_a_return_needs_a_reason_and_allows_recalculation(
+    claim, facility_manager, county_officer, make_elder, facility
+):
     subsidies.take_step(Actor(user=facility_manager), claim.pk, "submit")
     with pytest.raises(FieldErrors):
         subsidies.take_step(Actor(user=county_officer), claim.pk, "county_return")

@@ -58,7 +58,8 @@ def claims_view(request):
             messages.error(request, exc.message)
         else:
             messages.success(
-                request, f"已测算 {result.created} 家机构，金额 {result.amount / 100:,.2f} 元；已有申报的 {result.skipped} 家未重复测算"
+                request,
+                f"已测算 {result.created} 家机构，金额 {result.amount / 100:,.2f} 元；已有申报的 {result.skipped} 家未重复测算",
             )
         return redirect(f"{request.path}?region={region.code}&month={month:%Y-%m}")
     if request.GET.get("status") in ClaimStatus.values:
@@ -68,8 +69,14 @@ def claims_view(request):
     return render(
         request,
         "supervision/subsidies/claims.html",
-        {"region": region, "month": month, "page": page, "totals": totals, "statuses": ClaimStatus.choices,
-         "may_calculate": region is not None and has_permission(request.user, "supervision.add_subsidyclaim")},  # fmt: skip
+        {
+            "region": region,
+            "month": month,
+            "page": page,
+            "totals": totals,
+            "statuses": ClaimStatus.choices,
+            "may_calculate": region is not None and has_permission(request.user, "supervision.add_subsidyclaim"),
+        },  # fmt: skip
     )
 
 
@@ -77,24 +84,33 @@ def claims_view(request):
 def claim_view(request, claim_id: int):
     claim = get_visible_or_404(SubsidyClaim.objects.select_related("facility", "rate_table"), request.user, pk=claim_id)
     lines = list(claim.lines.all())
-    names = dict(Elder.objects.filter(pk__in=[line.elder_id for line in lines if line.elder_id]).values_list("pk", "name"))
+    names = dict(
+        Elder.objects.filter(pk__in=[line.elder_id for line in lines if line.elder_id]).values_list("pk", "name")
+    )
     levels = dict(CapabilityLevel.choices)
     for line in lines:
         line.elder_name = names.get(line.elder_id, "")
         line.level_label = levels.get(line.capability_level, "未评估或评估已过期")
     steps = [(step, label) for step, label in services.STEP_LABELS.items() if step in services.STEPS
              and services.may_take(request.user, claim, step)]  # fmt: skip
-    may_recalculate = claim.status == ClaimStatus.CALCULATED and SubsidyClaim.objects.visible_to(
-        request.user, "supervision.add_subsidyclaim"
-    ).filter(pk=claim.pk).exists()
+    may_recalculate = (
+        claim.status == ClaimStatus.CALCULATED
+        and SubsidyClaim.objects.visible_to(request.user, "supervision.add_subsidyclaim").filter(pk=claim.pk).exists()
+    )
     history = list(claim.steps.all())
     for step in history:
         step.label = services.STEP_LABELS.get(step.action, step.action)
     return render(
         request,
         "supervision/subsidies/claim.html",
-        {"claim": claim, "lines": lines, "history": history, "steps": steps,
-         "may_recalculate": may_recalculate, "payments": claim.payments.all()},  # fmt: skip
+        {
+            "claim": claim,
+            "lines": lines,
+            "history": history,
+            "steps": steps,
+            "may_recalculate": may_recalculate,
+            "payments": claim.payments.all(),
+        },  # fmt: skip
     )
 
 
@@ -127,7 +143,9 @@ class RateTableForm(forms.Form):
     rate_2 = forms.DecimalField(label="中度失能（元/人/月）", min_value=0, max_value=10000, decimal_places=2)
     rate_3 = forms.DecimalField(label="重度失能（元/人/月）", min_value=0, max_value=10000, decimal_places=2)
     rate_4 = forms.DecimalField(label="完全失能（元/人/月）", min_value=0, max_value=10000, decimal_places=2)
-    unassessed = forms.DecimalField(label="未评估（元/人/月）", min_value=0, max_value=10000, decimal_places=2, initial=0)
+    unassessed = forms.DecimalField(
+        label="未评估（元/人/月）", min_value=0, max_value=10000, decimal_places=2, initial=0
+    )
     nursing_extra = forms.DecimalField(label="护理型床位加补（元/人/月）", min_value=0, max_value=10000,
                                        decimal_places=2, initial=0)  # fmt: skip
     construction = forms.DecimalField(label="新增床位建设补贴（元/张）", min_value=0, max_value=100000,
@@ -144,7 +162,9 @@ def rates_view(request):
     if not has_permission(request.user, "supervision.view_subsidyratetable"):
         raise PermissionDenied
     may_add = has_permission(request.user, "supervision.add_subsidyratetable")
-    form = RateTableForm(request.POST or None, initial={"region_code": default_region(request.user)}) if may_add else None
+    form = (
+        RateTableForm(request.POST or None, initial={"region_code": default_region(request.user)}) if may_add else None
+    )
     if request.method == "POST":
         if form is None:
             raise PermissionDenied
