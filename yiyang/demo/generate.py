@@ -27,6 +27,8 @@ from yiyang.regions import services as regions
 from yiyang.regions.models import Region
 from yiyang.servicemap import services as servicemap
 
+from . import supervision_inspections
+
 PROVINCE = "41"  # 河南
 DEMO_CITY = "411000000000"  # 许昌市
 DEMO_COUNTY = "411002000000"  # 魏都区
@@ -461,3 +463,5 @@ def build(sizes: Sizes, log=print) -> None:
     servicemap.seed_default_rules()
     log(f"服务圈覆盖：{servicemap.recompute(None)} 个社区（村）")
     build_accounts()
+    hazards, claims = supervision_inspections.build()
+    log(f"监督检查隐患：{hazards} 条；运营补贴申报：{claims} 份")

@@ -29,3 +29,14 @@ def test_demo_builds_a_consistent_henan_with_one_account_per_role(db):
     )
     users = set(get_user_model().objects.values_list("username", flat=True))
     assert {"admin", "xuchang", "weidu", "viewer", "grid", "auditor", "manager", "family"} <= users
+
+
+def test_demo_ledger_holds_hazards_in_every_state_and_subsidies_in_review(db):
+    from yiyang.supervision.models import ClaimStatus, Hazard, SubsidyClaim
+
+    call_command("demo", elderly=300, streets=2, communities=2, stdout=open("/dev/null", "w"))
+    states = set(Hazard.objects.values_list("status", flat=True))
+    assert states == {"open", "submitted", "closed"}
+    assert Hazard.objects.filter(escalation_level__gte=1).exists()
+    assert Hazard.objects.filter(status="closed", photos__purpose="evidence").exists()
+    assert {ClaimStatus.CALCULATED, ClaimStatus.SUBMITTED} <= set(SubsidyClaim.objects.values_list("status", flat=True))
