@@ -66,6 +66,6 @@ def test_inspect_rectify_close(live_server, browser, settings, tmp_path, county_
     desk.fill("#verify-note", "现场复核通过")
     desk.click("#close-hazard")
     assert "已销号" in desk.text_content("#hazard-status")
-    desk.goto(f"{live_server.url}/supervision/ledger/?region=411002000000")
+    desk.goto(f"{live_server.url}/supervision/ledger/?region=411002000000&status=")
     assert "已销号" in desk.text_content("#ledger .hazard-status")
     assert desk.text_content("#ledger-summary tbody tr td:nth-child(5)").strip() == "1"

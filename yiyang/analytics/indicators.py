@@ -56,6 +56,10 @@ class Base:
     orders_satisfied: int = 0
     subsidy_fen: int = 0
     meals: int = 0
+    hazards: int = 0
+    hazards_closed: int = 0
+    hazards_overdue: int = 0
+    operation_subsidy_paid_fen: int = 0
 
 
 @dataclass(frozen=True)
@@ -137,6 +141,13 @@ REGISTRY: list[Indicator] = [
     Indicator("service_subsidy", "服务补贴支出", "元", "已完成订单的政府补贴之和", "居家社区养老服务", True,
               lambda b: round(b.subsidy_fen / 100, 2)),
     Indicator("meals_served", "助餐人次", "人次", "助餐点登记的就餐人次", "老年助餐", True, lambda b: b.meals),
+    Indicator("hazards", "检查发现隐患", "条", "监督检查中不合格项形成的隐患数", "监督检查", True, lambda b: b.hazards),
+    Indicator("hazards_overdue", "逾期未销号隐患", "条", "超过整改期限仍未销号的隐患数", "监督检查", True,
+              lambda b: b.hazards_overdue),
+    Indicator("hazard_closed_rate", "隐患销号率", "%", "已销号隐患 ÷ 发现隐患", "监督检查", False,
+              lambda b: _share(b.hazards_closed, b.hazards), "rate"),
+    Indicator("operation_subsidy_paid", "机构运营补贴拨付", "元", "已拨付的养老机构运营补贴之和", "运营补贴", True,
+              lambda b: round(b.operation_subsidy_paid_fen / 100, 2)),
     Indicator("coverage_rural", "农村服务圈覆盖率", "%", "服务圈内的村 ÷ 村（目标 60% 以上）", "养老服务地图", False,
               lambda b: _share(b.coverage[Area.RURAL][1], b.coverage[Area.RURAL][0]), "rate"),
 ]  # fmt: skip
@@ -221,6 +232,7 @@ def gather(user, code: str, *, today: date | None = None) -> tuple[Base, list[Ba
 
         add(row["child"], apply)
     _services(user, code, width, add)
+    _supervision(user, code, width, add, today or timezone.localdate())
     return whole, [bases[c.code] for c in children]
 
 
@@ -264,6 +276,44 @@ def _services(user, code: str, width: int, add) -> None:
 
         def apply(base, row=row):
             base.meals += row["n"]
+
+        add(row["child"], apply)
+
+
+def _supervision(user, code: str, width: int, add, today: date) -> None:
+    """Hazards found, closed and overdue, and operation subsidies paid, grouped by child."""
+    from yiyang.supervision.models import Hazard, HazardStatus, SubsidyPayment
+
+    hazards = (
+        Hazard.objects.filter(region_range_q("region_code", code))
+        .visible_to(user)
+        .annotate(child=Substr("region_code", 1, width))
+        .values("child")
+        .annotate(
+            n=Count("county_code"),
+            closed=Count("county_code", filter=Q(status=HazardStatus.CLOSED)),
+            overdue=Count("county_code", filter=~Q(status=HazardStatus.CLOSED) & Q(deadline__lt=today)),
+        )
+    )
+    for row in hazards:
+
+        def apply(base, row=row):
+            base.hazards += row["n"]
+            base.hazards_closed += row["closed"]
+            base.hazards_overdue += row["overdue"]
+
+        add(row["child"], apply)
+    paid = (
+        SubsidyPayment.objects.filter(region_range_q("region_code", code))
+        .visible_to(user)
+        .annotate(child=Substr("region_code", 1, width))
+        .values("child")
+        .annotate(total=Sum("amount"))
+    )
+    for row in paid:
+
+        def apply(base, row=row):
+            base.operation_subsidy_paid_fen += row["total"] or 0
 
         add(row["child"], apply)
 

@@ -65,6 +65,15 @@ def direct(code: str) -> dict:
     values["satisfaction_rate"] = (
         round(100 * rated.filter(rating__gte=4).count() / rated.count(), 2) if rated.count() else None
     )
+    from yiyang.supervision.models import Hazard, SubsidyPayment
+
+    hazards = Hazard.objects.filter(region_range_q("region_code", code))
+    values["hazards"] = hazards.count()
+    values["hazards_overdue"] = hazards.exclude(status="closed").filter(deadline__lt=TODAY).count()
+    closed = hazards.filter(status="closed").count()
+    values["hazard_closed_rate"] = round(100 * closed / values["hazards"], 2) if values["hazards"] else None
+    paid = SubsidyPayment.objects.filter(region_range_q("region_code", code)).aggregate(t=Sum("amount"))["t"] or 0
+    values["operation_subsidy_paid"] = round(paid / 100, 2)
     region = Region.objects.get(code=code)
     values["aging_rate"] = (
         round(100 * region.population_60 / region.population_total, 2) if region.population_total else None

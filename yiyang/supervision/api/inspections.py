@@ -155,8 +155,8 @@ class HazardDetailOut(HazardOut):
 def list_hazards(request, region: str = "", status: str = "", severity: str = "", overdue: bool = False,
                  escalated: bool = False, facility_id: int = 0, page: int = 1, page_size: int = 20):  # fmt: skip
     code = _region(request, region)
-    if status and status not in HazardStatus.values:
-        raise FieldErrors({"status": "不是可选值之一"})
+    if status and status not in (services.PENDING, *HazardStatus.values):
+        raise FieldErrors({"status": "应为 pending（未销号）、open、submitted 或 closed"})
     hazards = services.ledger(request.user, code, status=status, severity=severity, overdue=overdue,
                               escalated=escalated, facility_id=facility_id or None)  # fmt: skip
     return paginate(hazards, page, page_size)

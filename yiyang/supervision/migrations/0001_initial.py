@@ -137,7 +137,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='hazard',
-            index=models.Index(fields=['county_code', 'status', 'escalation_level'], name='hazard_county_status'),
+            index=models.Index(fields=['county_code', 'status', 'deadline', 'region_code'], name='hazard_county_status'),
         ),
         migrations.AddIndex(
             model_name='hazard',

@@ -148,7 +148,8 @@ class Hazard(models.Model):
         ]
         indexes = [
             models.Index(fields=["region_code", "status", "deadline"], name="hazard_region_status"),
-            models.Index(fields=["county_code", "status", "escalation_level"], name="hazard_county_status"),
+            # Covers the province and city summaries (grouped by county, checked against the scope).
+            models.Index(fields=["county_code", "status", "deadline", "region_code"], name="hazard_county_status"),
             models.Index(fields=["status", "deadline"], name="hazard_open_deadline", condition=~Q(status="closed")),
         ]
 

@@ -204,9 +204,25 @@ def test_history_entries_cannot_be_edited_or_deleted(hazard):
 def test_summary_counts_per_child_region(county_officer, city_officer, hazard):
     rows = inspections.summary_by_child_region(city_officer, "411000000000")
     assert [(r["region_code"], r["total"], r["open"], r["overdue"]) for r in rows] == [("411002000000", 1, 1, 0)]
+    rows = inspections.summary_by_child_region(city_officer, "410000000000")  # the city sees its own city only
+    assert [(r["region_code"], r["name"], r["total"]) for r in rows] == [("411000000000", "许昌市", 1)]
     Hazard.objects.filter(pk=hazard.pk).update(deadline=date.today() - timedelta(days=1))
     rows = inspections.summary_by_child_region(county_officer, "411002000000")
     assert [(r["region_code"], r["overdue"], r["closed_rate"]) for r in rows] == [("411002001000", 1, 0.0)]
+
+
+def test_ledger_pages_keep_the_deadline_order(county_officer, hazard, inspection):
+    from django.core.paginator import Paginator
+
+    for n in range(4):
+        Hazard.objects.create(facility=hazard.facility, region_code=hazard.region_code, county_code="411002",
+                              inspection=inspection, item_code=f"extra-{n}", category="fire", description=f"第{n}条",
+                              severity="general", responsible_person="张", deadline=date.today() + timedelta(days=10 - n),
+                              found_on=date.today())  # fmt: skip
+    rows = inspections.LedgerRows(inspections.ledger(county_officer, "411002000000", status=inspections.PENDING))
+    pages = Paginator(rows, 2)
+    seen = [h.description for number in pages.page_range for h in pages.page(number)]
+    assert seen == ["第3条", "第2条", "第1条", "第0条", "二楼疏散通道堆放杂物"] and pages.count == 5
 
 
 def test_ledger_export_holds_the_lines_in_scope(county_officer, hazard):
@@ -253,8 +269,10 @@ def test_the_facility_submits_evidence_and_the_officer_closes_on_the_pages(count
     assert response.status_code == 302
     hazard.refresh_from_db()
     assert hazard.status == HazardStatus.CLOSED
-    page = client_for(county_officer).get("/supervision/ledger/?region=411002000000").content.decode()
-    assert "已销号" in page
+    ledger = "/supervision/ledger/?region=411002000000"
+    assert "二楼疏散通道" not in client_for(county_officer).get(ledger).content.decode()  # by default: not closed
+    page = client_for(county_officer).get(ledger + "&status=").content.decode()
+    assert "二楼疏散通道" in page and "已销号" in page
 
 
 def test_api_journey(county_officer, facility_manager, facility, checklist):

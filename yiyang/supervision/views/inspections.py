@@ -56,23 +56,30 @@ def ledger_view(request):
         region = _region(request)
         code = region.code
         summary = services.summary_by_child_region(request.user, code)
+    status = request.GET.get("status", services.PENDING)
     filters = {
-        "status": request.GET.get("status", "") if request.GET.get("status") in HazardStatus.values else "",
+        "status": status if status in (services.PENDING, *HazardStatus.values) else "",
         "severity": request.GET.get("severity", "") if request.GET.get("severity") in Severity.values else "",
         "overdue": request.GET.get("overdue") == "1",
         "escalated": request.GET.get("escalated") == "1",
     }
-    hazards = services.ledger(request.user, code, facility_id=facility_id, **filters).select_related("facility")
+    hazards = services.ledger(request.user, code, facility_id=facility_id, **filters)
     if request.GET.get("format") == "xlsx":
         handle = services.export_ledger(Actor.from_request(request), hazards)
         return FileResponse(handle, as_attachment=True, filename="隐患整改台账.xlsx")
-    page = Paginator(hazards, 50).get_page(request.GET.get("page"))
+    # The summary has already counted what a status filter alone selects; no second count is needed.
+    known = None
+    if summary and not (filters["severity"] or filters["overdue"] or filters["escalated"]):
+        field = {"": "total", services.PENDING: None}.get(filters["status"], filters["status"])
+        known = sum(row[field] if field else row["open"] + row["submitted"] for row in summary)
+    page = Paginator(services.LedgerRows(hazards, known), 50).get_page(request.GET.get("page"))
     return render(
         request,
         "supervision/ledger.html",
         {
             "region": region, "facility": facility, "path": path_to(code) if region else [], "summary": summary,
-            "page": page, "filters": filters, "statuses": HazardStatus.choices, "severities": Severity.choices,
+            "page": page, "filters": filters, "statuses": [(services.PENDING, "未销号"), ("", "全部"),
+                                                            *HazardStatus.choices], "severities": Severity.choices,
             "today": timezone.localdate(), "may_export": has_permission(request.user, "supervision.export_hazard"),
         },
     )  # fmt: skip
