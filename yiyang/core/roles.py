@@ -111,7 +111,9 @@ GRANTS: dict[str, frozenset[str]] = {
             "homecare.add_provider",
             "homecare.change_provider",
             "homecare.view_caregiver",
+            "homecare.view_caregivertraining",
             "homecare.view_order",
+            "homecare.view_orderphoto",
             "homecare.add_order",
             "homecare.assign_order",
             "homecare.cancel_order",
@@ -174,15 +176,22 @@ GRANTS: dict[str, frozenset[str]] = {
             "homecare.view_caregiver",
             "homecare.add_caregiver",
             "homecare.change_caregiver",
+            "homecare.view_caregivertraining",
+            "homecare.add_caregivertraining",
             "homecare.view_order",
+            "homecare.view_orderphoto",
             "homecare.accept_order",
             "homecare.dispatch_order",
         }
     ),
-    Role.CAREGIVER: frozenset({"homecare.view_order", "homecare.serve_order", "homecare.view_caregiver"}),
+    Role.CAREGIVER: frozenset(
+        {"homecare.view_order", "homecare.serve_order", "homecare.view_caregiver", "homecare.view_orderphoto"}
+        | {"homecare.view_caregivertraining"}
+    ),
     Role.FAMILY: frozenset(
         _ELDER_READ
         | {"elders.view_sensitive_elder", "homecare.view_order", "homecare.add_order", "homecare.rate_order"}
+        | {"homecare.view_orderphoto"}
         | {"homecare.cancel_order", "homecare.view_voucherentry", "homecare.confirm_volunteerservice"}
     ),
 }

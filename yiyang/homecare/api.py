@@ -1,9 +1,10 @@
 """REST API for home-care orders (/api/v1/homecare): menu, quotes, booking, dispatch, on site, rating."""
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from django.http import Http404
-from ninja import Field, Router, Schema, Status
+from ninja import Field, File, Router, Schema, Status
+from ninja.files import UploadedFile
 
 from yiyang.core.api import ErrorOut, Page, paginate
 from yiyang.core.audit import Actor, Interface
@@ -211,6 +212,10 @@ class CaregiverIO(Schema):
     skill_level: int | None = Field(None, ge=1, le=5)
     certificate_no: str = ""
     is_active: bool = True
+    work_regions: list[str] = Field([], description="工作区域的区划代码；空 = 服务商的全部服务区域")
+    work_days: list[int] = Field([], description="1 = 周一 … 7 = 周日；空 = 每天")
+    work_start: time | None = Field(None, description="空 = 不限时段")
+    work_end: time | None = None
 
 
 class CaregiverOut(CaregiverIO):
@@ -255,6 +260,43 @@ def list_caregivers(request, provider_id: int):
 @router.post("/providers/{provider_id}/caregivers", response={**WRITE_RESPONSES, 201: CaregiverOut})
 def create_caregiver(request, provider_id: int, payload: CaregiverIO):
     return Status(201, registry.save_caregiver(_actor(request), provider_id, payload.dict()))
+
+
+@router.put("/caregivers/{caregiver_id}", response={**WRITE_RESPONSES, 200: CaregiverOut}, summary="修改服务人员")
+def update_caregiver(request, caregiver_id: int, payload: CaregiverIO):
+    caregiver = get_visible_or_404(Caregiver.objects, request.user, "view", pk=caregiver_id)
+    return registry.save_caregiver(_actor(request), caregiver.provider_id, payload.dict(), caregiver_id)
+
+
+class TrainingIO(Schema):
+    topic: str
+    trained_on: date
+    hours: float = Field(..., gt=0, le=500)
+    organiser: str = ""
+    certificate_no: str = ""
+
+
+class TrainingOut(TrainingIO):
+    id: int
+    caregiver_id: int
+
+
+@router.get("/caregivers/{caregiver_id}/trainings", response={200: list[TrainingOut], 404: ErrorOut},
+            summary="服务人员的培训记录")  # fmt: skip
+def list_trainings(request, caregiver_id: int):
+    caregiver = get_visible_or_404(Caregiver.objects, request.user, "view", pk=caregiver_id)
+    return list(caregiver.trainings.all())
+
+
+@router.post("/caregivers/{caregiver_id}/trainings", response={**WRITE_RESPONSES, 201: TrainingOut},
+             summary="登记培训记录")  # fmt: skip
+def add_training(request, caregiver_id: int, payload: TrainingIO):
+    return Status(201, registry.add_training(_actor(request), caregiver_id, payload.dict()))
+
+
+@router.post("/orders/{order_id}/photos", response=TRANSITION_RESPONSES, summary="上传服务照片（multipart）")
+def add_photos(request, order_id: int, photos: File[list[UploadedFile]]):
+    return services.add_photos(_actor(request), order_id, list(photos))
 
 
 # --- Meal assistance -----------------------------------------------------------------------------

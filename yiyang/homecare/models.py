@@ -1,5 +1,7 @@
 """Home and community care: the service menu, providers and caregivers, orders, voucher ledgers."""
 
+import datetime
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -104,6 +106,12 @@ class Caregiver(models.Model):
     lat = models.FloatField("常驻点纬度", null=True, blank=True)
     lng = models.FloatField("常驻点经度", null=True, blank=True)
     is_active = models.BooleanField("在岗", default=True)
+    work_regions = models.JSONField(
+        "工作区域", default=list, blank=True, help_text="所负责的区划代码（含下级）；空 = 服务商的全部服务区域"
+    )
+    work_days = models.JSONField("工作日", default=list, blank=True, help_text="1 = 周一 … 7 = 周日；空 = 每天")
+    work_start = models.TimeField("上班时间", null=True, blank=True, help_text="空 = 不限时段")
+    work_end = models.TimeField("下班时间", null=True, blank=True)
 
     objects = ScopedManager()
     scope = ScopeSpec(region="provider__region_code", provider="provider_id", caregiver="pk")
@@ -114,9 +122,42 @@ class Caregiver(models.Model):
     def __str__(self):
         return self.name
 
+    def works_at(self, community_code: str, moment: datetime.datetime) -> bool:
+        """Whether the slot falls in the caregiver's working days and hours and area."""
+        local = timezone.localtime(moment)
+        in_hours = self.work_start is None or self.work_end is None or self.work_start <= local.time() < self.work_end
+        on_day = not self.work_days or local.isoweekday() in self.work_days
+        in_area = not self.work_regions or any(contains(code, community_code) for code in self.work_regions)
+        return in_hours and on_day and in_area
+
     def qualifies_for(self, item: ServiceItem) -> bool:
         """Level 1 is the highest grade: a level-3 carer may do what needs level 3, 4 or 5."""
         return item.required_skill is None or (self.skill_level is not None and self.skill_level <= item.required_skill)
+
+
+class CaregiverTraining(models.Model):
+    """A training a caregiver attended (hours count towards the 养老护理员 level requirements)."""
+
+    caregiver = models.ForeignKey(
+        Caregiver, verbose_name="服务人员", on_delete=models.PROTECT, related_name="trainings"
+    )
+    county_code = models.CharField("县（区）代码", max_length=6)
+    topic = models.CharField("培训内容", max_length=100)
+    organiser = models.CharField("培训机构", max_length=100, blank=True)
+    trained_on = models.DateField("培训日期")
+    hours = models.DecimalField("学时", max_digits=5, decimal_places=1)
+    certificate_no = models.CharField("结业证书编号", max_length=40, blank=True)
+
+    objects = ScopedManager()
+    scope = ScopeSpec(region="caregiver__provider__region_code", provider="caregiver__provider_id",
+                      caregiver="caregiver_id")  # fmt: skip
+
+    class Meta:
+        verbose_name = verbose_name_plural = "培训记录"
+        ordering = ["-trained_on", "-id"]
+
+    def __str__(self):
+        return f"{self.topic} {self.hours} 学时"
 
 
 class OrderStatus(models.TextChoices):
@@ -184,6 +225,33 @@ class Order(models.Model):
 
     def __str__(self):
         return f"#{self.pk} {self.item_id} {self.get_status_display()}"
+
+
+def _order_photo_path(photo: "OrderPhoto", filename: str) -> str:
+    stamp = timezone.now()
+    return f"homecare/{photo.county_code}/{stamp:%Y%m}/{stamp:%d%H%M%S%f}.{photo.extension}"
+
+
+class OrderPhoto(models.Model):
+    """A photo of the service record taken by the caregiver on check-out; served only through a
+    scoped view (it may show the elder's home)."""
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="photos")
+    county_code = models.CharField("县（区）代码", max_length=6)
+    extension = models.CharField(max_length=5)
+    file = models.FileField("照片", upload_to=_order_photo_path)
+    uploaded_at = models.DateTimeField("上传时间", default=timezone.now)
+
+    objects = ScopedManager()
+    scope = ScopeSpec(region="order__region_code", provider="order__provider_id", caregiver="order__caregiver_id",
+                      elder="order__elder_id")  # fmt: skip
+
+    class Meta:
+        verbose_name = verbose_name_plural = "服务照片"
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self):
+        return f"订单 {self.order_id} 照片"
 
 
 class EntryKind(models.TextChoices):

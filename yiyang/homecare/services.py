@@ -17,12 +17,13 @@ from yiyang.core import audit, coords
 from yiyang.core.audit import Actor, AuditAction
 from yiyang.core.errors import Conflict, FieldErrors
 from yiyang.core.ledger import post_once
+from yiyang.core.photos import photo_errors, photo_kind
 from yiyang.core.regioncodes import ancestors, county_of
 from yiyang.core.scoping import ensure_visible, get_visible_or_404
 from yiyang.elders import categories
 from yiyang.elders.models import Elder, Status
 
-from .models import Caregiver, EntryKind, Order, OrderStatus, Provider, ServiceItem, VoucherEntry
+from .models import Caregiver, EntryKind, Order, OrderPhoto, OrderStatus, Provider, ServiceItem, VoucherEntry
 
 # The order state machine, written once: state -> the states it may move to.
 TRANSITIONS: dict[str, set[str]] = {
@@ -40,6 +41,7 @@ TRANSITIONS: dict[str, set[str]] = {
     OrderStatus.CANCELLED: set(),
 }
 CHECK_IN_FLAG_DISTANCE_M = 500
+MAX_ORDER_PHOTOS = 9
 
 
 def _move(order: Order, to: str) -> None:
@@ -171,6 +173,8 @@ def dispatch(actor: Actor, order_id: int, caregiver_id: int) -> Order:
         raise FieldErrors({"caregiver_id": "该服务人员不属于接单的服务商或不在岗"})
     if not caregiver.qualifies_for(order.item):
         raise FieldErrors({"caregiver_id": f"该服务需要{order.item.required_skill}级及以上养老护理员"})
+    if not caregiver.works_at(order.region_code, order.slot_start):
+        raise FieldErrors({"caregiver_id": "预约时段或地址不在该服务人员的工作时间或工作区域内"})
     _move(order, OrderStatus.DISPATCHED)
     order.caregiver, order.dispatched_at = caregiver, timezone.now()
     order.save(update_fields=["status", "caregiver", "dispatched_at"])
@@ -206,7 +210,7 @@ def candidates(order: Order) -> list[tuple[float, Caregiver]]:
     ]  # fmt: skip
     qualified = [
         c for c in Caregiver.objects.filter(provider__in=providers, is_active=True).select_related("provider")
-        if c.qualifies_for(order.item)
+        if c.qualifies_for(order.item) and c.works_at(order.region_code, order.slot_start)
     ]  # fmt: skip
     busy = _busy([c.pk for c in qualified], order)
     found = []
@@ -287,12 +291,18 @@ def check_in(actor: Actor, order_id: int, lat: float, lng: float) -> Order:
 
 
 @transaction.atomic
-def check_out(actor: Actor, order_id: int, record: str = "") -> Order:
-    """The caregiver finishes: the order completes and the vouchers are debited exactly once."""
+def check_out(actor: Actor, order_id: int, record: str = "", photos: list | None = None) -> Order:
+    """The caregiver finishes, with the service record and optional photos: the order completes and
+    the vouchers are debited exactly once."""
     order = _locked(actor, order_id, "serve_order")
     if order.status in (OrderStatus.COMPLETED, OrderStatus.RATED):
         return order  # a resent check-out from a phone that lost the network
+    if errors := photo_errors(photos or [], "photos"):
+        raise FieldErrors(errors)
+    if photos and order.photos.count() + len(photos) > MAX_ORDER_PHOTOS:
+        raise FieldErrors({"photos": f"每单最多 {MAX_ORDER_PHOTOS} 张服务照片"})
     _move(order, OrderStatus.COMPLETED)
+    _save_photos(order, photos or [])
     order.checked_out_at = timezone.now()
     minutes = (order.checked_out_at - order.checked_in_at).total_seconds() / 60
     if minutes < order.item.min_minutes:
@@ -308,6 +318,29 @@ def check_out(actor: Actor, order_id: int, record: str = "") -> Order:
             _post(order.elder_id, order.region_code, EntryKind.DEBIT, -paid, f"order-{order.pk}-debit", order)
     order.save(update_fields=["status", "checked_out_at", "flags", "service_record", "voucher", "self_pay"])
     audit.record(actor, AuditAction.UPDATE, order, changes={"status": ["in_service", "completed"]})
+    return order
+
+
+def _save_photos(order: Order, photos: list) -> None:
+    for upload in photos:
+        photo = OrderPhoto(order=order, county_code=order.county_code, extension=photo_kind(upload))
+        photo.file.save("photo", upload, save=False)
+        photo.save()
+
+
+@transaction.atomic
+def add_photos(actor: Actor, order_id: int, photos: list) -> Order:
+    """Photos of the service record, taken while serving or just after; not once the elder has rated."""
+    order = _locked(actor, order_id, "serve_order")
+    if order.status not in (OrderStatus.IN_SERVICE, OrderStatus.COMPLETED):
+        raise Conflict(f"订单当前状态为“{order.get_status_display()}”，不能上传服务照片", code="invalid_transition")
+    if not photos:
+        raise FieldErrors({"photos": "请选择照片"})
+    if errors := photo_errors(photos, "photos"):
+        raise FieldErrors(errors)
+    if order.photos.count() + len(photos) > MAX_ORDER_PHOTOS:
+        raise FieldErrors({"photos": f"每单最多 {MAX_ORDER_PHOTOS} 张服务照片"})
+    _save_photos(order, photos)
     return order
 
 

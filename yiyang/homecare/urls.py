@@ -8,6 +8,7 @@ urlpatterns = [
     path("orders/<int:order_id>/", views.order_view, name="order"),
     path("orders/<int:order_id>/<str:step>/", views.step_view, name="step"),
     path("board/", views.board_view, name="board"),
+    path("photos/<int:photo_id>/", views.photo_view, name="photo"),
     path("orders/", views.orders_view, name="orders"),
     path("menu/", views.menu_view, name="menu"),
     path("providers/<int:provider_id>/", views.provider_view, name="provider"),

@@ -7,6 +7,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Sum
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -16,6 +17,7 @@ from django.views.decorators.http import require_POST
 from yiyang.core.audit import Actor
 from yiyang.core.errors import DomainError
 from yiyang.core.forms import apply_errors
+from yiyang.core.photos import content_type as photo_content_type
 from yiyang.core.regioncodes import InvalidRegionCode, normalize
 from yiyang.core.scoping import get_visible_or_404, has_permission, home_region
 from yiyang.elders.models import Elder
@@ -23,10 +25,12 @@ from yiyang.elders.models import Elder
 from . import meals, registry, services, timebank
 from .models import (
     Caregiver,
+    CaregiverTraining,
     Meal,
     MealMenu,
     MealMode,
     Order,
+    OrderPhoto,
     OrderStatus,
     Provider,
     ServiceCategory,
@@ -92,6 +96,7 @@ def _actions(user, order: Order) -> dict:
         "dispatch": may("dispatch_order") and status in (OrderStatus.ACCEPTED, OrderStatus.DISPATCHED),
         "check_in": may("serve_order") and status == OrderStatus.DISPATCHED,
         "check_out": may("serve_order") and status == OrderStatus.IN_SERVICE,
+        "photos": may("serve_order") and status == OrderStatus.COMPLETED,
         "rate": may("rate_order") and status == OrderStatus.COMPLETED,
         "complain": may("rate_order") and status in (OrderStatus.COMPLETED, OrderStatus.RATED),
         "resolve": may("assign_order") and status == OrderStatus.DISPUTED,
@@ -120,8 +125,21 @@ def order_view(request, order_id: int):
     return render(
         request,
         "homecare/order.html",
-        {"order": order, "actions": actions, "providers": providers, "caregivers": caregivers, "elder_name": elder},
+        {
+            "order": order,
+            "actions": actions,
+            "providers": providers,
+            "caregivers": caregivers,
+            "elder_name": elder,
+            "photos": OrderPhoto.objects.visible_to(request.user).filter(order=order),
+        },  # fmt: skip
     )
+
+
+@login_required
+def photo_view(request, photo_id: int):
+    photo = get_visible_or_404(OrderPhoto.objects, request.user, pk=photo_id)
+    return FileResponse(photo.file.open("rb"), content_type=photo_content_type(photo.extension))
 
 
 STEPS = {
@@ -131,7 +149,10 @@ STEPS = {
     "decline": lambda actor, order, post: services.respond(actor, order, False),
     "dispatch": lambda actor, order, post: services.dispatch(actor, order, int(post["caregiver_id"])),
     "check_in": lambda actor, order, post: services.check_in(actor, order, float(post["lat"]), float(post["lng"])),
-    "check_out": lambda actor, order, post: services.check_out(actor, order, post.get("record", "")),
+    "check_out": lambda actor, order, post, files: services.check_out(
+        actor, order, post.get("record", ""), files.getlist("photos")
+    ),
+    "photos": lambda actor, order, post, files: services.add_photos(actor, order, files.getlist("photos")),
     "rate": lambda actor, order, post: services.rate(actor, order, int(post["rating"]), post.get("comment", "")),
     "cancel": lambda actor, order, post: services.cancel(actor, order, post.get("reason", "")),
     "complain": lambda actor, order, post: services.complain(actor, order, post.get("complaint", "")),
@@ -141,13 +162,19 @@ STEPS = {
 }
 
 
+FILE_STEPS = {"check_out", "photos"}
+
+
 @login_required
 @require_POST
 def step_view(request, order_id: int, step: str):
     if step not in STEPS:
         raise Http404
     try:
-        STEPS[step](Actor.from_request(request), order_id, request.POST)
+        if step in FILE_STEPS:
+            STEPS[step](Actor.from_request(request), order_id, request.POST, request.FILES)
+        else:
+            STEPS[step](Actor.from_request(request), order_id, request.POST)
     except (KeyError, ValueError):
         messages.error(request, "请填写完整后再提交（签到需要允许获取位置）")
     except DomainError as exc:
@@ -376,26 +403,71 @@ def menu_view(request):
                                                   "can_edit": has_permission(request.user, "homecare.add_serviceitem")})  # fmt: skip
 
 
+WEEKDAYS = [(1, "周一"), (2, "周二"), (3, "周三"), (4, "周四"), (5, "周五"), (6, "周六"), (7, "周日")]
+
+
 class CaregiverForm(forms.Form):
     name = forms.CharField(label="姓名", max_length=50)
     phone = forms.CharField(label="电话", max_length=20)
     skill_level = forms.IntegerField(label="护理员等级（1-5）", min_value=1, max_value=5, required=False)
     certificate_no = forms.CharField(label="证书编号", max_length=40, required=False)
+    work_regions = forms.CharField(
+        label="工作区域", required=False, help_text="区划代码，多个用逗号分隔；不填为服务商的全部区域"
+    )
+    work_days = forms.TypedMultipleChoiceField(label="工作日", choices=WEEKDAYS, coerce=int, required=False,
+                                               widget=forms.CheckboxSelectMultiple, help_text="不选为每天")  # fmt: skip
+    work_start = forms.TimeField(label="上班时间", required=False, widget=forms.TimeInput(attrs={"type": "time"}),
+                                 help_text="不填为不限时段")  # fmt: skip
+    work_end = forms.TimeField(label="下班时间", required=False, widget=forms.TimeInput(attrs={"type": "time"}))
+
+    def clean_work_regions(self):
+        return [
+            code.strip() for code in self.cleaned_data["work_regions"].replace("，", ",").split(",") if code.strip()
+        ]
+
+
+class TrainingForm(forms.Form):
+    caregiver = forms.ModelChoiceField(label="服务人员", queryset=None)
+    topic = forms.CharField(label="培训内容", max_length=100)
+    organiser = forms.CharField(label="培训机构", max_length=100, required=False)
+    trained_on = forms.DateField(label="培训日期", widget=forms.DateInput(attrs={"type": "date"}))
+    hours = forms.DecimalField(label="学时", min_value=0.5, max_value=500, decimal_places=1)
+    certificate_no = forms.CharField(label="结业证书编号", max_length=40, required=False)
 
 
 @login_required
 def provider_view(request, provider_id: int):
     provider = get_visible_or_404(Provider.objects, request.user, "view", pk=provider_id)
-    form = CaregiverForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            registry.save_caregiver(Actor.from_request(request), provider.pk, form.cleaned_data)
-        except DomainError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, "服务人员已登记")
-            return redirect("homecare:provider", provider_id=provider.pk)
     caregivers = Caregiver.objects.visible_to(request.user, "view").filter(provider=provider)
+    actor = Actor.from_request(request)
+    form = CaregiverForm(request.POST if "name" in request.POST else None)
+    training_form = TrainingForm(request.POST if "topic" in request.POST else None, prefix=None)
+    training_form.fields["caregiver"].queryset = caregivers
+    if request.method == "POST":
+        chosen = form if "name" in request.POST else training_form
+        if chosen.is_valid():
+            try:
+                if chosen is form:
+                    registry.save_caregiver(actor, provider.pk, form.cleaned_data)
+                else:
+                    data = training_form.cleaned_data
+                    registry.add_training(actor, data["caregiver"].pk, {**data, "caregiver": None})
+            except DomainError as exc:
+                apply_errors(chosen, exc)
+            else:
+                messages.success(request, "服务人员已登记" if chosen is form else "培训记录已登记")
+                return redirect("homecare:provider", provider_id=provider.pk)
+    hours = dict(
+        CaregiverTraining.objects.filter(caregiver__in=caregivers).values_list("caregiver_id").annotate(h=Sum("hours"))
+    )
+    for caregiver in caregivers:
+        caregiver.training_hours = hours.get(caregiver.pk, 0)
+        caregiver.days_label = "、".join(dict(WEEKDAYS)[d] for d in caregiver.work_days) or "每天"
     can_add = Provider.objects.visible_to(request.user, "homecare.add_caregiver").filter(pk=provider.pk).exists()
-    return render(request, "homecare/provider.html", {"provider": provider, "caregivers": caregivers, "form": form,
-                                                      "can_add": can_add, "month": timezone.localdate().strftime("%Y-%m")})  # fmt: skip
+    can_train = (
+        Provider.objects.visible_to(request.user, "homecare.add_caregivertraining").filter(pk=provider.pk).exists()
+    )
+    return render(request, "homecare/provider.html", {
+        "provider": provider, "caregivers": caregivers, "form": form, "training_form": training_form,
+        "can_add": can_add, "can_train": can_train, "month": timezone.localdate().strftime("%Y-%m"),
+    })  # fmt: skip

@@ -22,6 +22,7 @@ from yiyang.core import audit
 from yiyang.core.audit import Actor, AuditAction
 from yiyang.core.errors import Conflict, FieldErrors
 from yiyang.core.ledger import post_once
+from yiyang.core.photos import photo_errors, photo_kind
 from yiyang.core.regioncodes import (
     PREFIX_LENGTH,
     InvalidRegionCode,
@@ -67,9 +68,6 @@ DEFAULT_ITEMS = [
     ("service", "入住老人能力评估、服务协议、健康档案齐全"),
 ]
 RESULTS = {"pass": "合格", "fail": "不合格", "na": "不适用"}
-PHOTO_TYPES = {b"\xff\xd8\xff": "jpg", b"\x89PNG\r\n\x1a\n": "png", b"RIFF": "webp"}
-MAX_PHOTO_BYTES = 5 * 1024 * 1024
-MAX_PHOTOS_PER_UPLOAD = 9
 
 
 def default_deadline(severity: str, found_on: date) -> date:
@@ -224,7 +222,7 @@ def record_results(actor: Actor, inspection_id: int, results: dict[str, str], fi
         if results.get(code) is None:
             errors[f"photos.{code}"] = "检查表中没有这一项"
         else:
-            errors.update(_photo_errors(files, f"photos.{code}"))
+            errors.update(photo_errors(files, f"photos.{code}"))
     if errors:
         raise FieldErrors(errors)
     inspection.results = {code: results[code] for code in results}
@@ -256,29 +254,9 @@ def record_results(actor: Actor, inspection_id: int, results: dict[str, str], fi
 # --- Photos --------------------------------------------------------------------------------------
 
 
-def _photo_kind(upload) -> str | None:
-    head = upload.read(12)
-    upload.seek(0)
-    for magic, extension in PHOTO_TYPES.items():
-        if head.startswith(magic) and (extension != "webp" or head[8:12] == b"WEBP"):
-            return extension
-    return None
-
-
-def _photo_errors(files: list, field: str) -> dict:
-    if len(files) > MAX_PHOTOS_PER_UPLOAD:
-        return {field: f"一次最多上传 {MAX_PHOTOS_PER_UPLOAD} 张照片"}
-    for upload in files:
-        if upload.size > MAX_PHOTO_BYTES:
-            return {field: f"照片“{upload.name}”超过 5 MB"}
-        if _photo_kind(upload) is None:
-            return {field: f"“{upload.name}”不是 JPEG、PNG 或 WebP 照片"}
-    return {}
-
-
 def _save_photo(actor: Actor, facility: Facility, upload, purpose: str, **links) -> Photo:
     photo = Photo(facility=facility, region_code=facility.region_code, county_code=facility.county_code,
-                  purpose=purpose, extension=_photo_kind(upload), **links,
+                  purpose=purpose, extension=photo_kind(upload), **links,
                   uploaded_by=actor.user if getattr(actor.user, "is_authenticated", False) else None)  # fmt: skip
     photo.file.save("photo", upload, save=False)
     photo.save()
@@ -320,7 +298,7 @@ def submit_rectification(actor: Actor, hazard_id: int, note: str, photos: list) 
     if not photos:
         errors["photos"] = "请上传整改后的照片作为佐证"
     else:
-        errors.update(_photo_errors(photos, "photos"))
+        errors.update(photo_errors(photos, "photos"))
     if errors:
         raise FieldErrors(errors)
     for upload in photos:

@@ -1,0 +1,33 @@
+"""Photos uploaded from phones (inspection findings, rectification evidence, service records): only
+JPEG, PNG or WebP, recognised by their first bytes rather than by the name or type the browser sends,
+and never stored under the uploader's file name."""
+
+PHOTO_TYPES = {b"\xff\xd8\xff": "jpg", b"\x89PNG\r\n\x1a\n": "png", b"RIFF": "webp"}
+MAX_PHOTO_BYTES = 5 * 1024 * 1024
+MAX_PHOTOS_PER_UPLOAD = 9
+
+
+def photo_kind(upload) -> str | None:
+    """'jpg', 'png' or 'webp' from the file's first bytes; None for anything else."""
+    head = upload.read(12)
+    upload.seek(0)
+    for magic, extension in PHOTO_TYPES.items():
+        if head.startswith(magic) and (extension != "webp" or head[8:12] == b"WEBP"):
+            return extension
+    return None
+
+
+def photo_errors(files: list, field: str) -> dict[str, str]:
+    """{field: reason} for the first file that is too many, too large or not a photo; {} when all pass."""
+    if len(files) > MAX_PHOTOS_PER_UPLOAD:
+        return {field: f"一次最多上传 {MAX_PHOTOS_PER_UPLOAD} 张照片"}
+    for upload in files:
+        if upload.size > MAX_PHOTO_BYTES:
+            return {field: f"照片“{upload.name}”超过 5 MB"}
+        if photo_kind(upload) is None:
+            return {field: f"“{upload.name}”不是 JPEG、PNG 或 WebP 照片"}
+    return {}
+
+
+def content_type(extension: str) -> str:
+    return f"image/{'jpeg' if extension == 'jpg' else extension}"
