@@ -34,10 +34,12 @@ def build(facilities: int, residents: int, hazards: int, log) -> None:
                                                         demo_only_city=False))  # fmt: skip
     generate.build_elders(communities, residents)
     table = Elder._meta.db_table
+    expired, valid = ("DATE '2026-01-01'", "DATE '2027-12-31'") if connection.vendor == "postgresql" else (
+        "'2026-01-01'", "'2027-12-31'")  # fmt: skip
     with connection.cursor() as cursor:
         # Levels 0-4 spread evenly; one in ten assessments expired before the month.
         cursor.execute(f"UPDATE {table} SET capability_level = id % 5, "  # noqa: S608 - constant names
-                       f"assessment_due = CASE WHEN id % 10 = 0 THEN '2026-01-01' ELSE '2027-12-31' END")  # fmt: skip
+                       f"assessment_due = CASE WHEN id % 10 = 0 THEN {expired} ELSE {valid} END")  # fmt: skip
     log(f"  {residents:,} elders in {time.perf_counter() - start:.0f} s")
     streets = list(Region.objects.filter(level=4).values_list("code", flat=True))
     Facility.objects.bulk_create(

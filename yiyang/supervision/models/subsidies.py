@@ -99,7 +99,10 @@ class SubsidyLine(models.Model):
     """The evidence of a claim: one line per resident (with the level it was paid at), plus the
     nursing-bed and construction lines."""
 
-    claim = models.ForeignKey(SubsidyClaim, on_delete=models.PROTECT, related_name="lines")
+    # No database constraint: a province month writes half a million lines, and PostgreSQL's deferred
+    # check of each one at commit took longer than writing them. Lines are only ever written in the
+    # transaction that writes their claim, and claims are never deleted.
+    claim = models.ForeignKey(SubsidyClaim, on_delete=models.PROTECT, related_name="lines", db_constraint=False)
     county_code = models.CharField("县（区）代码", max_length=6)
     kind = models.CharField("类型", max_length=12, choices=LineKind.choices)
     elder_id = models.BigIntegerField("老人", null=True, blank=True)
