@@ -121,6 +121,20 @@ def record_results(request, inspection_id: int, payload: ResultsIn):
     return services.record_results(_actor(request), inspection_id, payload.results, findings, payload.summary)
 
 
+class PhotoOut(Schema):
+    id: int
+    item_code: str
+    purpose: str
+    uploaded_at: datetime
+
+
+@router.post("/inspections/{inspection_id}/photos",
+             response={201: list[PhotoOut], 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+             summary="上传某一检查项的现场照片（multipart）")  # fmt: skip
+def add_photos(request, inspection_id: int, item_code: Form[str], photos: File[list[UploadedFile]]):
+    return Status(201, services.add_finding_photos(_actor(request), inspection_id, item_code, list(photos)))
+
+
 class HazardOut(Schema):
     id: int
     facility_id: int

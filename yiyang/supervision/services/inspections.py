@@ -251,6 +251,32 @@ def record_results(actor: Actor, inspection_id: int, results: dict[str, str], fi
     return inspection
 
 
+@transaction.atomic
+def add_finding_photos(actor: Actor, inspection_id: int, item_code: str, photos: list) -> list[Photo]:
+    """Photos of one checked item, sent after the results (the API sends results as JSON, then photos)."""
+    inspection = get_visible_or_404(
+        Inspection.objects.select_for_update().select_related("checklist", "facility"),
+        actor.user,
+        "supervision.change_inspection",
+        pk=inspection_id,
+    )
+    if inspection.status != InspectionStatus.DONE:
+        raise Conflict("请先录入检查结果，再上传现场照片", code="invalid_transition")
+    if inspection.checklist.item(item_code) is None:
+        raise FieldErrors({"item_code": "检查表中没有这一项"})
+    if not photos:
+        raise FieldErrors({"photos": "请选择照片"})
+    if errors := photo_errors(photos, "photos"):
+        raise FieldErrors(errors)
+    hazard = inspection.hazards.filter(item_code=item_code).first()
+    return [
+        _save_photo(
+            actor, inspection.facility, upload, "finding", inspection=inspection, hazard=hazard, item_code=item_code
+        )  # fmt: skip
+        for upload in photos
+    ]
+
+
 # --- Photos --------------------------------------------------------------------------------------
 
 

@@ -301,6 +301,16 @@ def test_api_journey(county_officer, facility_manager, facility, checklist):
     assert summary[0]["closed"] == 1 and summary[0]["closed_rate"] == 100.0
 
 
+def test_api_photos_of_a_checked_item_join_its_hazard(county_officer, neighbour_officer, inspection, hazard):
+    url = f"/api/v1/supervision/inspections/{inspection.pk}/photos"
+    response = client_for(county_officer).post(url, {"item_code": "fire-01", "photos": [png(), png("b.png")]})
+    assert response.status_code == 201 and len(response.json()) == 2
+    assert hazard.photos.filter(purpose="finding").count() == 2
+    assert client_for(county_officer).post(url, {"item_code": "nope", "photos": [png()]}).status_code == 422
+    assert client_for(neighbour_officer).post(url, {"item_code": "fire-01", "photos": [png()]}).status_code == 404
+    assert Photo.objects.count() == 2
+
+
 def test_api_refuses_bad_input_naming_the_field(county_officer, facility, checklist):
     response = client_for(county_officer).post("/api/v1/supervision/inspections", json.dumps({
         "facility_id": facility.pk, "checklist_id": checklist.pk, "kind": "whenever",
