@@ -17,6 +17,8 @@ NAVIGATION = [
     ("时间银行", "homecare:timebank", "homecare.confirm_volunteerservice"),
     ("监督检查", "supervision:inspections", "supervision.view_inspection"),
     ("隐患台账", "supervision:ledger", "supervision.view_hazard"),
+    ("人才队伍", "supervision:workforce", "supervision.view_staff"),
+    ("等级评定", "supervision:ratings", "supervision.view_ratingapplication"),
     ("行政区划", "regions:browse", "regions.view_region"),
     ("服务圈", "servicemap:coverage", "regions.view_region"),
     ("服务地图", "servicemap:map", None),

@@ -119,6 +119,10 @@ class Facility(models.Model):
         return self.star_rating_valid_until is None or self.star_rating_valid_until >= (today or timezone.localdate())
 
     @property
+    def stars(self) -> str:
+        return "★" * self.star_rating
+
+    @property
     def star_rating_expired(self) -> bool:
         return bool(self.star_rating) and not self.star_rating_is_valid()
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import inspections
+from .views import inspections, ratings, workforce
 
 app_name = "supervision"
 urlpatterns = [
@@ -10,4 +10,12 @@ urlpatterns = [
     path("hazards/<int:hazard_id>/", inspections.hazard_view, name="hazard"),
     path("photos/<int:photo_id>/", inspections.photo_view, name="photo"),
     path("checklists/", inspections.checklists_view, name="checklists"),
+    path("workforce/", workforce.workforce_view, name="workforce"),
+    path("workforce/facilities/<int:facility_id>/", workforce.facility_staff_view, name="facility_staff"),
+    path("workforce/staff/<int:staff_id>/", workforce.staff_view, name="staff"),
+    path("workforce/training/", workforce.trainings_view, name="trainings"),
+    path("workforce/training/<int:training_id>/", workforce.training_view, name="training"),
+    path("ratings/", ratings.ratings_view, name="ratings"),
+    path("ratings/expiring/", ratings.expiring_view, name="ratings_expiring"),
+    path("ratings/<int:application_id>/", ratings.rating_view, name="rating"),
 ]
