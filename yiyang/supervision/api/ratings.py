@@ -12,6 +12,7 @@ from yiyang.core.scoping import get_visible_or_404, has_permission
 
 from ..models import RatingApplication, RatingStatus
 from ..services import ratings as services
+from .workforce import _check_ids
 
 router = Router(tags=["监管：养老机构等级评定"])
 
@@ -85,6 +86,7 @@ def _detail_out(application: RatingApplication) -> dict:
 
 @router.get("/ratings", response={200: Page[ApplicationOut], 422: ErrorOut}, summary="等级评定申请（按管辖范围）")
 def list_applications(request, status: str = "", facility_id: int = 0, page: int = 1, page_size: int = 20):
+    _check_ids(facility_id=facility_id)
     rows = RatingApplication.objects.visible_to(request.user)
     if status:
         if status not in RatingStatus.values:

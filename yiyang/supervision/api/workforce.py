@@ -7,6 +7,7 @@ from ninja import Router, Schema, Status
 
 from yiyang.core.api import ErrorOut, Page, paginate
 from yiyang.core.audit import Actor, Interface
+from yiyang.core.errors import FieldErrors
 from yiyang.core.masking import mask_phone
 from yiyang.core.scoping import get_visible_or_404
 from yiyang.facilities.models import Facility
@@ -79,9 +80,20 @@ def _one(request, staff: Staff) -> dict:
     return _out(staff, services.training_hours([staff.pk]).get(staff.pk, Decimal(0)), may_change)
 
 
-@router.get("/staff", response=Page[StaffOut], summary="从业人员（按管辖范围）")
+MAX_ID = 2**63 - 1
+
+
+def _check_ids(**ids: int) -> None:
+    """Ids the database can hold; a larger number is refused naming the parameter, not a server error."""
+    wrong = {name: "编号超出范围" for name, value in ids.items() if not 0 <= value <= MAX_ID}
+    if wrong:
+        raise FieldErrors(wrong)
+
+
+@router.get("/staff", response={200: Page[StaffOut], 422: ErrorOut}, summary="从业人员（按管辖范围）")
 def list_staff(request, facility_id: int = 0, provider_id: int = 0, role: str = "", current: bool = True,
                page: int = 1, page_size: int = 20):  # fmt: skip
+    _check_ids(facility_id=facility_id, provider_id=provider_id)
     rows = Staff.objects.visible_to(request.user)
     if facility_id:
         rows = rows.filter(facility_id=facility_id)

@@ -293,3 +293,27 @@ def test_staff_page_form_adds_a_person_and_shows_staffing(county_officer, facili
     page = client.get(f"/supervision/workforce/facilities/{facility.pk}/")
     assert "孙玉兰" in page.content.decode()
     assert page.context["staffing"]["certified_carers"] == 1
+
+
+def test_training_pages_create_a_class_and_record_attendance(county_officer, carer):
+    client = client_for(county_officer)
+    assert client.get("/supervision/workforce/training/").status_code == 200
+    response = client.post("/supervision/workforce/training/", {
+        "region_code": "411002000000", "organiser": "魏都区民政局", "topic": "认知症照护", "starts_on": "2026-05-01",
+        "ends_on": "2026-05-02", "hours": "16",
+    })  # fmt: skip
+    assert response.status_code == 302
+    url = response["Location"]
+    response = client.post(url, {"staff": carer.pk, "hours": "20", "passed": "on"})
+    assert response.status_code == 200 and "认定学时不能超过培训班学时" in response.content.decode()
+    assert client.post(url, {"staff": carer.pk, "hours": "16", "passed": "on"}).status_code == 302
+    assert "刘桂兰" in client.get(url).content.decode()
+    assert workforce.training_hours([carer.pk]) == {carer.pk: Decimal("16")}
+    listing = client.get("/supervision/workforce/training/").content.decode()
+    assert "认知症照护" in listing
+
+
+def test_a_manager_cannot_organise_for_a_region(facility_manager, facility):
+    client = client_for(facility_manager)
+    form = client.get("/supervision/workforce/training/").context["form"]
+    assert "region_code" not in form.fields and list(form.fields["facility"].queryset) == [facility]
