@@ -18,6 +18,8 @@ NAVIGATION = [
     ("监督检查", "supervision:inspections", "supervision.view_inspection"),
     ("隐患台账", "supervision:ledger", "supervision.view_hazard"),
     ("运营补贴", "supervision:claims", "supervision.view_subsidyclaim"),
+    ("人才队伍", "supervision:workforce", "supervision.view_staff"),
+    ("等级评定", "supervision:ratings", "supervision.view_ratingapplication"),
     ("行政区划", "regions:browse", "regions.view_region"),
     ("服务圈", "servicemap:coverage", "regions.view_region"),
     ("服务地图", "servicemap:map", None),

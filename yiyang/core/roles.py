@@ -65,13 +65,39 @@ _SUPERVISION_READ = {
     "supervision.view_hazardstep",
     "supervision.view_photo",
 }
-_SUPERVISION_OFFICER = _SUPERVISION_READ | {
-    "supervision.add_checklist",
-    "supervision.add_inspection",
-    "supervision.change_inspection",
-    "supervision.verify_hazard",
-    "supervision.export_hazard",
+# Workforce (人才队伍): staff, certificates, training. A facility manages its own staff; officers
+# manage every facility's and provider's staff in their region.
+_WORKFORCE_READ = {
+    "supervision.view_staff",
+    "supervision.view_certificate",
+    "supervision.view_trainingclass",
+    "supervision.view_attendance",
 }
+_WORKFORCE_MANAGE = _WORKFORCE_READ | {
+    "supervision.add_staff",
+    "supervision.change_staff",
+    "supervision.add_certificate",
+    "supervision.add_trainingclass",
+    "supervision.change_trainingclass",
+}
+# Ratings (等级评定, GB/T 37276-2018): facilities apply and may withdraw; only officers review,
+# score, decide and publish.
+_RATINGS_READ = {
+    "supervision.view_ratingapplication",
+    "supervision.view_ratingstep",
+}
+_RATINGS_FACILITY = _RATINGS_READ | {
+    "supervision.add_ratingapplication",
+    "supervision.withdraw_ratingapplication",
+}
+_RATINGS_OFFICER = _RATINGS_FACILITY | {
+    "supervision.review_ratingapplication",
+    "supervision.score_ratingapplication",
+    "supervision.decide_ratingapplication",
+    "supervision.publish_ratingapplication",
+}
+# Operation subsidies (运营补贴): officers calculate, review (county), approve and pay (city); the
+# facility applies for its own.
 _SUBSIDY_READ = {
     "supervision.view_subsidyratetable",
     "supervision.view_subsidyclaim",
@@ -79,15 +105,32 @@ _SUBSIDY_READ = {
     "supervision.view_subsidystep",
     "supervision.view_subsidypayment",
 }
-_SUPERVISION_READ |= _SUBSIDY_READ
-_SUPERVISION_OFFICER |= _SUBSIDY_READ | {
-    "supervision.add_subsidyratetable",
-    "supervision.add_subsidyclaim",
-    "supervision.review_subsidyclaim",
-    "supervision.approve_subsidyclaim",
-    "supervision.pay_subsidyclaim",
-}
-_SUPERVISION_FACILITY = _SUPERVISION_READ | {"supervision.rectify_hazard", "supervision.submit_subsidyclaim"}
+_SUPERVISION_VIEWER = _SUPERVISION_READ | _WORKFORCE_READ | _RATINGS_READ | _SUBSIDY_READ
+_SUPERVISION_OFFICER = (
+    _SUPERVISION_READ
+    | _WORKFORCE_MANAGE
+    | _RATINGS_OFFICER
+    | _SUBSIDY_READ
+    | {
+        "supervision.add_checklist",
+        "supervision.add_inspection",
+        "supervision.change_inspection",
+        "supervision.verify_hazard",
+        "supervision.export_hazard",
+        "supervision.add_subsidyratetable",
+        "supervision.add_subsidyclaim",
+        "supervision.review_subsidyclaim",
+        "supervision.approve_subsidyclaim",
+        "supervision.pay_subsidyclaim",
+    }
+)
+_SUPERVISION_FACILITY = (
+    _SUPERVISION_READ
+    | _WORKFORCE_MANAGE
+    | _RATINGS_FACILITY
+    | _SUBSIDY_READ
+    | {"supervision.rectify_hazard", "supervision.submit_subsidyclaim"}
+)
 
 _FACILITY_READ = {"facilities.view_facility", "facilities.view_residence"}
 
@@ -143,7 +186,7 @@ GRANTS: dict[str, frozenset[str]] = {
         _REGION_READ
         | _ELDER_READ
         | _FACILITY_READ
-        | _SUPERVISION_READ
+        | _SUPERVISION_VIEWER
         | {"elders.export_elder", "facilities.export_facility", "supervision.export_hazard"}
     ),
     Role.COMMUNITY_WORKER: frozenset(
@@ -155,7 +198,7 @@ GRANTS: dict[str, frozenset[str]] = {
         | {"homecare.view_volunteerservice", "homecare.confirm_volunteerservice"}
         | {"facilities.view_facility"}
     ),
-    Role.CADRE: frozenset(_REGION_READ | _SUPERVISION_READ | {"facilities.view_facility"}),
+    Role.CADRE: frozenset(_REGION_READ | _SUPERVISION_READ | _SUBSIDY_READ | {"facilities.view_facility"}),
     Role.AUDITOR: frozenset(_REGION_READ | {"core.view_auditentry"}),
     Role.FACILITY_MANAGER: frozenset(
         _ELDER_READ

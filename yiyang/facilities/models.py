@@ -74,6 +74,9 @@ class Facility(models.Model):
     star_rating = models.PositiveSmallIntegerField(
         "星级", default=0, validators=[MinValueValidator(0), MaxValueValidator(5)]
     )
+    star_rating_valid_until = models.DateField(
+        "星级有效期至", null=True, blank=True, help_text="等级评定结果公布日期加有效年限（默认 3 年）；当日仍有效"
+    )
     status = models.CharField("状态", max_length=10, choices=FacilityStatus.choices, default=FacilityStatus.OPERATING)
     established_on = models.DateField("开业日期", null=True, blank=True)
     description = models.TextField("简介", blank=True)
@@ -107,6 +110,21 @@ class Facility(models.Model):
     @property
     def beds_vacant(self) -> int:
         return max(self.beds_total - self.beds_occupied, 0)
+
+    def star_rating_is_valid(self, today=None) -> bool:
+        """A rating counts until its validity ends; a rating recorded without a validity date (entered
+        before ratings were tracked here) is shown as it was entered."""
+        if not self.star_rating:
+            return False
+        return self.star_rating_valid_until is None or self.star_rating_valid_until >= (today or timezone.localdate())
+
+    @property
+    def stars(self) -> str:
+        return "★" * self.star_rating
+
+    @property
+    def star_rating_expired(self) -> bool:
+        return bool(self.star_rating) and not self.star_rating_is_valid()
 
 
 class Residence(models.Model):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import inspections, subsidies
+from .views import inspections, ratings, subsidies, workforce
 
 app_name = "supervision"
 urlpatterns = [
@@ -14,4 +14,12 @@ urlpatterns = [
     path("subsidies/<int:claim_id>/", subsidies.claim_view, name="claim"),
     path("subsidies/<int:claim_id>/step/", subsidies.claim_step_view, name="claim_step"),
     path("subsidies/rates/", subsidies.rates_view, name="subsidy_rates"),
+    path("workforce/", workforce.workforce_view, name="workforce"),
+    path("workforce/facilities/<int:facility_id>/", workforce.facility_staff_view, name="facility_staff"),
+    path("workforce/staff/<int:staff_id>/", workforce.staff_view, name="staff"),
+    path("workforce/training/", workforce.trainings_view, name="trainings"),
+    path("workforce/training/<int:training_id>/", workforce.training_view, name="training"),
+    path("ratings/", ratings.ratings_view, name="ratings"),
+    path("ratings/expiring/", ratings.expiring_view, name="ratings_expiring"),
+    path("ratings/<int:application_id>/", ratings.rating_view, name="rating"),
 ]

@@ -2,4 +2,6 @@
 carries its region and county codes, so that the one scoping mechanism (core.scoping) applies."""
 
 from .inspections import *  # noqa: F403
+from .ratings import *  # noqa: F403
 from .subsidies import *  # noqa: F403
+from .workforce import *  # noqa: F403
