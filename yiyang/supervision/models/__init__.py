@@ -2,3 +2,6 @@
 carries its region and county codes, so that the one scoping mechanism (core.scoping) applies."""
 
 from .inspections import *  # noqa: F403
+from .escrow import *  # noqa: F403
+from .pairing import *  # noqa: F403
+from .complaints import *  # noqa: F403
