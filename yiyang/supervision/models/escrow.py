@@ -95,7 +95,8 @@ class EscrowEntry(ImmutableEntry):
                 name="escrow_drawdown_once_a_month",
             ),
             models.CheckConstraint(
-                condition=Q(entry_type="receipt", amount__gt=0) | Q(entry_type__in=["drawdown", "refund"], amount__lt=0),
+                condition=Q(entry_type="receipt", amount__gt=0)
+                | Q(entry_type__in=["drawdown", "refund"], amount__lt=0),
                 name="escrow_entry_sign",
             ),
             models.CheckConstraint(

@@ -66,8 +66,9 @@ class Pairing(models.Model):
             models.UniqueConstraint(
                 fields=["county_code", "cadre", "facility"], condition=Q(until__isnull=True), name="pairing_one_open"
             ),
-            models.CheckConstraint(condition=Q(until__isnull=True) | Q(until__gte=models.F("since")),
-                                   name="pairing_until_after_since"),  # fmt: skip
+            models.CheckConstraint(
+                condition=Q(until__isnull=True) | Q(until__gte=models.F("since")), name="pairing_until_after_since"
+            ),  # fmt: skip
         ]
 
     def __str__(self):

@@ -168,9 +168,7 @@ def transition(actor: Actor, complaint_id: int, to: str, note: str = "", reply: 
 
 def contact_for(actor: Actor, complaint: Complaint, reveal: bool = False) -> dict:
     """The complainant's contact, masked unless the user may see it and asks to (audited)."""
-    allowed = Complaint.objects.visible_to(actor.user, "supervision.view_sensitive_complaint").filter(
-        pk=complaint.pk
-    )
+    allowed = Complaint.objects.visible_to(actor.user, "supervision.view_sensitive_complaint").filter(pk=complaint.pk)
     if reveal and allowed.exists():
         audit.record(actor, AuditAction.VIEW, complaint, object_repr="查看投诉人联系方式",
                      changes={"fields": ["complainant_name", "complainant_phone"]})  # fmt: skip

@@ -209,7 +209,9 @@ def _receipt_errors(account: EscrowAccount, residence: Residence, fee_kind: str,
         what = {FeeKind.SERVICE: f"预收养老服务费不得超过 {months} 个月"}.get(
             fee_kind, f"{FeeKind(fee_kind).label}不得超过月收费标准的 {months} 倍"
         )
-        return {"amount": f"{what}：上限 {yuan(cap)} 元，现有余额 {yuan(held)} 元，本次最多收取 {yuan(max(cap - held, 0))} 元"}
+        return {
+            "amount": f"{what}：上限 {yuan(cap)} 元，现有余额 {yuan(held)} 元，本次最多收取 {yuan(max(cap - held, 0))} 元"
+        }
     return {}
 
 
@@ -330,7 +332,12 @@ def draw_down(actor: Actor, residence_id: int, month: date, amount: int | None =
     written = _post(account, residence.pk, FeeKind.SERVICE, EntryType.DRAWDOWN, -amount,
                     _drawdown_key(residence.pk, month), actor, f"{month:%Y年%m月}服务费", month)  # fmt: skip
     if written:
-        audit.record(actor, AuditAction.CREATE, account, object_repr=f"{residence.elder.name} {month:%Y-%m} 划扣 {yuan(amount)} 元")
+        audit.record(
+            actor,
+            AuditAction.CREATE,
+            account,
+            object_repr=f"{residence.elder.name} {month:%Y-%m} 划扣 {yuan(amount)} 元",
+        )
     return written
 
 
@@ -415,7 +422,9 @@ def refund_on_leave(actor: Actor, residence_id: int) -> int:
         raise FieldErrors({"residence_id": "该老人尚未办理离开，请先在入住记录中登记离开日期"})
     refunded = _refund_all(actor, account, residence.pk, "leave", f"{residence.left_on:%Y-%m-%d} 离开退费")
     if refunded:
-        audit.record(actor, AuditAction.CREATE, account, object_repr=f"{residence.elder.name} 离开退费 {yuan(refunded)} 元")
+        audit.record(
+            actor, AuditAction.CREATE, account, object_repr=f"{residence.elder.name} 离开退费 {yuan(refunded)} 元"
+        )
     return refunded
 
 
@@ -451,7 +460,9 @@ def announce_closure(actor: Actor, facility_id: int, closing_on: date, reason: s
     notice = conf.value("ESCROW_CLOSURE_NOTICE_DAYS")
     errors = {}
     if closing_on < today + timedelta(days=notice):
-        errors["closing_on"] = f"停业应至少提前 {notice} 天公告：停业日期最早为 {today + timedelta(days=notice):%Y-%m-%d}"
+        errors["closing_on"] = (
+            f"停业应至少提前 {notice} 天公告：停业日期最早为 {today + timedelta(days=notice):%Y-%m-%d}"
+        )
     if not reason.strip():
         errors["reason"] = "请说明停业原因"
     if errors:
@@ -511,7 +522,9 @@ def overview(user, region_code: str) -> list[dict]:
     """Per facility with an escrow account under the region: total prepaid against net fixed assets,
     open alerts and the closure procedure, largest ratio first."""
     accounts = list(
-        EscrowAccount.objects.visible_to(user).filter(region_range_q("region_code", region_code)).select_related("facility")
+        EscrowAccount.objects.visible_to(user)
+        .filter(region_range_q("region_code", region_code))
+        .select_related("facility")
     )
     ids = [a.facility_id for a in accounts]
     totals: dict[int, dict[str, int]] = {pk: dict.fromkeys(FeeKind.values, 0) for pk in ids}
@@ -524,9 +537,9 @@ def overview(user, region_code: str) -> list[dict]:
         totals[row["facility_id"]][row["fee_kind"]] = row["total"] or 0
     alerts: dict[int, int] = {}
     for facility_id in (
-        EscrowAlert.objects.visible_to(user).filter(facility_id__in=ids, status=AlertStatus.OPEN).values_list(
-            "facility_id", flat=True
-        )
+        EscrowAlert.objects.visible_to(user)
+        .filter(facility_id__in=ids, status=AlertStatus.OPEN)
+        .values_list("facility_id", flat=True)
     ):
         alerts[facility_id] = alerts.get(facility_id, 0) + 1
     closures = {c.facility_id: c for c in FacilityClosure.objects.visible_to(user).filter(facility_id__in=ids)}

@@ -244,9 +244,7 @@ def record_visit(actor: Actor, cadre_id: int, facility_id: int, data: dict) -> C
         errors["solved_count"] = "解决问题数不能多于发现问题数"
     if not errors and raised and not str(data.get("problems_raised") or "").strip():
         errors["problems_raised"] = "请写明发现的问题"
-    if not errors and not any(
-        p.covers(visited_on) for p in Pairing.objects.filter(cadre=cadre, facility=facility)
-    ):
+    if not errors and not any(p.covers(visited_on) for p in Pairing.objects.filter(cadre=cadre, facility=facility)):
         errors["facility_id"] = "走访当天该干部未包联这家机构"
     if errors:
         raise FieldErrors(errors)
