@@ -170,7 +170,7 @@ def contact_for(actor: Actor, complaint: Complaint, reveal: bool = False) -> dic
     """The complainant's contact, masked unless the user may see it and asks to (audited)."""
     allowed = Complaint.objects.visible_to(actor.user, "supervision.view_sensitive_complaint").filter(pk=complaint.pk)
     if reveal and allowed.exists():
-        audit.record(actor, AuditAction.VIEW, complaint, object_repr="查看投诉人联系方式",
+        audit.record(actor, AuditAction.VIEW_SENSITIVE, complaint, object_repr="查看投诉人联系方式",
                      changes={"fields": ["complainant_name", "complainant_phone"]})  # fmt: skip
         return {"name": complaint.complainant_name, "phone": complaint.complainant_phone, "revealed": True}
     name = complaint.complainant_name

@@ -70,9 +70,9 @@ def _clean_account(data: dict) -> dict:
     clean["account_number"] = number
     for name, label, minimum in (("net_fixed_assets", "固定资产净额", 0), ("risk_reserve", "风险保证金", 0),
                                  ("monthly_fee", "月收费标准", 1)):  # fmt: skip
-        value = data.get(name)
+        value = data.get(name, 0 if name == "risk_reserve" else None)
         if not isinstance(value, int) or isinstance(value, bool) or value < minimum or value > 10**14:
-            errors[name] = f"{label}应为{'大于 0' if minimum else '不小于 0'}的金额（分）"
+            errors[name] = f"{label}应为{'大于 0 的' if minimum else '不小于 0 的'}金额（分）"
         clean[name] = value
     if errors:
         raise FieldErrors(errors)
@@ -113,7 +113,7 @@ def save_account(actor: Actor, facility_id: int, data: dict) -> EscrowAccount:
 def account_number_for(actor: Actor, account: EscrowAccount, reveal: bool = False) -> str:
     """The account number, masked unless the user may see it in full and asks to (audited)."""
     if reveal and _may(actor.user, EscrowAccount, "supervision.view_sensitive_escrowaccount", account.pk):
-        audit.record(actor, AuditAction.VIEW, account, object_repr="查看完整存管账号",
+        audit.record(actor, AuditAction.VIEW_SENSITIVE, account, object_repr="查看完整存管账号",
                      changes={"fields": ["account_number"]})  # fmt: skip
         return account.account_number
     return mask_id_number(account.account_number)
