@@ -77,7 +77,9 @@ def test_the_state_machine_records_who_when_and_why(complaint, county_officer, f
     services.transition(officer, complaint.pk, S.REOPENED, "投诉人再次来电")
     complaint.refresh_from_db()
     assert complaint.status == S.REOPENED and complaint.closed_at is None
-    steps = list(ComplaintStep.objects.filter(complaint=complaint).values_list("from_status", "to_status", "by_name", "note"))
+    steps = list(
+        ComplaintStep.objects.filter(complaint=complaint).values_list("from_status", "to_status", "by_name", "note")
+    )
     assert steps == [
         ("", S.RECEIVED, "weidu-officer", "12345热线登记"),
         (S.RECEIVED, S.HANDLING, "weidu-officer", "转机构核实"),

@@ -461,3 +461,19 @@ def test_the_facility_manager_is_sent_to_its_own_page(escrow_rows, facility_mana
 
 def test_dates_used_in_routes_are_valid():
     assert THIS_MONTH <= date.today().replace(day=1) + timedelta(days=1)
+
+
+def test_the_demo_builds_believable_supervision_data(db):
+    import random
+
+    from django.core.management import call_command
+
+    from yiyang.demo import supervision_escrow
+
+    call_command("demo", elderly=300, streets=2, communities=2, stdout=open("/dev/null", "w"))
+    made = supervision_escrow.build(random.Random(7))
+    assert made["escrow_accounts"] > 0 and made["cadres"] > 0 and made["complaints"] > 0
+    for facility_id in EscrowEntry.objects.values_list("facility_id", flat=True).distinct():
+        assert services.facility_total(facility_id) >= 0
+    assert not EscrowEntry.objects.filter(fee_kind="membership", facility__operation_model__in=[
+        "public", "public_private", "built_with_housing"]).exists()  # fmt: skip

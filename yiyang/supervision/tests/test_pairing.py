@@ -89,7 +89,9 @@ def test_photos_are_checked_by_their_bytes(county_officer, cadre):
 def test_the_board_lists_the_cadres_paired_today(county_officer, facility_manager, pairing, cadre, facility):
     services.end_pairing(Actor(user=county_officer), Pairing.objects.exclude(pk=pairing.pk).get().pk, date(2025, 6, 30))
     board = client_for(facility_manager).get(f"/api/v1/supervision/pairing/facilities/{facility.pk}/board").json()
-    assert [(c["name"], c["post"], c["phone"]) for c in board["cadres"]] == [("王建国", "区民政局副局长", "13900001234")]
+    assert [(c["name"], c["post"], c["phone"]) for c in board["cadres"]] == [
+        ("王建国", "区民政局副局长", "13900001234")
+    ]
     page = client_for(facility_manager).get(f"/supervision/pairing/board/{facility.pk}/").content.decode()
     assert "王建国" in page and "13900001234" in page and "@media print" in page and "李志强" not in page
 
