@@ -11,6 +11,7 @@ from yiyang.core.scoping import get_visible_or_404
 
 from ..models import Complaint, ComplaintStatus
 from ..services import complaints as services
+from .types import Id
 
 router = Router(tags=["监管：投诉举报"])
 
@@ -20,8 +21,8 @@ def _actor(request) -> Actor:
 
 
 class ComplaintIn(Schema):
-    facility_id: int | None = None
-    provider_id: int | None = None
+    facility_id: Id | None = None
+    provider_id: Id | None = None
     provider_name: str = ""
     region_code: str = ""
     channel: str
@@ -34,8 +35,8 @@ class ComplaintIn(Schema):
 
 class ComplaintOut(Schema):
     id: int
-    facility_id: int | None
-    provider_id: int | None
+    facility_id: Id | None
+    provider_id: Id | None
     subject_name: str
     region_code: str
     channel: str
@@ -73,7 +74,7 @@ def _out(actor: Actor, complaint: Complaint, reveal: bool = False) -> dict:
 
 @router.get("/complaints", response={200: Page[ComplaintOut], 422: ErrorOut},
             summary="投诉（按管辖范围；overdue=true 只看逾期）")  # fmt: skip
-def list_complaints(request, region: str = "", status: str = "", overdue: bool = False, facility_id: int = 0,
+def list_complaints(request, region: str = "", status: str = "", overdue: bool = False, facility_id: Id = 0,
                     page: int = 1, page_size: int = 20):  # fmt: skip
     if status and status not in ComplaintStatus.values:
         raise FieldErrors({"status": "不是可选值之一"})
@@ -94,7 +95,7 @@ def create_complaint(request, payload: ComplaintIn):
 
 @router.get("/complaints/{complaint_id}", response={200: ComplaintDetailOut, 404: ErrorOut},
             summary="投诉详情（投诉人联系方式脱敏，reveal=true 显示完整并留痕）")  # fmt: skip
-def get_complaint(request, complaint_id: int, reveal: bool = False):
+def get_complaint(request, complaint_id: Id, reveal: bool = False):
     complaint = get_visible_or_404(Complaint.objects, request.user, pk=complaint_id)
     data = _out(_actor(request), complaint, reveal)
     data["steps"] = list(complaint.steps.all())
@@ -113,6 +114,6 @@ class TransitionIn(Schema):
 @router.post("/complaints/{complaint_id}/transitions",
              response={200: ComplaintOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
              summary="办理投诉：转办理中、答复、办结、重新办理")  # fmt: skip
-def transition(request, complaint_id: int, payload: TransitionIn):
+def transition(request, complaint_id: Id, payload: TransitionIn):
     complaint = services.transition(_actor(request), complaint_id, payload.to, payload.note, payload.reply)
     return _out(_actor(request), complaint)

@@ -13,6 +13,7 @@ from yiyang.regions.services import default_region
 
 from ..models import AlertStatus, EscrowAccount, EscrowAlert, EscrowEntry, FacilityClosure
 from ..services import escrow as services
+from .types import Id
 
 router = Router(tags=["监管：预收费存管"])
 
@@ -32,7 +33,7 @@ class AccountIn(Schema):
 
 class AccountOut(Schema):
     id: int
-    facility_id: int
+    facility_id: Id
     region_code: str
     bank_name: str
     account_number: str
@@ -49,7 +50,7 @@ class BalancesOut(Schema):
 
 
 class ResidentOut(Schema):
-    residence_id: int
+    residence_id: Id
     elder_name: str
     bed_number: str
     left_on: date | None
@@ -72,7 +73,7 @@ class ClosureOut(Schema):
 
 
 class FacilityEscrowOut(Schema):
-    facility_id: int
+    facility_id: Id
     facility_name: str
     account: AccountOut
     total_prepaid: int
@@ -93,7 +94,7 @@ def _closure_out(closure: FacilityClosure | None) -> dict | None:
             "reason": closure.reason, "status": closure.status, **services.closure_progress(closure)}  # fmt: skip
 
 
-def _facility_out(request, facility_id: int, reveal: bool = False) -> dict:
+def _facility_out(request, facility_id: Id, reveal: bool = False) -> dict:
     account = get_visible_or_404(
         EscrowAccount.objects.select_related("facility"), request.user, facility_id=facility_id
     )
@@ -128,7 +129,7 @@ def _region(request, raw: str) -> str:
 
 
 class OverviewOut(Schema):
-    facility_id: int
+    facility_id: Id
     facility_name: str
     region_code: str
     operation_model: str
@@ -169,21 +170,21 @@ def overview(request, region: str = ""):
 
 @router.get("/escrow/facilities/{facility_id}", response={200: FacilityEscrowOut, 404: ErrorOut},
             summary="机构预收费：存管账户（账号脱敏，reveal=true 显示完整并留痕）与在住老人余额")  # fmt: skip
-def get_facility_escrow(request, facility_id: int, reveal: bool = False):
+def get_facility_escrow(request, facility_id: Id, reveal: bool = False):
     return _facility_out(request, facility_id, reveal)
 
 
 @router.put("/escrow/facilities/{facility_id}/account",
             response={200: AccountOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
             summary="登记或修改存管账户（金额单位：分）")  # fmt: skip
-def save_account(request, facility_id: int, payload: AccountIn):
+def save_account(request, facility_id: Id, payload: AccountIn):
     account = services.save_account(_actor(request), facility_id, payload.dict())
     return _account_out(_actor(request), account, False)
 
 
 class EntryOut(Schema):
     id: int
-    residence_id: int
+    residence_id: Id
     fee_kind: str
     entry_type: str
     amount: int
@@ -193,7 +194,7 @@ class EntryOut(Schema):
 
 
 class ReceiptIn(Schema):
-    residence_id: int
+    residence_id: Id
     fee_kind: str
     amount: int
     key: str
@@ -203,7 +204,7 @@ class ReceiptIn(Schema):
 class ReceiptOut(Schema):
     entry: EntryOut
     written: bool
-    alert_id: int | None
+    alert_id: Id | None
 
 
 @router.post("/escrow/receipts", response={201: ReceiptOut, 200: ReceiptOut, 403: ErrorOut, 404: ErrorOut,
@@ -230,7 +231,7 @@ class DrawMonthOut(Schema):
 @router.post("/escrow/facilities/{facility_id}/drawdowns",
              response={200: DrawMonthOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
              summary="按月划扣养老服务费（每人每月一次，重复执行不重复划扣）")  # fmt: skip
-def draw_month(request, facility_id: int, payload: DrawMonthIn):
+def draw_month(request, facility_id: Id, payload: DrawMonthIn):
     return services.draw_month(_actor(request), facility_id, payload.month)
 
 
@@ -246,13 +247,13 @@ class WrittenOut(Schema):
 @router.post("/escrow/residences/{residence_id}/drawdowns",
              response={200: WrittenOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
              summary="划扣一位老人某月的养老服务费（超过余额拒绝）")  # fmt: skip
-def draw_one(request, residence_id: int, payload: DrawIn):
+def draw_one(request, residence_id: Id, payload: DrawIn):
     return {"written": services.draw_down(_actor(request), residence_id, payload.month, payload.amount)}
 
 
 @router.get("/escrow/residences/{residence_id}/entries", response={200: Page[EntryOut], 404: ErrorOut},
             summary="老人预收费流水")  # fmt: skip
-def list_entries(request, residence_id: int, page: int = 1, page_size: int = 50):
+def list_entries(request, residence_id: Id, page: int = 1, page_size: int = 50):
     residence = get_visible_or_404(Residence.objects, request.user, pk=residence_id)
     rows = EscrowEntry.objects.visible_to(request.user).filter(residence=residence).order_by("created_at", "id")
     return paginate(rows, page, page_size)
@@ -267,7 +268,7 @@ class RefundIn(Schema):
 
 @router.post("/escrow/residences/{residence_id}/refunds",
              response={200: WrittenOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}, summary="退费（超过余额拒绝）")  # fmt: skip
-def refund(request, residence_id: int, payload: RefundIn):
+def refund(request, residence_id: Id, payload: RefundIn):
     written = services.refund(_actor(request), residence_id, payload.fee_kind, payload.amount, payload.key,
                               payload.note)  # fmt: skip
     return {"written": written}
@@ -280,13 +281,13 @@ class RefundedOut(Schema):
 @router.post("/escrow/residences/{residence_id}/leave-refund",
              response={200: RefundedOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
              summary="老人离开后退还全部余额")  # fmt: skip
-def leave_refund(request, residence_id: int):
+def leave_refund(request, residence_id: Id):
     return {"refunded": services.refund_on_leave(_actor(request), residence_id)}
 
 
 class AlertOut(Schema):
     id: int
-    facility_id: int
+    facility_id: Id
     region_code: str
     kind: str
     total_prepaid: int
@@ -317,7 +318,7 @@ class AcknowledgeIn(Schema):
 
 @router.post("/escrow/alerts/{alert_id}/acknowledge",
              response={200: AlertOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}, summary="民政部门知悉预警")  # fmt: skip
-def acknowledge(request, alert_id: int, payload: AcknowledgeIn):
+def acknowledge(request, alert_id: Id, payload: AcknowledgeIn):
     return services.acknowledge_alert(_actor(request), alert_id, payload.note)
 
 
@@ -329,14 +330,14 @@ class ClosureIn(Schema):
 @router.post("/escrow/facilities/{facility_id}/closure",
              response={201: ClosureOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
              summary="公告停业（至少提前 30 天）")  # fmt: skip
-def announce_closure(request, facility_id: int, payload: ClosureIn):
+def announce_closure(request, facility_id: Id, payload: ClosureIn):
     closure = services.announce_closure(_actor(request), facility_id, payload.closing_on, payload.reason)
     return Status(201, _closure_out(closure))
 
 
 @router.get("/escrow/facilities/{facility_id}/closure", response={200: ClosureOut, 404: ErrorOut},
             summary="停业退费进度")  # fmt: skip
-def closure_progress(request, facility_id: int):
+def closure_progress(request, facility_id: Id):
     facility = get_visible_or_404(Facility.objects, request.user, pk=facility_id)
     return _closure_out(get_visible_or_404(FacilityClosure.objects, request.user, facility=facility))
 
@@ -344,6 +345,6 @@ def closure_progress(request, facility_id: int):
 @router.post("/escrow/facilities/{facility_id}/closure/refunds",
              response={200: ClosureOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
              summary="停业退费：退还每位老人的全部余额")  # fmt: skip
-def closure_refunds(request, facility_id: int):
+def closure_refunds(request, facility_id: Id):
     services.refund_for_closure(_actor(request), facility_id)
     return _closure_out(FacilityClosure.objects.get(facility_id=facility_id))

@@ -12,6 +12,7 @@ from yiyang.core.scoping import get_visible_or_404
 from yiyang.regions.services import default_region
 
 from ..services import pairing as services
+from .types import Id
 
 router = Router(tags=["监管：干部包联"])
 
@@ -25,14 +26,14 @@ class CadreIn(Schema):
     post: str
     phone: str
     region_code: str
-    user_id: int | None = None
+    user_id: Id | None = None
 
 
 class CadrePatch(Schema):
     name: str | None = None
     post: str | None = None
     phone: str | None = None
-    user_id: int | None = None
+    user_id: Id | None = None
     is_active: bool | None = None
 
 
@@ -42,7 +43,7 @@ class CadreOut(Schema):
     post: str
     phone: str
     region_code: str
-    user_id: int | None
+    user_id: Id | None
     is_active: bool
     has_photo: bool
 
@@ -68,39 +69,39 @@ def create_cadre(request, payload: CadreIn):
 
 
 @router.get("/pairing/cadres/{cadre_id}", response={200: CadreOut, 404: ErrorOut})
-def get_cadre(request, cadre_id: int):
+def get_cadre(request, cadre_id: Id):
     return get_visible_or_404(services.cadres(request.user), request.user, pk=cadre_id)
 
 
 @router.patch("/pairing/cadres/{cadre_id}", response={200: CadreOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
-def update_cadre(request, cadre_id: int, payload: CadrePatch):
+def update_cadre(request, cadre_id: Id, payload: CadrePatch):
     return services.update_cadre(_actor(request), cadre_id, payload.dict(exclude_unset=True))
 
 
 @router.post("/pairing/cadres/{cadre_id}/photo",
              response={200: CadreOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
              summary="上传干部照片（JPEG、PNG 或 WebP，multipart）")  # fmt: skip
-def upload_photo(request, cadre_id: int, photo: File[UploadedFile] = None):
+def upload_photo(request, cadre_id: Id, photo: File[UploadedFile] = None):
     return services.set_photo(_actor(request), cadre_id, photo)
 
 
 class PairingIn(Schema):
-    cadre_id: int
-    facility_id: int
+    cadre_id: Id
+    facility_id: Id
     since: date
 
 
 class PairingOut(Schema):
     id: int
-    cadre_id: int
-    facility_id: int
+    cadre_id: Id
+    facility_id: Id
     region_code: str
     since: date
     until: date | None
 
 
 @router.get("/pairing/pairings", response=Page[PairingOut], summary="包联关系")
-def list_pairings(request, facility_id: int = 0, cadre_id: int = 0, current: bool = False, page: int = 1,
+def list_pairings(request, facility_id: Id = 0, cadre_id: Id = 0, current: bool = False, page: int = 1,
                   page_size: int = 50):  # fmt: skip
     rows = services.pairings(request.user)
     if facility_id:
@@ -125,12 +126,12 @@ class EndIn(Schema):
 @router.post("/pairing/pairings/{pairing_id}/end",
              response={200: PairingOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
              summary="结束包联关系")  # fmt: skip
-def end_pairing(request, pairing_id: int, payload: EndIn):
+def end_pairing(request, pairing_id: Id, payload: EndIn):
     return services.end_pairing(_actor(request), pairing_id, payload.until)
 
 
 class BoardCadreOut(Schema):
-    cadre_id: int
+    cadre_id: Id
     name: str
     post: str
     phone: str
@@ -139,14 +140,14 @@ class BoardCadreOut(Schema):
 
 
 class BoardOut(Schema):
-    facility_id: int
+    facility_id: Id
     facility_name: str
     cadres: list[BoardCadreOut]
 
 
 @router.get("/pairing/facilities/{facility_id}/board", response={200: BoardOut, 404: ErrorOut},
             summary="包联干部公示牌（上墙）")  # fmt: skip
-def get_board(request, facility_id: int):
+def get_board(request, facility_id: Id):
     facility, rows = services.board(request.user, facility_id)
     return {
         "facility_id": facility.pk,
@@ -166,8 +167,8 @@ def get_board(request, facility_id: int):
 
 
 class VisitIn(Schema):
-    cadre_id: int
-    facility_id: int
+    cadre_id: Id
+    facility_id: Id
     visited_on: date
     findings: str
     problems_raised: str = ""
@@ -178,8 +179,8 @@ class VisitIn(Schema):
 
 class VisitOut(Schema):
     id: int
-    cadre_id: int
-    facility_id: int
+    cadre_id: Id
+    facility_id: Id
     visited_on: date
     findings: str
     problems_raised: str
@@ -189,7 +190,7 @@ class VisitOut(Schema):
 
 
 @router.get("/pairing/visits", response=Page[VisitOut], summary="干部走访记录（入网）")
-def list_visits(request, cadre_id: int = 0, facility_id: int = 0, page: int = 1, page_size: int = 50):
+def list_visits(request, cadre_id: Id = 0, facility_id: Id = 0, page: int = 1, page_size: int = 50):
     rows = services.visits(request.user)
     if cadre_id:
         rows = rows.filter(cadre_id=cadre_id)
@@ -199,7 +200,7 @@ def list_visits(request, cadre_id: int = 0, facility_id: int = 0, page: int = 1,
 
 
 @router.get("/pairing/visits/{visit_id}", response={200: VisitOut, 404: ErrorOut})
-def get_visit(request, visit_id: int):
+def get_visit(request, visit_id: Id):
     return get_visible_or_404(services.visits(request.user), request.user, pk=visit_id)
 
 
@@ -233,7 +234,7 @@ def save_scheme(request, payload: SchemeIn):
 
 class RankOut(Schema):
     rank: int
-    cadre_id: int
+    cadre_id: Id
     name: str
     post: str
     visits: int
