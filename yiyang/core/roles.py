@@ -134,6 +134,64 @@ _SUPERVISION_FACILITY = (
 
 _FACILITY_READ = {"facilities.view_facility", "facilities.view_residence"}
 
+# Prepaid-fee escrow (预收费第三方存管): the facility keeps its account and resident ledgers; the bureau
+# reads them, sees the net-fixed-asset alerts and acknowledges them.
+_ESCROW_READ = {
+    "supervision.view_escrowaccount",
+    "supervision.view_escrowentry",
+    "supervision.view_escrowalert",
+    "supervision.view_facilityclosure",
+}
+_ESCROW_OFFICER = _ESCROW_READ | {
+    "supervision.add_escrowaccount",
+    "supervision.change_escrowaccount",
+    "supervision.view_sensitive_escrowaccount",
+    "supervision.acknowledge_escrowalert",
+}
+_ESCROW_FACILITY = _ESCROW_READ | {
+    "supervision.add_escrowaccount",
+    "supervision.change_escrowaccount",
+    "supervision.view_sensitive_escrowaccount",
+    "supervision.add_escrowentry",
+    "supervision.add_facilityclosure",
+}
+
+# Cadre pairing (万人助中心): the bureau registers cadres and pairings and sets the scoring scheme; a
+# cadre records their own visits and reads their own pairings (narrowed to self in the services);
+# a facility reads the board it posts on its wall.
+_PAIRING_READ = {
+    "supervision.view_cadre",
+    "supervision.view_pairing",
+    "supervision.view_cadrevisit",
+    "supervision.view_scoringscheme",
+}
+_PAIRING_OFFICER = _PAIRING_READ | {
+    "supervision.add_cadre",
+    "supervision.change_cadre",
+    "supervision.add_pairing",
+    "supervision.change_pairing",
+    "supervision.add_cadrevisit",
+    "supervision.change_scoringscheme",
+}
+_PAIRING_CADRE = {
+    "supervision.view_cadre",
+    "supervision.view_pairing",
+    "supervision.view_cadrevisit",
+    "supervision.add_cadrevisit",
+}
+_PAIRING_FACILITY = {"supervision.view_pairing", "supervision.view_cadrevisit"}
+
+# Complaints and the 12345 hotline (投诉): the bureau registers and steers them; the facility (or the
+# provider) complained about reads and answers its own, with the complainant's contact masked.
+_COMPLAINTS_READ = {"supervision.view_complaint", "supervision.view_complaintstep"}
+_COMPLAINTS_OFFICER = _COMPLAINTS_READ | {
+    "supervision.add_complaint",
+    "supervision.handle_complaint",
+    "supervision.reply_complaint",
+    "supervision.view_sensitive_complaint",
+}
+_COMPLAINTS_SUBJECT = _COMPLAINTS_READ | {"supervision.reply_complaint"}
+
 GRANTS: dict[str, frozenset[str]] = {
     Role.PLATFORM_ADMIN: frozenset({"*"}),
     Role.OFFICER: frozenset(
@@ -141,6 +199,9 @@ GRANTS: dict[str, frozenset[str]] = {
         | _ELDER_READ
         | _FACILITY_READ
         | _SUPERVISION_OFFICER
+        | _ESCROW_OFFICER
+        | _PAIRING_OFFICER
+        | _COMPLAINTS_OFFICER
         | {
             "regions.change_region",
             "regions.import_region",
@@ -187,6 +248,9 @@ GRANTS: dict[str, frozenset[str]] = {
         | _ELDER_READ
         | _FACILITY_READ
         | _SUPERVISION_VIEWER
+        | _ESCROW_READ
+        | _PAIRING_READ
+        | _COMPLAINTS_READ
         | {"elders.export_elder", "facilities.export_facility", "supervision.export_hazard"}
     ),
     Role.COMMUNITY_WORKER: frozenset(
@@ -198,12 +262,17 @@ GRANTS: dict[str, frozenset[str]] = {
         | {"homecare.view_volunteerservice", "homecare.confirm_volunteerservice"}
         | {"facilities.view_facility"}
     ),
-    Role.CADRE: frozenset(_REGION_READ | _SUPERVISION_READ | _SUBSIDY_READ | {"facilities.view_facility"}),
+    Role.CADRE: frozenset(
+        _REGION_READ | _SUPERVISION_READ | _SUBSIDY_READ | _PAIRING_CADRE | {"facilities.view_facility"}
+    ),
     Role.AUDITOR: frozenset(_REGION_READ | {"core.view_auditentry"}),
     Role.FACILITY_MANAGER: frozenset(
         _ELDER_READ
         | _FACILITY_READ
         | _SUPERVISION_FACILITY
+        | _ESCROW_FACILITY
+        | _PAIRING_FACILITY
+        | _COMPLAINTS_SUBJECT
         | {
             "elders.view_sensitive_elder",
             "elders.add_assessment",
@@ -226,6 +295,7 @@ GRANTS: dict[str, frozenset[str]] = {
             "homecare.accept_order",
             "homecare.dispatch_order",
         }
+        | _COMPLAINTS_SUBJECT
     ),
     Role.CAREGIVER: frozenset(
         {"homecare.view_order", "homecare.serve_order", "homecare.view_caregiver", "homecare.view_orderphoto"}

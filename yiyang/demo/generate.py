@@ -27,7 +27,7 @@ from yiyang.regions import services as regions
 from yiyang.regions.models import Region
 from yiyang.servicemap import services as servicemap
 
-from . import supervision_inspections
+from . import supervision_escrow, supervision_inspections, supervision_ratings
 
 PROVINCE = "41"  # 河南
 DEMO_CITY = "411000000000"  # 许昌市
@@ -465,3 +465,7 @@ def build(sizes: Sizes, log=print) -> None:
     build_accounts()
     hazards, claims = supervision_inspections.build()
     log(f"监督检查隐患：{hazards} 条；运营补贴申报：{claims} 份")
+    staff, applications = supervision_ratings.build(random.Random(29))
+    log(f"机构工作人员：{staff} 人；等级评定申请：{applications} 份")
+    made = supervision_escrow.build(random.Random(31))
+    log(f"预收费存管账户：{made['escrow_accounts']} 个；包联干部：{made['cadres']} 人；投诉：{made['complaints']} 件")

@@ -128,7 +128,7 @@ def _walk(rng: random.Random, actor: Actor, facility: Facility, state: str) -> b
                            note="已核对备案、行政处罚及信用记录", today=start + timedelta(days=7))  # fmt: skip
             if state in ("accepted", "rejected"):
                 return True
-            share = {3: 0.66, 4: 0.82, 5: 0.91}[level]
+            share = {1: 0.45, 2: 0.55, 3: 0.66, 4: 0.82, 5: 0.91}[level]
             application = ratings.save_scores(actor, application.pk, _score_sheet(rng, config, share),
                                               "评审组现场评定", today=start + timedelta(days=20))  # fmt: skip
             if state == "scored":

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import inspections, ratings, subsidies, workforce
+from .views import complaints, escrow, inspections, pairing, ratings, subsidies, workforce
 
 app_name = "supervision"
 urlpatterns = [
@@ -22,4 +22,16 @@ urlpatterns = [
     path("ratings/", ratings.ratings_view, name="ratings"),
     path("ratings/expiring/", ratings.expiring_view, name="ratings_expiring"),
     path("ratings/<int:application_id>/", ratings.rating_view, name="rating"),
+    path("escrow/", escrow.overview_view, name="escrow"),
+    path("escrow/facilities/<int:facility_id>/", escrow.facility_view, name="escrow_facility"),
+    path("escrow/residences/<int:residence_id>/", escrow.residence_view, name="escrow_residence"),
+    path("escrow/alerts/<int:alert_id>/acknowledge/", escrow.acknowledge_view, name="escrow_acknowledge"),
+    path("pairing/", pairing.cadres_view, name="pairing"),
+    path("pairing/cadres/<int:cadre_id>/", pairing.cadre_view, name="pairing_cadre"),
+    path("pairing/cadres/<int:cadre_id>/photo/", pairing.cadre_photo_view, name="pairing_photo"),
+    path("pairing/board/<int:facility_id>/", pairing.board_view, name="pairing_board"),
+    path("pairing/visits/", pairing.visits_view, name="pairing_visits"),
+    path("pairing/ranking/", pairing.ranking_view, name="pairing_ranking"),
+    path("complaints/", complaints.complaints_view, name="complaints"),
+    path("complaints/<int:complaint_id>/", complaints.complaint_view, name="complaint"),
 ]

@@ -7,9 +7,9 @@ register = template.Library()
 
 @register.filter
 def yuan(fen) -> str:
-    """12345 -> '123.45'; empty for no amount."""
+    """12345 -> '123.45'; a dash for no amount."""
     if fen is None or fen == "":
-        return ""
+        return "—"
     sign = "-" if int(fen) < 0 else ""
     whole, cents = divmod(abs(int(fen)), 100)
     return f"{sign}{whole:,}.{cents:02d}"

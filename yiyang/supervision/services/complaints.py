@@ -1,0 +1,199 @@
+"""Complaints and the 12345 hotline (投诉).
+
+The bureau registers a complaint about a facility or a home-care provider, whatever the channel, with
+a reply deadline (configured days after registration). The complaint moves through a state machine
+written once as data below; every step locks the row, checks the current state and is recorded with
+who, when and why. The facility complained about sees and answers its own complaints, with the
+complainant's contact masked.
+"""
+
+from datetime import date, timedelta
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from yiyang.core import audit
+from yiyang.core.audit import Actor, AuditAction
+from yiyang.core.errors import Conflict, FieldErrors
+from yiyang.core.masking import mask_phone, mask_text
+from yiyang.core.phones import InvalidPhone
+from yiyang.core.phones import normalize as normalize_phone
+from yiyang.core.regioncodes import InvalidRegionCode, county_of, normalize, region_range_q
+from yiyang.core.scoping import ensure_visible, get_visible_or_404
+from yiyang.facilities.models import Facility
+
+from .. import conf
+from ..models import Channel, Complaint, ComplaintStatus, ComplaintStep
+
+S = ComplaintStatus
+# The state machine, written once: state -> the states it may move to.
+TRANSITIONS: dict[str, set[str]] = {
+    S.RECEIVED: {S.HANDLING},
+    S.HANDLING: {S.REPLIED},
+    S.REPLIED: {S.CLOSED, S.REOPENED},
+    S.CLOSED: {S.REOPENED},
+    S.REOPENED: {S.HANDLING},
+}
+# Who may make each move: the bureau steers, the bureau or the subject of the complaint answers.
+PERMISSION_FOR = {
+    S.HANDLING: "supervision.handle_complaint",
+    S.REPLIED: "supervision.reply_complaint",
+    S.CLOSED: "supervision.handle_complaint",
+    S.REOPENED: "supervision.handle_complaint",
+}
+WAITING = (S.RECEIVED, S.HANDLING, S.REOPENED)
+
+
+def _user(actor: Actor):
+    return actor.user if getattr(actor.user, "is_authenticated", False) else None
+
+
+def reply_deadline(start: date) -> date:
+    return start + timedelta(days=conf.value("COMPLAINT_REPLY_DAYS"))
+
+
+def _step(actor: Actor, complaint: Complaint, from_status: str, to_status: str, note: str = "") -> None:
+    user = _user(actor)
+    ComplaintStep.objects.create(
+        complaint=complaint, county_code=complaint.county_code, from_status=from_status, to_status=to_status,
+        note=note[:1000], by=user, by_name=getattr(user, "username", "") or "系统",
+    )  # fmt: skip
+
+
+def _subject(actor: Actor, data: dict, errors: dict) -> dict:
+    """The facility (by scope) or the provider (id, name and region given by the officer)."""
+    facility_id, provider_id = data.get("facility_id"), data.get("provider_id")
+    if bool(facility_id) == bool(provider_id):
+        errors["facility_id"] = "请选择被投诉的养老机构，或填写被投诉的居家服务商（二者选一）"
+        return {}
+    if facility_id:
+        facility = get_visible_or_404(Facility.objects, actor.user, "view", pk=facility_id)
+        return {"facility": facility, "subject_name": facility.name, "region_code": facility.region_code,
+                "county_code": facility.county_code}  # fmt: skip
+    if not isinstance(provider_id, int) or provider_id <= 0:
+        errors["provider_id"] = "服务商编号应为正整数"
+    name = str(data.get("provider_name") or "").strip()
+    if not name or len(name) > 100:
+        errors["provider_name"] = "请填写被投诉服务商名称"
+    try:
+        code = normalize(str(data.get("region_code") or ""))
+    except InvalidRegionCode as exc:
+        errors["region_code"] = f"服务商所属区划代码：{exc}"
+        code = ""
+    return {"provider_id": provider_id, "subject_name": name[:100], "region_code": code, "county_code": county_of(code)}
+
+
+@transaction.atomic
+def register(actor: Actor, data: dict) -> Complaint:
+    """Register a complaint received through any channel."""
+    errors: dict[str, str] = {}
+    subject = _subject(actor, data, errors)
+    channel = data.get("channel")
+    if channel not in Channel.values:
+        errors["channel"] = "渠道应为12345热线、电话、来访或网上之一"
+    ticket = str(data.get("ticket_number") or "").strip()
+    if channel == Channel.HOTLINE and not ticket:
+        errors["ticket_number"] = "12345热线转办的投诉请填写工单号"
+    name = str(data.get("complainant_name") or "").strip()
+    if not name or len(name) > 50:
+        errors["complainant_name"] = "请填写投诉人姓名（可填“匿名”）"
+    try:
+        phone = normalize_phone(str(data.get("complainant_phone") or ""))
+        if not phone:
+            errors["complainant_phone"] = "请填写投诉人联系电话，以便答复"
+    except InvalidPhone as exc:
+        phone, errors["complainant_phone"] = "", str(exc)
+    content = str(data.get("content") or "").strip()
+    if not content:
+        errors["content"] = "请填写投诉内容"
+    today = timezone.localdate()
+    received_on = data.get("received_on") or today
+    if not isinstance(received_on, date) or received_on > today:
+        errors["received_on"] = "登记日期不能晚于今天"
+    if errors:
+        raise FieldErrors(errors)
+    complaint = Complaint.objects.create(
+        **subject, channel=channel, ticket_number=ticket[:40], complainant_name=name, complainant_phone=phone,
+        content=content[:5000], received_on=received_on, deadline=reply_deadline(received_on),
+        created_by=_user(actor),
+    )  # fmt: skip
+    ensure_visible(actor.user, complaint, "supervision.add_complaint")
+    _step(actor, complaint, "", S.RECEIVED, f"{complaint.get_channel_display()}登记")
+    audit.record(actor, AuditAction.CREATE, complaint, object_repr=f"登记投诉：{complaint.subject_name}")
+    return complaint
+
+
+def may(user, complaint: Complaint, to: str) -> bool:
+    """Whether the user may move the complaint to `to` now (right and state)."""
+    return to in TRANSITIONS.get(complaint.status, set()) and (
+        Complaint.objects.visible_to(user, PERMISSION_FOR[to]).filter(pk=complaint.pk).exists()
+    )
+
+
+@transaction.atomic
+def transition(actor: Actor, complaint_id: int, to: str, note: str = "", reply: str = "") -> Complaint:
+    """Move a complaint one step; the step is recorded with who, when and why."""
+    complaint = get_visible_or_404(Complaint.objects.select_for_update(), actor.user, "view", pk=complaint_id)
+    if to not in PERMISSION_FOR:
+        raise FieldErrors({"to": "目标状态应为办理中、已答复、已办结或重新办理"})
+    if not Complaint.objects.visible_to(actor.user, PERMISSION_FOR[to]).filter(pk=complaint.pk).exists():
+        raise PermissionDenied
+    if to not in TRANSITIONS[complaint.status]:
+        raise Conflict(
+            f"投诉当前状态为“{complaint.get_status_display()}”，不能变为“{S(to).label}”",
+            {"status": complaint.status},
+            code="invalid_transition",
+        )
+    note, reply = note.strip(), reply.strip()
+    if to == S.REPLIED and not reply:
+        raise FieldErrors({"reply": "请填写答复内容"})
+    if to == S.REOPENED and not note:
+        raise FieldErrors({"note": "重新办理时请写明原因"})
+    before = complaint.status
+    complaint.status = to
+    if to == S.REPLIED:
+        complaint.reply = reply[:5000]
+    elif to == S.CLOSED:
+        complaint.closed_at = timezone.now()
+    elif to == S.REOPENED:
+        # A reopened complaint gets a fresh term to be answered again.
+        complaint.closed_at, complaint.deadline = None, reply_deadline(timezone.localdate())
+    complaint.save(update_fields=["status", "reply", "closed_at", "deadline"])
+    _step(actor, complaint, before, to, reply if to == S.REPLIED and not note else note)
+    audit.record(actor, AuditAction.UPDATE, complaint, changes={"status": [before, to]})
+    return complaint
+
+
+def contact_for(actor: Actor, complaint: Complaint, reveal: bool = False) -> dict:
+    """The complainant's contact, masked unless the user may see it and asks to (audited)."""
+    allowed = Complaint.objects.visible_to(actor.user, "supervision.view_sensitive_complaint").filter(pk=complaint.pk)
+    if reveal and allowed.exists():
+        audit.record(actor, AuditAction.VIEW_SENSITIVE, complaint, object_repr="查看投诉人联系方式",
+                     changes={"fields": ["complainant_name", "complainant_phone"]})  # fmt: skip
+        return {"name": complaint.complainant_name, "phone": complaint.complainant_phone, "revealed": True}
+    name = complaint.complainant_name
+    return {"name": (name[:1] + "**") if name else mask_text(name), "phone": mask_phone(complaint.complainant_phone),
+            "revealed": False}  # fmt: skip
+
+
+def listing(user, region_code: str = "", *, status: str = "", overdue: bool = False, facility_id: int | None = None,
+            channel: str = ""):  # fmt: skip
+    """Complaints the user may see, under a region if given; soonest deadline first."""
+    rows = Complaint.objects.visible_to(user)
+    if region_code:
+        rows = rows.filter(region_range_q("region_code", region_code))
+    if status:
+        rows = rows.filter(status=status)
+    if channel:
+        rows = rows.filter(channel=channel)
+    if overdue:
+        rows = rows.filter(overdue_q())
+    if facility_id:
+        rows = rows.filter(facility_id=facility_id)
+    return rows.order_by("deadline", "id")
+
+
+def overdue_q(today: date | None = None) -> Q:
+    return Q(status__in=WAITING, deadline__lt=today or timezone.localdate())
