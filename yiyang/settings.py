@@ -220,7 +220,7 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["d
 
 # --- Domain configuration ---------------------------------------------------------------------
 # How GB/T 42195-2022 level raises (C.4) combine: "single" = at most one level in total,
-# "each" = one level per triggering rule. The standard is unclear; see shared domain notes §1.3.
+# "each" = one level per triggering rule. The standard is unclear; see docs/standards.md §1.3.
 ASSESSMENT_RAISE_STACKING = os.environ.get("ASSESSMENT_RAISE_STACKING", "single")
 ASSESSMENT_REVIEW_MONTHS = int(os.environ.get("ASSESSMENT_REVIEW_MONTHS", "12"))
 API_MAX_PAGE_SIZE = 100

@@ -2,8 +2,8 @@ from django.urls import reverse
 
 from .scoping import has_permission
 
-# (label, url name, permission needed or None for any signed-in user). The menu shows only what the
-# user may open; the views check again on the server.
+# (label, url name, permission needed, or a tuple of which any one will do, or None for any signed-in
+# user). The menu shows only what the user may open; the views check again on the server.
 NAVIGATION = [
     ("首页", "home", None),
     ("数据分析", "analytics:dashboard", "regions.view_region"),
@@ -15,15 +15,8 @@ NAVIGATION = [
     ("我的服务", "homecare:today", "homecare.serve_order"),
     ("助餐", "homecare:canteens", "facilities.change_facility"),
     ("时间银行", "homecare:timebank", "homecare.confirm_volunteerservice"),
-    ("监督检查", "supervision:inspections", "supervision.view_inspection"),
-    ("隐患台账", "supervision:ledger", "supervision.view_hazard"),
-    ("运营补贴", "supervision:claims", "supervision.view_subsidyclaim"),
-    ("人才队伍", "supervision:workforce", "supervision.view_staff"),
-    ("等级评定", "supervision:ratings", "supervision.view_ratingapplication"),
-    ("预收费监管", "supervision:escrow", "supervision.view_escrowaccount"),
-    ("干部包联", "supervision:pairing", "supervision.view_pairing"),
+    ("民政监管", "supervision:index", ("supervision.view_inspection", "supervision.view_complaint")),
     ("走访记录", "supervision:pairing_visits", "supervision.add_cadrevisit"),
-    ("投诉处理", "supervision:complaints", "supervision.view_complaint"),
     ("行政区划", "regions:browse", "regions.view_region"),
     ("服务圈", "servicemap:coverage", "regions.view_region"),
     ("服务地图", "servicemap:map", None),
@@ -39,6 +32,7 @@ def navigation(request):
     items = [
         {"label": label, "url": reverse(name), "active": request.path.startswith(reverse(name)) and name != "home"}
         for label, name, permission in NAVIGATION
-        if permission is None or has_permission(user, permission)
+        if permission is None
+        or any(has_permission(user, p) for p in ((permission,) if isinstance(permission, str) else permission))
     ]
     return {"nav_items": items}

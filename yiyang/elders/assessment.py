@@ -1,7 +1,7 @@
 """Older-adult capability assessment (GB/T 42195-2022 老年人能力评估规范), as pure rules.
 
 Items, score bands and risk events are data in a `StandardConfig` registered under its standard code,
-because local civil-affairs bureaus publish variants (domain notes: standards.md §1).
+because local civil-affairs bureaus publish variants (docs/standards.md §1).
 Higher scores mean better ability; levels run from 0 (能力完好) to 4 (完全失能).
 """
 
@@ -73,7 +73,7 @@ def _dimension(key: str, label: str, *items: tuple[str, str, int]) -> Dimension:
 
 GB_T_42195_2022 = StandardConfig(
     code=STANDARD,
-    # Annex B, standards.md §1.1: (code, label, max score).
+    # Annex B, docs/standards.md §1.1: (code, label, max score).
     dimensions=(
         _dimension(
             "self_care",
@@ -118,7 +118,7 @@ GB_T_42195_2022 = StandardConfig(
             ("B.4.5", "社会交往能力", 4),
         ),
     ),
-    # Bands from admission_seed.go; flagged [1+M] in standards.md §1.2, to check against Annex C.
+    # Bands from one published table (docs/standards.md §1.2), to check against Annex C.
     bands=((0, 90, 90), (1, 66, 89), (2, 46, 65), (3, 30, 45), (4, 0, 29)),
     level_labels=(
         "能力完好",

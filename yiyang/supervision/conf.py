@@ -10,7 +10,7 @@ import os
 from django.conf import settings
 
 DEFAULTS: dict[str, object] = {
-    # 《养老机构预收费管理办法》(民政部等, late 2024; shared domain notes §9, numbers marked "verify"):
+    # 《养老机构预收费管理办法》(民政部等, late 2024; docs/standards.md §9, some numbers unconfirmed):
     # service fees prepaid for at most 12 months, a deposit of at most 12 × the monthly fee.
     "ESCROW_SERVICE_FEE_MAX_MONTHS": 12,
     "ESCROW_DEPOSIT_MAX_MONTHS": 12,

@@ -1,9 +1,10 @@
 from django.urls import path
 
-from .views import complaints, escrow, inspections, pairing, ratings, subsidies, workforce
+from .views import complaints, escrow, inspections, overview, pairing, ratings, subsidies, workforce
 
 app_name = "supervision"
 urlpatterns = [
+    path("", overview.index_view, name="index"),
     path("ledger/", inspections.ledger_view, name="ledger"),
     path("inspections/", inspections.inspections_view, name="inspections"),
     path("inspections/<int:inspection_id>/", inspections.inspection_view, name="inspection"),

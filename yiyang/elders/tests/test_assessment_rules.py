@@ -1,4 +1,4 @@
-"""GB/T 42195-2022 capability assessment: tables and C.3–C.5 rules, checked against standards.md §1."""
+"""GB/T 42195-2022 capability assessment: tables and C.3–C.5 rules, checked against docs/standards.md §1."""
 
 import dataclasses
 
@@ -11,7 +11,7 @@ from yiyang.core.errors import FieldErrors
 from yiyang.elders import assessment
 from yiyang.elders.assessment import evaluate, preliminary_level
 
-# standards.md §1.1, written out again so that a slip in the module's table fails here.
+# docs/standards.md §1.1, written out again so that a slip in the module's table fails here.
 STANDARD_ITEMS = [
     ("B.1.1", "进食", 4),
     ("B.1.2", "修饰", 4),

@@ -12,7 +12,7 @@ from yiyang.core.errors import FieldErrors
 from yiyang.core.scoping import get_visible_or_404
 from yiyang.regions.services import default_region
 
-from ..models import Checklist, Hazard, HazardStatus, Inspection, Severity
+from ..models import Checklist, Hazard, HazardStatus, Severity
 from ..services import inspections as services
 
 router = Router(tags=["监管：检查与隐患整改"])
@@ -87,7 +87,7 @@ def plan(request, payload: InspectionIn):
 
 @router.get("/inspections", response=Page[InspectionOut], summary="检查（按管辖范围）")
 def list_inspections(request, status: str = "", facility_id: int = 0, page: int = 1, page_size: int = 20):
-    rows = Inspection.objects.visible_to(request.user)
+    rows = services.inspections_visible(request.user)
     if status:
         rows = rows.filter(status=status)
     if facility_id:
@@ -97,7 +97,7 @@ def list_inspections(request, status: str = "", facility_id: int = 0, page: int 
 
 @router.get("/inspections/{inspection_id}", response={200: InspectionOut, 404: ErrorOut})
 def get_inspection(request, inspection_id: int):
-    return get_visible_or_404(Inspection.objects, request.user, pk=inspection_id)
+    return services.get_inspection(request.user, inspection_id)
 
 
 class FindingIn(Schema):
@@ -204,7 +204,7 @@ def hazard_summary(request, region: str = ""):
 @router.get("/hazards/export.xlsx", response={200: None, 403: ErrorOut, 422: ErrorOut}, summary="导出隐患整改台账")
 def export_hazards(request, region: str = "", status: str = "", overdue: bool = False):
     code = _region(request, region)
-    hazards = services.ledger(request.user, code, status=status, overdue=overdue)
+    hazards = services.ledger(request.user, code, status=status, overdue=overdue, action="export")
     handle = services.export_ledger(_actor(request), hazards)
     return FileResponse(handle, as_attachment=True, filename="隐患整改台账.xlsx")
 

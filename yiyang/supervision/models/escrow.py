@@ -1,6 +1,6 @@
 """Prepaid fees and their third-party escrow (预收费第三方存管): per facility an escrow account filed
 with the bureau, per resident a ledger of immutable entries, alerts to the bureau, and the closure
-procedure that refunds every balance (《养老机构预收费管理办法》, shared domain notes §9)."""
+procedure that refunds every balance (《养老机构预收费管理办法》, docs/standards.md §9)."""
 
 from django.conf import settings
 from django.db import models

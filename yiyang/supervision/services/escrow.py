@@ -1,4 +1,4 @@
-"""Prepaid fees and escrow (预收费第三方存管, 《养老机构预收费管理办法》; shared domain notes §9).
+"""Prepaid fees and escrow (预收费第三方存管, 《养老机构预收费管理办法》; docs/standards.md §9).
 
 A facility files its escrow account with the bureau. Every fee it takes in advance from a resident is
 an immutable ledger entry with an idempotency key; balances are sums of entries. Each receipt is

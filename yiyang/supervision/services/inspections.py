@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Q
 from django.db.models.functions import Substr
+from django.http import Http404
 from django.utils import timezone
 
 from yiyang.core import audit
@@ -32,7 +33,7 @@ from yiyang.core.regioncodes import (
     normalize,
     region_range_q,
 )
-from yiyang.core.scoping import ensure_visible, get_visible_or_404, has_permission
+from yiyang.core.scoping import ensure_visible, get_visible_or_404, has_permission, scope_condition
 from yiyang.facilities.models import Facility, FacilityStatus
 
 from ..models import (
@@ -137,6 +138,23 @@ def checklists_for(facility: Facility):
     return Checklist.objects.filter(
         region_code__in=[*ancestors(facility.region_code), facility.region_code], is_active=True
     )
+
+
+def inspections_visible(user):
+    """The inspections a user may see. A planned unannounced (四不两直) inspection stays hidden from
+    everyone who cannot carry it out, the inspected facility first of all."""
+    rows = Inspection.objects.visible_to(user)
+    may_inspect = scope_condition(user, Inspection, "supervision.change_inspection")
+    if may_inspect is None:
+        return rows
+    return rows.filter(~Q(status=InspectionStatus.PLANNED, kind=InspectionKind.UNANNOUNCED) | may_inspect)
+
+
+def get_inspection(user, inspection_id: int) -> Inspection:
+    inspection = inspections_visible(user).select_related("facility", "checklist").filter(pk=inspection_id).first()
+    if inspection is None:
+        raise Http404
+    return inspection
 
 
 # --- Planning and results ------------------------------------------------------------------------
@@ -377,7 +395,7 @@ def escalate_overdue(today: date | None = None) -> int:
                 hazard.save(update_fields=["escalation_level"])
                 days = (today - hazard.deadline).days
                 _step(Actor.system(), hazard, StepAction.ESCALATED, f"逾期 {days} 天，上报{ESCALATION_TARGET[level]}",
-                      key=f"escalate-{level}")  # fmt: skip
+                      key=f"escalate-{hazard.pk}-{level}")  # fmt: skip
                 raised += 1
     return raised
 
@@ -389,11 +407,12 @@ PENDING = "pending"  # not yet closed: open or waiting for verification
 
 
 def ledger(user, region_code: str, *, status: str = "", severity: str = "", overdue: bool = False,
-           escalated: bool = False, facility_id: int | None = None):  # fmt: skip
-    """The hazards under a region that the user may see, filtered; soonest deadline first."""
+           escalated: bool = False, facility_id: int | None = None, action: str = "view"):  # fmt: skip
+    """The hazards under a region that the user may `action` (view, or export), filtered; soonest
+    deadline first."""
     # The asked region's range comes first: SQLite bounds its index scan by the first range it meets,
     # and the user's scope (a whole province for a provincial officer) is usually the wider one.
-    hazards = Hazard.objects.filter(region_range_q("region_code", region_code)).visible_to(user)
+    hazards = Hazard.objects.filter(region_range_q("region_code", region_code)).visible_to(user, action)
     if status == PENDING:
         hazards = hazards.filter(status__in=[HazardStatus.OPEN, HazardStatus.SUBMITTED])
     elif status:

@@ -44,7 +44,7 @@ def _items(*rows: tuple[str, str, int]) -> list[dict]:
     return [{"code": code, "name": name, "max": points} for code, name, points in rows]
 
 
-# Prerequisites of the 2018 consultation draft (standards.md §5). The draft gives values for 一级 and 五级
+# Prerequisites of the 2018 consultation draft (docs/standards.md §5). The draft gives values for 一级 and 五级
 # only; levels 二 to 四 keep the 一级 values because nothing published supports a value in between.
 # A level also needs every condition of the levels below it (see compute_level), so 五级 keeps the
 # 一级 occupancy minimum although the draft leaves that cell empty.
@@ -664,7 +664,7 @@ def expiring(user, today: date | None = None, within_days: int | None = None):
     today = today or timezone.localdate()
     days = reminder_days() if within_days is None else within_days
     return (
-        Facility.objects.visible_to(user)
+        Facility.objects.visible_to(user, "supervision.view_ratingapplication")
         .filter(
             star_rating__gt=0,
             star_rating_valid_until__gte=today,
@@ -678,7 +678,7 @@ def expired(user, today: date | None = None):
     """Facilities still carrying a star rating whose validity has ended: shown as expired, not valid."""
     today = today or timezone.localdate()
     return (
-        Facility.objects.visible_to(user)
+        Facility.objects.visible_to(user, "supervision.view_ratingapplication")
         .filter(star_rating__gt=0, star_rating_valid_until__lt=today)
         .order_by("star_rating_valid_until", "id")
     )

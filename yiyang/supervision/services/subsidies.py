@@ -179,7 +179,7 @@ def calculate_month(actor: Actor, region_code: str, month: date) -> Calculation:
     month = first_of_month(month)
     if month > first_of_month(timezone.localdate()):
         raise FieldErrors({"month": "不能测算未来月份的补贴"})
-    facilities = (
+    facilities = list(
         Facility.objects.visible_to(actor.user, "supervision.add_subsidyclaim")
         .filter(region_range_q("region_code", code), status=FacilityStatus.OPERATING)
         .values_list("pk", "region_code", "county_code", "facility_type", "beds_total", "beds_nursing")
@@ -196,7 +196,8 @@ def calculate_month(actor: Actor, region_code: str, month: date) -> Calculation:
         if pk in done or table is None or kind not in table.facility_types:
             continue
         todo[pk] = (region, county, table, beds_total, beds_nursing)
-    result = Calculation(skipped=len(done))
+    # Only the user's own facilities count as skipped: a figure about others would leak their claims.
+    result = Calculation(skipped=sum(1 for row in facilities if row[0] in done))
     if not todo:
         return result
     residents = _residents_by_facility(code, month, set(todo))

@@ -183,6 +183,16 @@ def test_overdue_hazards_escalate_to_the_city_then_the_province_once(hazard, set
     ]
 
 
+def test_every_overdue_hazard_gets_its_own_escalation_step(county_officer, inspection, hazard):
+    twin = Hazard.objects.create(facility=hazard.facility, region_code=hazard.region_code, county_code="411002",
+                                 inspection=inspection, item_code="food-02", category="food", description="留样不足",
+                                 severity="general", responsible_person="张", deadline=hazard.deadline,
+                                 found_on=hazard.found_on)  # fmt: skip
+    assert inspections.escalate_overdue(hazard.deadline + timedelta(days=1)) == 2
+    for h in (hazard, twin):
+        assert h.steps.filter(action="escalated").count() == 1
+
+
 def test_a_closed_hazard_never_escalates(county_officer, facility_manager, hazard):
     inspections.submit_rectification(Actor(user=facility_manager), hazard.pk, "已整改", [png()])
     inspections.verify(Actor(user=county_officer), hazard.pk, True)
@@ -318,6 +328,17 @@ def test_api_refuses_bad_input_naming_the_field(county_officer, facility, checkl
     assert response.status_code == 422
     assert set(response.json()["fields"]) == {"kind", "planned_on", "inspectors"}
     assert client_for(county_officer).get("/api/v1/supervision/hazards?region=12x").status_code == 422
+
+
+def test_a_planned_unannounced_inspection_stays_hidden_from_the_facility(facility_manager, inspection, county_officer):
+    manager = client_for(facility_manager)
+    assert manager.get("/api/v1/supervision/inspections").json()["count"] == 0
+    assert manager.get(f"/api/v1/supervision/inspections/{inspection.pk}").status_code == 404
+    assert "王科长" not in manager.get("/supervision/inspections/").content.decode()
+    assert client_for(county_officer).get(f"/supervision/inspections/{inspection.pk}/").status_code == 200
+    inspections.record_results(Actor(user=county_officer), inspection.pk,
+                               {"fire-01": "pass", "food-02": "pass", "video-03": "pass"}, {})  # fmt: skip
+    assert manager.get(f"/api/v1/supervision/inspections/{inspection.pk}").status_code == 200  # done: now shown
 
 
 # --- Scope ------------------------------------------------------------------------------------------

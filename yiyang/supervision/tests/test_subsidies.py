@@ -39,7 +39,9 @@ def rates(county_officer):
 
 def resident(make_elder, facility, *, level, due=date(2027, 6, 1), admitted=date(2025, 1, 1), left=None, **fields):
     elder = make_elder(**fields)
-    Elder.objects.filter(pk=elder.pk).update(capability_level=level, assessment_due=due)
+    # As facilities.services.admit does: a current resident belongs to the facility's scope.
+    Elder.objects.filter(pk=elder.pk).update(capability_level=level, assessment_due=due,
+                                             facility_id=None if left else facility.pk)  # fmt: skip
     Residence.objects.create(facility=facility, elder=elder, region_code=facility.region_code,
                              county_code=facility.county_code, admitted_on=admitted, left_on=left)  # fmt: skip
     return elder
@@ -230,6 +232,12 @@ def test_concurrent_calculations_and_payments_never_double(regions, make_user, m
 
 
 # --- Pages, API and scope ------------------------------------------------------------------------
+
+
+def test_the_claim_page_hides_names_of_residents_outside_the_users_scope(claim, facility_manager, residents):
+    Elder.objects.filter(pk=residents["severe"].pk).update(facility_id=None)  # e.g. registered elsewhere
+    detail = client_for(facility_manager).get(f"/supervision/subsidies/{claim.pk}/").content.decode()
+    assert "乙" in detail and ">甲<" not in detail
 
 
 def test_pages_calculate_and_walk_the_chain(county_officer, facility_manager, facility, rates, residents):

@@ -64,10 +64,11 @@ def ledger_view(request):
         "overdue": request.GET.get("overdue") == "1",
         "escalated": request.GET.get("escalated") == "1",
     }
-    hazards = services.ledger(request.user, code, facility_id=facility_id, **filters)
     if request.GET.get("format") == "xlsx":
-        handle = services.export_ledger(Actor.from_request(request), hazards)
+        rows = services.ledger(request.user, code, facility_id=facility_id, action="export", **filters)
+        handle = services.export_ledger(Actor.from_request(request), rows)
         return FileResponse(handle, as_attachment=True, filename="隐患整改台账.xlsx")
+    hazards = services.ledger(request.user, code, facility_id=facility_id, **filters)
     # The summary has already counted what a status filter alone selects; no second count is needed.
     known = None
     if summary and not (filters["severity"] or filters["overdue"] or filters["escalated"]):
@@ -120,7 +121,7 @@ def inspections_view(request):
             else:
                 messages.success(request, "检查已安排")
                 return redirect("supervision:inspection", inspection_id=inspection.pk)
-    rows = Inspection.objects.visible_to(request.user).select_related("facility")
+    rows = services.inspections_visible(request.user).select_related("facility")
     if request.GET.get("status") in InspectionStatus.values:
         rows = rows.filter(status=request.GET["status"])
     page = Paginator(rows.order_by("-planned_on", "-id"), 30).get_page(request.GET.get("page"))
@@ -150,9 +151,7 @@ def _findings_from(post, checklist: Checklist) -> tuple[dict, dict]:
 def inspection_view(request, inspection_id: int):
     """The on-site page: one card per checklist item (合格 / 不合格 / 不适用), and for a failed item the
     hazard, its severity, who rectifies it by when, and photos."""
-    inspection = get_visible_or_404(
-        Inspection.objects.select_related("facility", "checklist"), request.user, pk=inspection_id
-    )
+    inspection = services.get_inspection(request.user, inspection_id)
     may_record = (
         inspection.status == InspectionStatus.PLANNED
         and Inspection.objects.visible_to(request.user, "change").filter(pk=inspection.pk).exists()

@@ -84,9 +84,9 @@ def claims_view(request):
 def claim_view(request, claim_id: int):
     claim = get_visible_or_404(SubsidyClaim.objects.select_related("facility", "rate_table"), request.user, pk=claim_id)
     lines = list(claim.lines.all())
-    names = dict(
-        Elder.objects.filter(pk__in=[line.elder_id for line in lines if line.elder_id]).values_list("pk", "name")
-    )
+    # Residents registered in a county outside the user's scope keep their names hidden.
+    elder_ids = [line.elder_id for line in lines if line.elder_id]
+    names = dict(Elder.objects.visible_to(request.user).filter(pk__in=elder_ids).values_list("pk", "name"))
     levels = dict(CapabilityLevel.choices)
     for line in lines:
         line.elder_name = names.get(line.elder_id, "")
