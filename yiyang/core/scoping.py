@@ -122,7 +122,8 @@ def get_visible_or_404(queryset, user, action: str = "view", **lookup):
     """Fetch one row the user may `action`; rows outside the scope answer 404 so existence does not leak."""
     try:
         return queryset.visible_to(user, action).get(**lookup)
-    except (queryset.model.DoesNotExist, ValueError, TypeError):
+    except (queryset.model.DoesNotExist, ValueError, TypeError, OverflowError):
+        # A malformed or out-of-range id cannot name a row: the same answer as a row out of scope.
         raise Http404 from None
 
 

@@ -1,6 +1,7 @@
 """REST API for home-care orders (/api/v1/homecare): menu, quotes, booking, dispatch, on site, rating."""
 
 from datetime import date, datetime, time
+from decimal import Decimal
 
 from django.http import Http404
 from ninja import Field, File, Router, Schema, Status
@@ -271,7 +272,7 @@ def update_caregiver(request, caregiver_id: int, payload: CaregiverIO):
 class TrainingIO(Schema):
     topic: str
     trained_on: date
-    hours: float = Field(..., gt=0, le=500)
+    hours: Decimal = Field(..., gt=0, le=500, decimal_places=1)
     organiser: str = ""
     certificate_no: str = ""
 

@@ -122,10 +122,18 @@ class Caregiver(models.Model):
     def __str__(self):
         return self.name
 
-    def works_at(self, community_code: str, moment: datetime.datetime) -> bool:
-        """Whether the slot falls in the caregiver's working days and hours and area."""
-        local = timezone.localtime(moment)
-        in_hours = self.work_start is None or self.work_end is None or self.work_start <= local.time() < self.work_end
+    def works_at(self, community_code: str, start: datetime.datetime, end: datetime.datetime) -> bool:
+        """Whether the whole slot falls in the caregiver's working day and hours, and in their area."""
+        local, local_end = timezone.localtime(start), timezone.localtime(end)
+        in_hours = (
+            self.work_start is None
+            or self.work_end is None
+            or (
+                local_end.date() == local.date()
+                and self.work_start <= local.time()
+                and local_end.time() <= self.work_end
+            )
+        )
         on_day = not self.work_days or local.isoweekday() in self.work_days
         in_area = not self.work_regions or any(contains(code, community_code) for code in self.work_regions)
         return in_hours and on_day and in_area

@@ -57,7 +57,10 @@ def _move(order: Order, to: str) -> None:
 
 def _locked(actor: Actor, order_id: int, action: str) -> Order:
     return get_visible_or_404(
-        Order.objects.select_for_update().select_related("item"), actor.user, f"homecare.{action}", pk=order_id
+        Order.objects.select_for_update(of=("self",)).select_related("item"),
+        actor.user,
+        f"homecare.{action}",
+        pk=order_id,
     )
 
 
@@ -173,7 +176,7 @@ def dispatch(actor: Actor, order_id: int, caregiver_id: int) -> Order:
         raise FieldErrors({"caregiver_id": "该服务人员不属于接单的服务商或不在岗"})
     if not caregiver.qualifies_for(order.item):
         raise FieldErrors({"caregiver_id": f"该服务需要{order.item.required_skill}级及以上养老护理员"})
-    if not caregiver.works_at(order.region_code, order.slot_start):
+    if not caregiver.works_at(order.region_code, order.slot_start, slot_end(order)):
         raise FieldErrors({"caregiver_id": "预约时段或地址不在该服务人员的工作时间或工作区域内"})
     _move(order, OrderStatus.DISPATCHED)
     order.caregiver, order.dispatched_at = caregiver, timezone.now()
@@ -185,10 +188,14 @@ def dispatch(actor: Actor, order_id: int, caregiver_id: int) -> Order:
 BUSY = (OrderStatus.ASSIGNED, OrderStatus.ACCEPTED, OrderStatus.DISPATCHED, OrderStatus.IN_SERVICE)
 
 
+def slot_end(order: Order) -> datetime:
+    return order.slot_start + timedelta(minutes=order.item.duration_minutes * order.quantity)
+
+
 def _busy(caregiver_ids: list[int], order: Order) -> set[int]:
     """Which of these caregivers already have an order overlapping this one's slot (one query)."""
     start = order.slot_start
-    end = start + timedelta(minutes=order.item.duration_minutes * order.quantity)
+    end = slot_end(order)
     others = (
         Order.objects.filter(caregiver_id__in=caregiver_ids, status__in=BUSY, slot_start__lt=end,
                              slot_start__gt=start - timedelta(hours=12))
@@ -210,7 +217,7 @@ def candidates(order: Order) -> list[tuple[float, Caregiver]]:
     ]  # fmt: skip
     qualified = [
         c for c in Caregiver.objects.filter(provider__in=providers, is_active=True).select_related("provider")
-        if c.qualifies_for(order.item) and c.works_at(order.region_code, order.slot_start)
+        if c.qualifies_for(order.item) and c.works_at(order.region_code, order.slot_start, slot_end(order))
     ]  # fmt: skip
     busy = _busy([c.pk for c in qualified], order)
     found = []

@@ -73,6 +73,13 @@ def test_auto_dispatch_respects_working_days_and_hours(book_at, caregiver, weekd
     assert order.caregiver.name == expected
 
 
+def test_a_slot_running_past_the_end_of_the_shift_goes_to_someone_else(book_at, caregiver, weekday_carer,
+                                                                        county_officer):  # fmt: skip
+    Caregiver.objects.filter(pk=caregiver.pk).update(lat=34.2, lng=113.85)
+    order = book_at(next_weekday_at(1, 16) + timedelta(minutes=30))  # 16:30 + 60 minutes of bathing > 17:00
+    assert services.auto_dispatch(Actor(user=county_officer), order.pk).caregiver.name == "刘护理"
+
+
 def test_auto_dispatch_respects_the_working_area(book_at, weekday_carer, county_officer, elder):
     Elder.objects.filter(pk=elder.pk).update(region_code="411002001002")  # 春晖社区, outside 白班's area
     order = book_at(next_weekday_at(1, 9))

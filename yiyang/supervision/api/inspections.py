@@ -14,6 +14,7 @@ from yiyang.regions.services import default_region
 
 from ..models import Checklist, Hazard, HazardStatus, Severity
 from ..services import inspections as services
+from .types import Id
 
 router = Router(tags=["监管：检查与隐患整改"])
 
@@ -56,8 +57,8 @@ def create_checklist(request, payload: ChecklistIn):
 
 
 class InspectionIn(Schema):
-    facility_id: int
-    checklist_id: int
+    facility_id: Id
+    checklist_id: Id
     kind: str
     planned_on: date
     inspectors: str
@@ -65,9 +66,9 @@ class InspectionIn(Schema):
 
 class InspectionOut(Schema):
     id: int
-    facility_id: int
+    facility_id: Id
     region_code: str
-    checklist_id: int
+    checklist_id: Id
     kind: str
     planned_on: date
     inspectors: str
@@ -86,7 +87,7 @@ def plan(request, payload: InspectionIn):
 
 
 @router.get("/inspections", response=Page[InspectionOut], summary="检查（按管辖范围）")
-def list_inspections(request, status: str = "", facility_id: int = 0, page: int = 1, page_size: int = 20):
+def list_inspections(request, status: str = "", facility_id: Id = 0, page: int = 1, page_size: int = 20):
     rows = services.inspections_visible(request.user)
     if status:
         rows = rows.filter(status=status)
@@ -96,7 +97,7 @@ def list_inspections(request, status: str = "", facility_id: int = 0, page: int 
 
 
 @router.get("/inspections/{inspection_id}", response={200: InspectionOut, 404: ErrorOut})
-def get_inspection(request, inspection_id: int):
+def get_inspection(request, inspection_id: Id):
     return services.get_inspection(request.user, inspection_id)
 
 
@@ -116,7 +117,7 @@ class ResultsIn(Schema):
 @router.post("/inspections/{inspection_id}/results",
              response={200: InspectionOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
              summary="录入现场检查结果（不合格项生成隐患）")  # fmt: skip
-def record_results(request, inspection_id: int, payload: ResultsIn):
+def record_results(request, inspection_id: Id, payload: ResultsIn):
     findings = {code: services.Finding(**finding.dict()) for code, finding in payload.findings.items()}
     return services.record_results(_actor(request), inspection_id, payload.results, findings, payload.summary)
 
@@ -131,15 +132,15 @@ class PhotoOut(Schema):
 @router.post("/inspections/{inspection_id}/photos",
              response={201: list[PhotoOut], 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
              summary="上传某一检查项的现场照片（multipart）")  # fmt: skip
-def add_photos(request, inspection_id: int, item_code: Form[str], photos: File[list[UploadedFile]]):
+def add_photos(request, inspection_id: Id, item_code: Form[str], photos: File[list[UploadedFile]]):
     return Status(201, services.add_finding_photos(_actor(request), inspection_id, item_code, list(photos)))
 
 
 class HazardOut(Schema):
     id: int
-    facility_id: int
+    facility_id: Id
     region_code: str
-    inspection_id: int
+    inspection_id: Id
     item_code: str
     category: str
     description: str
@@ -167,7 +168,7 @@ class HazardDetailOut(HazardOut):
 
 @router.get("/hazards", response=Page[HazardOut], summary="隐患整改台账")
 def list_hazards(request, region: str = "", status: str = "", severity: str = "", overdue: bool = False,
-                 escalated: bool = False, facility_id: int = 0, page: int = 1, page_size: int = 20):  # fmt: skip
+                 escalated: bool = False, facility_id: Id = 0, page: int = 1, page_size: int = 20):  # fmt: skip
     code = _region(request, region)
     if status and status not in (services.PENDING, *HazardStatus.values):
         raise FieldErrors({"status": "应为 pending（未销号）、open、submitted 或 closed"})
@@ -210,7 +211,7 @@ def export_hazards(request, region: str = "", status: str = "", overdue: bool = 
 
 
 @router.get("/hazards/{hazard_id}", response={200: HazardDetailOut, 404: ErrorOut})
-def get_hazard(request, hazard_id: int):
+def get_hazard(request, hazard_id: Id):
     hazard = get_visible_or_404(Hazard.objects, request.user, pk=hazard_id)
     hazard.photo_ids = list(hazard.photos.values_list("pk", flat=True))
     return hazard
@@ -219,7 +220,7 @@ def get_hazard(request, hazard_id: int):
 @router.post("/hazards/{hazard_id}/rectification",
              response={200: HazardOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
              summary="机构提交整改材料（说明与照片，multipart）")  # fmt: skip
-def rectify(request, hazard_id: int, note: Form[str], photos: File[list[UploadedFile]] = None):
+def rectify(request, hazard_id: Id, note: Form[str], photos: File[list[UploadedFile]] = None):
     return services.submit_rectification(_actor(request), hazard_id, note, list(photos or []))
 
 
@@ -231,5 +232,5 @@ class VerifyIn(Schema):
 @router.post("/hazards/{hazard_id}/verify",
              response={200: HazardOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
              summary="核验：销号或退回")  # fmt: skip
-def verify(request, hazard_id: int, payload: VerifyIn):
+def verify(request, hazard_id: Id, payload: VerifyIn):
     return services.verify(_actor(request), hazard_id, payload.accept, payload.note)

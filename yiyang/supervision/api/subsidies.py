@@ -11,6 +11,7 @@ from yiyang.core.scoping import get_visible_or_404
 
 from ..models import SubsidyClaim, SubsidyRateTable
 from ..services import subsidies as services
+from .types import Id
 
 router = Router(tags=["监管：运营补贴"])
 
@@ -67,7 +68,7 @@ def calculate(request, payload: CalculateIn):
 
 class ClaimOut(Schema):
     id: int
-    facility_id: int
+    facility_id: Id
     region_code: str
     month: date
     status: str
@@ -111,7 +112,7 @@ def list_claims(request, region: str = "", month: date | None = None, status: st
 
 
 @router.get("/subsidy-claims/{claim_id}", response={200: ClaimDetailOut, 404: ErrorOut})
-def get_claim(request, claim_id: int):
+def get_claim(request, claim_id: Id):
     return get_visible_or_404(SubsidyClaim.objects, request.user, pk=claim_id)
 
 
@@ -123,11 +124,11 @@ class StepIn(Schema):
 @router.post("/subsidy-claims/{claim_id}/steps",
              response={200: ClaimOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
              summary="申报、审核、审批、退回、拨付")  # fmt: skip
-def take_step(request, claim_id: int, payload: StepIn):
+def take_step(request, claim_id: Id, payload: StepIn):
     return services.take_step(_actor(request), claim_id, payload.step, payload.note)
 
 
 @router.post("/subsidy-claims/{claim_id}/recalculate",
              response={200: ClaimOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}, summary="重新测算（申报前）")  # fmt: skip
-def recalculate(request, claim_id: int):
+def recalculate(request, claim_id: Id):
     return services.recalculate(_actor(request), claim_id)

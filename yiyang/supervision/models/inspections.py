@@ -56,6 +56,10 @@ class Checklist(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "检查表"
         ordering = ["region_code", "name", "-version"]
+        constraints = [
+            # Two officers saving the same list at once cannot both make version N.
+            models.UniqueConstraint(fields=["county_code", "region_code", "name", "version"], name="checklist_version")
+        ]
 
     def __str__(self):
         return f"{self.name}（第 {self.version} 版）"

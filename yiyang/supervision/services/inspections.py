@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.db.models.functions import Substr
 from django.http import Http404
@@ -28,12 +28,20 @@ from yiyang.core.regioncodes import (
     PREFIX_LENGTH,
     InvalidRegionCode,
     Level,
+    ancestors,
     county_of,
     level_of,
     normalize,
     region_range_q,
 )
-from yiyang.core.scoping import ensure_visible, get_visible_or_404, has_permission, scope_condition
+from yiyang.core.scoping import (
+    ensure_visible,
+    get_visible_or_404,
+    has_permission,
+    is_platform_admin,
+    memberships_of,
+    scope_condition,
+)
 from yiyang.facilities.models import Facility, FacilityStatus
 
 from ..models import (
@@ -123,18 +131,30 @@ def save_checklist(actor: Actor, region_code: str, name: str, items) -> Checklis
     previous = Checklist.objects.select_for_update().filter(region_code=code, name=name.strip())
     version = max((c.version for c in previous), default=0) + 1
     previous.update(is_active=False)
-    checklist = Checklist.objects.create(
-        region_code=code, county_code=county_of(code), name=name.strip(), version=version, items=parsed
-    )
+    try:
+        with transaction.atomic():
+            checklist = Checklist.objects.create(
+                region_code=code, county_code=county_of(code), name=name.strip(), version=version, items=parsed
+            )
+    except IntegrityError:
+        raise Conflict("同名检查表刚被他人更新，请刷新后重试", {"name": "版本冲突"}) from None
     ensure_visible(actor.user, checklist, "add")
     audit.record(actor, AuditAction.CREATE, checklist, object_repr=str(checklist))
     return checklist
 
 
+def checklists_usable(user):
+    """Active checklists a user may plan with: those of their own regions and below, and those that a
+    city or the province published above them."""
+    if is_platform_admin(user):
+        return Checklist.objects.filter(is_active=True)
+    above = {code for m in memberships_of(user) if m.region_code for code in (*ancestors(m.region_code), m.region_code)}
+    own = Checklist.objects.visible_to(user).values("pk")
+    return Checklist.objects.filter(Q(region_code__in=above) | Q(pk__in=own), is_active=True)
+
+
 def checklists_for(facility: Facility):
     """The active checklists of the facility's region and every region above it."""
-    from yiyang.core.regioncodes import ancestors
-
     return Checklist.objects.filter(
         region_code__in=[*ancestors(facility.region_code), facility.region_code], is_active=True
     )
@@ -226,7 +246,7 @@ def record_results(actor: Actor, inspection_id: int, results: dict[str, str], fi
     """Enter the on-site results; each failed item opens one hazard. A resent form finds the
     inspection done and changes nothing."""
     inspection = get_visible_or_404(
-        Inspection.objects.select_for_update().select_related("checklist", "facility"),
+        Inspection.objects.select_for_update(of=("self",)).select_related("checklist", "facility"),
         actor.user,
         "supervision.change_inspection",
         pk=inspection_id,
@@ -273,7 +293,7 @@ def record_results(actor: Actor, inspection_id: int, results: dict[str, str], fi
 def add_finding_photos(actor: Actor, inspection_id: int, item_code: str, photos: list) -> list[Photo]:
     """Photos of one checked item, sent after the results (the API sends results as JSON, then photos)."""
     inspection = get_visible_or_404(
-        Inspection.objects.select_for_update().select_related("checklist", "facility"),
+        Inspection.objects.select_for_update(of=("self",)).select_related("checklist", "facility"),
         actor.user,
         "supervision.change_inspection",
         pk=inspection_id,

@@ -162,6 +162,17 @@ def _residents_by_facility(region_code: str, month: date, facility_ids: set[int]
     return found
 
 
+def _beds_paid(facility_ids: list[int], month: date) -> dict[int, int]:
+    """Beds each facility already received a construction subsidy for in the months before `month`,
+    the same whether a month is calculated on time, late, or recalculated."""
+    return dict(
+        SubsidyLine.objects.filter(kind=LineKind.CONSTRUCTION, claim__facility_id__in=facility_ids,
+                                   claim__month__lt=month)
+        .values_list("claim__facility_id")
+        .annotate(n=Sum("quantity"))
+    )  # fmt: skip
+
+
 @dataclass
 class Calculation:
     created: int = 0
@@ -201,11 +212,7 @@ def calculate_month(actor: Actor, region_code: str, month: date) -> Calculation:
     if not todo:
         return result
     residents = _residents_by_facility(code, month, set(todo))
-    beds_paid = dict(
-        SubsidyLine.objects.filter(kind=LineKind.CONSTRUCTION, claim__facility_id__in=list(todo))
-        .values_list("claim__facility_id")
-        .annotate(n=Sum("quantity"))
-    ) if any(t[2].construction_per_bed for t in todo.values()) else {}  # fmt: skip
+    beds_paid = _beds_paid(list(todo), month) if any(t[2].construction_per_bed for t in todo.values()) else {}
     by_county: dict[str, list[int]] = defaultdict(list)
     for pk, (_, county, *_rest) in todo.items():
         by_county[county].append(pk)
@@ -263,12 +270,7 @@ def recalculate(actor: Actor, claim_id: int) -> SubsidyClaim:
     facility = claim.facility
     table = RateTables(claim.month).for_region(facility.region_code) or claim.rate_table
     residents = _residents_by_facility(facility.region_code, claim.month, {facility.pk}).get(facility.pk, [])
-    beds_paid = (
-        SubsidyLine.objects.filter(
-            kind=LineKind.CONSTRUCTION, claim__facility_id=facility.pk, claim__month__lt=claim.month
-        ).aggregate(n=Sum("quantity"))["n"]
-        or 0
-    )
+    beds_paid = _beds_paid([facility.pk], claim.month).get(facility.pk, 0)
     lines = resident_lines(table, residents, facility.beds_nursing, facility.beds_total, beds_paid)
     SubsidyLine.objects.filter(claim=claim).delete()
     SubsidyLine.objects.bulk_create(
@@ -306,7 +308,7 @@ STEP_LABELS = {"calculated": "测算", "recalculated": "重新测算", "submit":
 
 def _claim(actor: Actor, claim_id: int, permission: str) -> SubsidyClaim:
     claim = get_visible_or_404(
-        SubsidyClaim.objects.select_for_update().select_related("facility"), actor.user, "view", pk=claim_id
+        SubsidyClaim.objects.select_for_update(of=("self",)).select_related("facility"), actor.user, "view", pk=claim_id
     )
     if not SubsidyClaim.objects.visible_to(actor.user, permission).filter(pk=claim.pk).exists():
         raise PermissionDenied

@@ -52,6 +52,16 @@ def test_bad_checklist_is_refused_naming_the_line(county_officer, text, reason):
     assert reason in exc.value.fields["items"]
 
 
+def test_a_county_officer_plans_with_the_city_checklist(county_officer, city_officer, facility):
+    city_list = inspections.save_checklist(Actor(user=city_officer), "411000", "市级检查表", "消防安全：通道畅通")
+    page = client_for(county_officer).get("/supervision/inspections/")
+    assert "市级检查表" in page.content.decode()
+    response = client_for(county_officer).post("/supervision/inspections/", {
+        "facility": facility.pk, "checklist": city_list.pk, "kind": "scheduled",
+        "planned_on": date.today().isoformat(), "inspectors": "王科长"})  # fmt: skip
+    assert response.status_code == 302
+
+
 def test_an_officer_cannot_publish_a_checklist_for_another_county(county_officer):
     from yiyang.core.errors import OutOfScope
 

@@ -97,7 +97,7 @@ class PlanForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["facility"].queryset = Facility.objects.visible_to(user, "supervision.add_inspection")
-        self.fields["checklist"].queryset = Checklist.objects.visible_to(user).filter(is_active=True)
+        self.fields["checklist"].queryset = services.checklists_usable(user)
 
 
 @login_required

@@ -19,6 +19,7 @@ from yiyang.core.errors import DomainError
 from yiyang.core.forms import apply_errors
 from yiyang.core.regioncodes import InvalidRegionCode, normalize, region_range_q
 from yiyang.core.scoping import get_visible_or_404, has_permission
+from yiyang.core.templatetags.money import yuan
 from yiyang.elders.models import CapabilityLevel, Elder
 from yiyang.facilities.models import FacilityType
 from yiyang.regions.models import Region
@@ -57,10 +58,8 @@ def claims_view(request):
         except DomainError as exc:
             messages.error(request, exc.message)
         else:
-            messages.success(
-                request,
-                f"已测算 {result.created} 家机构，金额 {result.amount / 100:,.2f} 元；已有申报的 {result.skipped} 家未重复测算",
-            )
+            messages.success(request, f"已测算 {result.created} 家机构，金额 {yuan(result.amount)} 元；"
+                                      f"已有申报的 {result.skipped} 家未重复测算")  # fmt: skip
         return redirect(f"{request.path}?region={region.code}&month={month:%Y-%m}")
     if request.GET.get("status") in ClaimStatus.values:
         claims = claims.filter(status=request.GET["status"])
