@@ -9,6 +9,7 @@ is not granted the action, or a scope kind the model does not declare, contribut
 
 from dataclasses import dataclass
 
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Q
 from django.http import Http404
@@ -125,6 +126,22 @@ def get_visible_or_404(queryset, user, action: str = "view", **lookup):
     except (queryset.model.DoesNotExist, ValueError, TypeError, OverflowError):
         # A malformed or out-of-range id cannot name a row: the same answer as a row out of scope.
         raise Http404 from None
+
+
+def may(user, obj: models.Model, action: str) -> bool:
+    """Whether the user may `action` this saved row (a page deciding which buttons to show)."""
+    return type(obj)._default_manager.visible_to(user, action).filter(pk=obj.pk).exists()
+
+
+def get_for_action(queryset, user, action: str, *, lock: bool = False, **lookup):
+    """Fetch one row to act on: 404 when the user may not even see it (its existence does not leak),
+    403 when they may see it but not `action` it. `lock` takes a lock on this row only, not on the rows
+    a select_related joins, for a state transition checked inside the caller's transaction."""
+    rows = queryset.select_for_update(of=("self",)) if lock else queryset
+    obj = get_visible_or_404(rows, user, "view", **lookup)
+    if not may(user, obj, action):
+        raise PermissionDenied
+    return obj
 
 
 def ensure_visible(user, obj: models.Model, action: str = "change") -> None:

@@ -3,7 +3,6 @@
 import datetime
 from decimal import Decimal, InvalidOperation
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
@@ -11,7 +10,7 @@ from yiyang.core import audit, phones
 from yiyang.core.audit import Actor, AuditAction
 from yiyang.core.errors import FieldErrors
 from yiyang.core.regioncodes import InvalidRegionCode, contains, county_of, normalize
-from yiyang.core.scoping import ensure_visible, get_visible_or_404
+from yiyang.core.scoping import ensure_visible, get_for_action, get_visible_or_404
 from yiyang.elders import categories
 from yiyang.regions.models import Region
 
@@ -189,9 +188,7 @@ def save_caregiver(actor: Actor, provider_id: int, data: dict, caregiver_id: int
 @transaction.atomic
 def add_training(actor: Actor, caregiver_id: int, data: dict) -> CaregiverTraining:
     """Record a training a caregiver attended."""
-    caregiver = get_visible_or_404(Caregiver.objects, actor.user, "view", pk=caregiver_id)
-    if not Caregiver.objects.visible_to(actor.user, "homecare.add_caregivertraining").filter(pk=caregiver.pk).exists():
-        raise PermissionDenied
+    caregiver = get_for_action(Caregiver.objects, actor.user, "homecare.add_caregivertraining", pk=caregiver_id)
     errors: dict[str, str] = {}
     topic = str(data.get("topic", "")).strip()[:100]
     if not topic:

@@ -36,6 +36,7 @@ from yiyang.core.regioncodes import (
 )
 from yiyang.core.scoping import (
     ensure_visible,
+    get_for_action,
     get_visible_or_404,
     has_permission,
     is_platform_admin,
@@ -339,11 +340,7 @@ def _step(actor: Actor, hazard: Hazard, action: str, note: str = "", key: str | 
 
 
 def _locked(actor: Actor, hazard_id: int, action: str) -> Hazard:
-    # Read access first (404 outside the scope), then the right to act (403 inside it).
-    hazard = get_visible_or_404(Hazard.objects.select_for_update(), actor.user, "view", pk=hazard_id)
-    if not Hazard.objects.visible_to(actor.user, f"supervision.{action}").filter(pk=hazard.pk).exists():
-        raise PermissionDenied
-    return hazard
+    return get_for_action(Hazard.objects, actor.user, f"supervision.{action}", lock=True, pk=hazard_id)
 
 
 def _require(hazard: Hazard, *states: str) -> None:

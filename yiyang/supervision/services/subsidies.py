@@ -32,7 +32,7 @@ from yiyang.core.regioncodes import (
     region_range_q,
 )
 from yiyang.core.roles import grants
-from yiyang.core.scoping import ensure_visible, get_visible_or_404, is_platform_admin, memberships_of
+from yiyang.core.scoping import ensure_visible, get_for_action, is_platform_admin, may, memberships_of
 from yiyang.facilities.models import Facility, FacilityStatus, FacilityType, Residence
 
 from ..models import ClaimStatus, LineKind, SubsidyClaim, SubsidyLine, SubsidyPayment, SubsidyRateTable, SubsidyStep
@@ -307,12 +307,8 @@ STEP_LABELS = {"calculated": "测算", "recalculated": "重新测算", "submit":
 
 
 def _claim(actor: Actor, claim_id: int, permission: str) -> SubsidyClaim:
-    claim = get_visible_or_404(
-        SubsidyClaim.objects.select_for_update(of=("self",)).select_related("facility"), actor.user, "view", pk=claim_id
-    )
-    if not SubsidyClaim.objects.visible_to(actor.user, permission).filter(pk=claim.pk).exists():
-        raise PermissionDenied
-    return claim
+    return get_for_action(SubsidyClaim.objects.select_related("facility"), actor.user, permission, lock=True,
+                          pk=claim_id)  # fmt: skip
 
 
 def _sits_at(user, permission: str, region_code: str, level: Level) -> bool:
@@ -331,7 +327,7 @@ def may_take(user, claim: SubsidyClaim, step: str) -> bool:
     source, _, permission, level = STEPS[step]
     if claim.status != source:
         return False
-    if not SubsidyClaim.objects.visible_to(user, permission).filter(pk=claim.pk).exists():
+    if not may(user, claim, permission):
         return False
     return level is None or _sits_at(user, permission, claim.region_code, level)
 

@@ -17,12 +17,12 @@ from yiyang.core.errors import DomainError
 from yiyang.core.forms import apply_errors
 from yiyang.core.photos import content_type as photo_content_type
 from yiyang.core.regioncodes import InvalidRegionCode, normalize
-from yiyang.core.scoping import get_visible_or_404, has_permission
+from yiyang.core.scoping import get_visible_or_404, has_permission, may
 from yiyang.facilities.models import Facility
 from yiyang.regions.models import Region
 from yiyang.regions.services import default_region, path_to
 
-from ..models import Checklist, Hazard, HazardStatus, Inspection, InspectionKind, InspectionStatus, Photo, Severity
+from ..models import Checklist, Hazard, HazardStatus, InspectionKind, InspectionStatus, Photo, Severity
 from ..services import inspections as services
 
 
@@ -152,9 +152,8 @@ def inspection_view(request, inspection_id: int):
     """The on-site page: one card per checklist item (合格 / 不合格 / 不适用), and for a failed item the
     hazard, its severity, who rectifies it by when, and photos."""
     inspection = services.get_inspection(request.user, inspection_id)
-    may_record = (
-        inspection.status == InspectionStatus.PLANNED
-        and Inspection.objects.visible_to(request.user, "change").filter(pk=inspection.pk).exists()
+    may_record = inspection.status == InspectionStatus.PLANNED and may(
+        request.user, inspection, "supervision.change_inspection"
     )
     errors = {}
     if request.method == "POST":
@@ -215,12 +214,8 @@ def hazard_view(request, hazard_id: int):
     hazard = get_visible_or_404(
         Hazard.objects.select_related("facility", "inspection__checklist"), request.user, pk=hazard_id
     )
-
-    def may(action):
-        return Hazard.objects.visible_to(request.user, f"supervision.{action}").filter(pk=hazard.pk).exists()
-
-    may_rectify = hazard.status == HazardStatus.OPEN and may("rectify_hazard")
-    may_verify = hazard.status == HazardStatus.SUBMITTED and may("verify_hazard")
+    may_rectify = hazard.status == HazardStatus.OPEN and may(request.user, hazard, "supervision.rectify_hazard")
+    may_verify = hazard.status == HazardStatus.SUBMITTED and may(request.user, hazard, "supervision.verify_hazard")
     rectify_form = RectifyForm(prefix="rectify")
     if request.method == "POST":
         actor = Actor.from_request(request)

@@ -18,7 +18,7 @@ from yiyang.core.audit import Actor
 from yiyang.core.errors import DomainError
 from yiyang.core.forms import apply_errors
 from yiyang.core.regioncodes import InvalidRegionCode, normalize, region_range_q
-from yiyang.core.scoping import get_visible_or_404, has_permission
+from yiyang.core.scoping import get_visible_or_404, has_permission, may
 from yiyang.core.templatetags.money import yuan
 from yiyang.elders.models import CapabilityLevel, Elder
 from yiyang.facilities.models import FacilityType
@@ -92,9 +92,8 @@ def claim_view(request, claim_id: int):
         line.level_label = levels.get(line.capability_level, "未评估或评估已过期")
     steps = [(step, label) for step, label in services.STEP_LABELS.items() if step in services.STEPS
              and services.may_take(request.user, claim, step)]  # fmt: skip
-    may_recalculate = (
-        claim.status == ClaimStatus.CALCULATED
-        and SubsidyClaim.objects.visible_to(request.user, "supervision.add_subsidyclaim").filter(pk=claim.pk).exists()
+    may_recalculate = claim.status == ClaimStatus.CALCULATED and may(
+        request.user, claim, "supervision.add_subsidyclaim"
     )
     history = list(claim.steps.all())
     for step in history:
