@@ -80,6 +80,9 @@ _WORKFORCE_MANAGE = _WORKFORCE_READ | {
     "supervision.add_trainingclass",
     "supervision.change_trainingclass",
 }
+# Seeing a staff member's full phone number (always on request, written to the audit log): the
+# bureau and the employing facility, not read-only roles.
+_WORKFORCE_SENSITIVE = {"supervision.view_sensitive_staff"}
 # Ratings (等级评定, GB/T 37276-2018): facilities apply and may withdraw; only officers review,
 # score, decide and publish.
 _RATINGS_READ = {
@@ -109,6 +112,7 @@ _SUPERVISION_VIEWER = _SUPERVISION_READ | _WORKFORCE_READ | _RATINGS_READ | _SUB
 _SUPERVISION_OFFICER = (
     _SUPERVISION_READ
     | _WORKFORCE_MANAGE
+    | _WORKFORCE_SENSITIVE
     | _RATINGS_OFFICER
     | _SUBSIDY_READ
     | {
@@ -127,6 +131,7 @@ _SUPERVISION_OFFICER = (
 _SUPERVISION_FACILITY = (
     _SUPERVISION_READ
     | _WORKFORCE_MANAGE
+    | _WORKFORCE_SENSITIVE
     | _RATINGS_FACILITY
     | _SUBSIDY_READ
     | {"supervision.rectify_hazard", "supervision.submit_subsidyclaim"}

@@ -53,12 +53,12 @@ def _staff(rng: random.Random, actor: Actor, facility: Facility, seq: list[int])
     created = 0
     director, _ = add(StaffRole.MANAGER, is_director=True, education=rng.choice(["college", "bachelor", "senior"]))
     created += 1
-    for n in range(carers):
+    for index in range(carers):
         person, hired = add(StaffRole.CARER, education=rng.choice(["junior", "senior", "junior", "primary"]),
                             trained_junior_standard=rng.random() < 0.3)  # fmt: skip
         created += 1
         # Most carers hold a certificate (the draft asks for half at 一级, 80 % at 五级).
-        if n < carers * 0.6 or rng.random() < 0.5:
+        if index < carers * 0.6 or rng.random() < 0.5:
             seq[0] += 1
             workforce.add_certificate(actor, person.pk, {
                 "kind": "carer", "level": rng.choice([5, 5, 5, 4, 4, 3]), "number": f"4110{hired.year}{seq[0]:06d}",
@@ -103,15 +103,30 @@ def _training(rng: random.Random, actor: Actor, county: str, facility: Facility 
             workforce.record_attendance(actor, drill.pk, person.pk, "4")
 
 
+# Days from the application to each later step of a walked application.
+STEP_DAYS = {"withdraw": 3, "review": 7, "score": 20, "decide": 30, "notice": 45}
+
+
 def _walk(rng: random.Random, actor: Actor, facility: Facility, state: str) -> bool:
-    """One application walked to `state`, with past dates; False when the facility cannot apply then."""
+    """One application walked to `state`; every step is dated today or earlier. False when the
+    facility cannot apply then."""
     today = timezone.localdate()
     config = ratings.default_scheme().config
     notice = config["notice_days"]
-    # The old rating is published 3 years less 60 days ago, so that its renewal reminder is due.
-    start = {"published_old": ratings.add_years(today, -3) + timedelta(days=60 - 45 - notice),
-             "published": today - timedelta(days=70), "notice": today - timedelta(days=40)}.get(
-        state, today - timedelta(days=rng.randrange(5, 30)))  # fmt: skip
+    if state == "published_old":
+        # Published 3 years less 60 days ago, so that its renewal reminder is due.
+        start = ratings.add_years(today, -3) + timedelta(days=60 - STEP_DAYS["notice"] - notice)
+    elif state == "published":
+        start = today - timedelta(days=70)
+    elif state == "notice":
+        # On notice since two days ago (or today, for a notice shorter than three days): still running.
+        start = today - timedelta(days=STEP_DAYS["notice"] + min(2, notice - 1))
+    else:
+        start = today - timedelta(days=STEP_DAYS["score"] + rng.randrange(0, 25))
+
+    def on(step: str):
+        return start + timedelta(days=STEP_DAYS[step])
+
     level = 3 if not facility.star_rating else min(5, facility.star_rating + 1)
     try:
         with transaction.atomic():
@@ -120,28 +135,29 @@ def _walk(rng: random.Random, actor: Actor, facility: Facility, state: str) -> b
             if state == "applied":
                 return True
             if state == "withdrawn":
-                ratings.withdraw(actor, application.pk, "需完善消防验收材料后再申请", today=start + timedelta(days=3))
+                ratings.withdraw(actor, application.pk, "需完善消防验收材料后再申请", today=on("withdraw"))
                 return True
             penalised = state == "rejected"
             ratings.review(actor, application.pk, is_registered=True, penalised_recently=penalised,
                            on_dishonest_list=False, has_medical_unit=rng.random() < 0.5,
-                           note="已核对备案、行政处罚及信用记录", today=start + timedelta(days=7))  # fmt: skip
+                           note="已核对备案、行政处罚及信用记录", today=on("review"))  # fmt: skip
             if state in ("accepted", "rejected"):
                 return True
             share = {1: 0.45, 2: 0.55, 3: 0.66, 4: 0.82, 5: 0.91}[level]
             application = ratings.save_scores(actor, application.pk, _score_sheet(rng, config, share),
-                                              "评审组现场评定", today=start + timedelta(days=20))  # fmt: skip
+                                              "评审组现场评定", today=on("score"))  # fmt: skip
             if state == "scored":
                 return True
             decided = application.computed_level
             if decided == 0:
-                ratings.decide(actor, application.pk, 0, "前置条件或得分未达到一级", today=start + timedelta(days=30))
+                ratings.decide(actor, application.pk, 0, "前置条件或得分未达到一级", today=on("decide"))
                 return True
-            ratings.decide(actor, application.pk, decided, "评定委员会表决通过", today=start + timedelta(days=30))
-            ratings.start_notice(actor, application.pk, "在区民政局网站公示", today=start + timedelta(days=45))
+            ratings.decide(actor, application.pk, decided, "评定委员会表决通过", today=on("decide"))
+            application = ratings.start_notice(actor, application.pk, "在区民政局网站公示", today=on("notice"))
             if state == "notice":
                 return True
-            ratings.publish(actor, application.pk, today=start + timedelta(days=45 + notice))
+            # The first day after the last notice day.
+            ratings.publish(actor, application.pk, today=application.notice_ends_on + timedelta(days=1))
             return True
     except DomainError:
         return False

@@ -3,6 +3,7 @@
 from datetime import date, datetime
 
 from django.core.exceptions import PermissionDenied
+from django.utils import timezone
 from ninja import Router, Schema, Status
 
 from yiyang.core.api import ErrorOut, Page, paginate
@@ -12,7 +13,7 @@ from yiyang.core.scoping import get_visible_or_404, has_permission
 
 from ..models import RatingApplication, RatingStatus
 from ..services import ratings as services
-from .workforce import _check_ids
+from .types import Id
 
 router = Router(tags=["监管：养老机构等级评定"])
 
@@ -37,7 +38,7 @@ def scheme(request):
 
 
 class ApplicationIn(Schema):
-    facility_id: int
+    facility_id: Id
     applied_level: int
     statement: str = ""
 
@@ -85,8 +86,7 @@ def _detail_out(application: RatingApplication) -> dict:
 
 
 @router.get("/ratings", response={200: Page[ApplicationOut], 422: ErrorOut}, summary="等级评定申请（按管辖范围）")
-def list_applications(request, status: str = "", facility_id: int = 0, page: int = 1, page_size: int = 20):
-    _check_ids(facility_id=facility_id)
+def list_applications(request, status: str = "", facility_id: Id = 0, page: int = 1, page_size: int = 20):
     rows = RatingApplication.objects.visible_to(request.user)
     if status:
         if status not in RatingStatus.values:
@@ -115,17 +115,16 @@ class ExpiringOut(Schema):
 
 def _expiring_rows(facilities, today: date) -> list[dict]:
     return [
-        {"facility_id": f.pk, "name": f.name, "region_code": f.region_code, "star_rating": f.star_rating,
-         "valid_until": f.star_rating_valid_until, "days_left": (f.star_rating_valid_until - today).days}
-        for f in facilities[:500]
+        {"facility_id": facility.pk, "name": facility.name, "region_code": facility.region_code,
+         "star_rating": facility.star_rating, "valid_until": facility.star_rating_valid_until,
+         "days_left": (facility.star_rating_valid_until - today).days}
+        for facility in facilities[:500]
     ]  # fmt: skip
 
 
 @router.get("/ratings/expiring", response=list[ExpiringOut],
             summary="即将到期（默认 90 天内）与已过期的星级评定结果（days_left 为负表示已过期）")  # fmt: skip
 def expiring(request, within_days: int | None = None, include_expired: bool = True):
-    from django.utils import timezone
-
     today = timezone.localdate()
     days = None if within_days is None else max(0, min(within_days, 3650))
     rows = _expiring_rows(services.expiring(request.user, today, days), today)
@@ -135,7 +134,7 @@ def expiring(request, within_days: int | None = None, include_expired: bool = Tr
 
 
 @router.get("/ratings/{application_id}", response={200: ApplicationDetailOut, 404: ErrorOut})
-def get_application(request, application_id: int):
+def get_application(request, application_id: Id):
     return _detail_out(get_visible_or_404(RatingApplication.objects, request.user, pk=application_id))
 
 
@@ -152,7 +151,7 @@ class ReviewIn(Schema):
 
 @router.post("/ratings/{application_id}/eligibility", response=ACTION_RESPONSES,
              summary="资格审查（确认备案、近两年行政处罚、失信名单；符合条件则受理，否则不予受理）")  # fmt: skip
-def review(request, application_id: int, payload: ReviewIn):
+def review(request, application_id: Id, payload: ReviewIn):
     return _detail_out(services.review(_actor(request), application_id, **payload.dict()))
 
 
@@ -163,7 +162,7 @@ class ScoresIn(Schema):
 
 @router.put("/ratings/{application_id}/scores", response=ACTION_RESPONSES,
             summary="逐项评分（可分次保存；超出该项满分或小于 0 的得分以 422 指明评分项）")  # fmt: skip
-def score(request, application_id: int, payload: ScoresIn):
+def score(request, application_id: Id, payload: ScoresIn):
     return _detail_out(services.save_scores(_actor(request), application_id, payload.scores, payload.note))
 
 
@@ -174,7 +173,7 @@ class DecisionIn(Schema):
 
 @router.post("/ratings/{application_id}/decision", response=ACTION_RESPONSES,
              summary="评定委员会审定（0 为不予评定；不得高于计算等级）")  # fmt: skip
-def decide(request, application_id: int, payload: DecisionIn):
+def decide(request, application_id: Id, payload: DecisionIn):
     return _detail_out(services.decide(_actor(request), application_id, payload.level, payload.note))
 
 
@@ -183,21 +182,21 @@ class NoteIn(Schema):
 
 
 @router.post("/ratings/{application_id}/notice", response=ACTION_RESPONSES, summary="开始公示")
-def notice(request, application_id: int, payload: NoteIn):
+def notice(request, application_id: Id, payload: NoteIn):
     return _detail_out(services.start_notice(_actor(request), application_id, payload.note))
 
 
 @router.post("/ratings/{application_id}/objection", response=ACTION_RESPONSES, summary="公示有异议，退回复核")
-def objection(request, application_id: int, payload: NoteIn):
+def objection(request, application_id: Id, payload: NoteIn):
     return _detail_out(services.object_to_notice(_actor(request), application_id, payload.note))
 
 
 @router.post("/ratings/{application_id}/publish", response=ACTION_RESPONSES,
              summary="公示期满后公布结果（设置机构星级与有效期）")  # fmt: skip
-def publish(request, application_id: int, payload: NoteIn):
+def publish(request, application_id: Id, payload: NoteIn):
     return _detail_out(services.publish(_actor(request), application_id, payload.note))
 
 
 @router.post("/ratings/{application_id}/withdraw", response=ACTION_RESPONSES, summary="撤回申请")
-def withdraw(request, application_id: int, payload: NoteIn):
+def withdraw(request, application_id: Id, payload: NoteIn):
     return _detail_out(services.withdraw(_actor(request), application_id, payload.note))

@@ -7,13 +7,13 @@ from ninja import Router, Schema, Status
 
 from yiyang.core.api import ErrorOut, Page, paginate
 from yiyang.core.audit import Actor, Interface
-from yiyang.core.errors import FieldErrors
 from yiyang.core.masking import mask_phone
 from yiyang.core.scoping import get_visible_or_404
 from yiyang.facilities.models import Facility
 
 from ..models import Attendance, Certificate, Staff, StaffRole, TrainingClass
 from ..services import workforce as services
+from .types import Id
 
 router = Router(tags=["监管：人才队伍"])
 
@@ -23,8 +23,8 @@ def _actor(request) -> Actor:
 
 
 class StaffIn(Schema):
-    facility_id: int | None = None
-    provider_id: int | None = None
+    facility_id: Id | None = None
+    provider_id: Id | None = None
     region_code: str = ""
     name: str
     role: str
@@ -64,36 +64,27 @@ class StaffOut(Schema):
     is_full_time: bool
     trained_junior_standard: bool
     training_hours: Decimal = Decimal(0)
+    phone_revealed: bool = False
 
 
-def _out(staff: Staff, hours: Decimal, may_change: bool) -> dict:
-    """A staff row as sent: the phone is masked for users who may not change the person (DESIGN.md §5)."""
-    data = {name: getattr(staff, name) for name in StaffOut.model_fields if name != "training_hours"}
-    if not may_change:
-        data["phone"] = mask_phone(staff.phone)
-    data["training_hours"] = hours
+_COMPUTED = ("phone_revealed", "training_hours")
+
+
+def _out(staff: Staff, hours: Decimal, phone: dict | None = None) -> dict:
+    """A staff row as sent: the phone masked (DESIGN.md §5), unless `phone` is the revealed one."""
+    data = {name: getattr(staff, name) for name in StaffOut.model_fields if name not in _COMPUTED}
+    phone = phone or {"phone": mask_phone(staff.phone), "revealed": False}
+    data.update(phone=phone["phone"], phone_revealed=phone["revealed"], training_hours=hours)
     return data
 
 
-def _one(request, staff: Staff) -> dict:
-    may_change = Staff.objects.visible_to(request.user, "change").filter(pk=staff.pk).exists()
-    return _out(staff, services.training_hours([staff.pk]).get(staff.pk, Decimal(0)), may_change)
-
-
-MAX_ID = 2**63 - 1
-
-
-def _check_ids(**ids: int) -> None:
-    """Ids the database can hold; a larger number is refused naming the parameter, not a server error."""
-    wrong = {name: "编号超出范围" for name, value in ids.items() if not 0 <= value <= MAX_ID}
-    if wrong:
-        raise FieldErrors(wrong)
+def _one(staff: Staff, phone: dict | None = None) -> dict:
+    return _out(staff, services.training_hours([staff.pk]).get(staff.pk, Decimal(0)), phone)
 
 
 @router.get("/staff", response={200: Page[StaffOut], 422: ErrorOut}, summary="从业人员（按管辖范围）")
-def list_staff(request, facility_id: int = 0, provider_id: int = 0, role: str = "", current: bool = True,
+def list_staff(request, facility_id: Id = 0, provider_id: Id = 0, role: str = "", current: bool = True,
                page: int = 1, page_size: int = 20):  # fmt: skip
-    _check_ids(facility_id=facility_id, provider_id=provider_id)
     rows = Staff.objects.visible_to(request.user)
     if facility_id:
         rows = rows.filter(facility_id=facility_id)
@@ -104,22 +95,22 @@ def list_staff(request, facility_id: int = 0, provider_id: int = 0, role: str = 
     if current:
         rows = services.current(rows)
     result = paginate(rows.order_by("role", "name", "id"), page, page_size)
-    ids = [s.pk for s in result["items"]]
-    hours = services.training_hours(ids)
-    changeable = set(Staff.objects.visible_to(request.user, "change").filter(pk__in=ids).values_list("pk", flat=True))
-    result["items"] = [_out(s, hours.get(s.pk, Decimal(0)), s.pk in changeable) for s in result["items"]]
+    hours = services.training_hours(person.pk for person in result["items"])
+    result["items"] = [_out(person, hours.get(person.pk, Decimal(0))) for person in result["items"]]
     return result
 
 
 @router.post("/staff", response={201: StaffOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}, summary="登记从业人员")
 def create_staff(request, payload: StaffIn):
     staff = services.add_staff(_actor(request), payload.dict())
-    return Status(201, _one(request, staff))
+    return Status(201, _one(staff))
 
 
-@router.get("/staff/{staff_id}", response={200: StaffOut, 404: ErrorOut})
-def get_staff(request, staff_id: int):
-    return _one(request, get_visible_or_404(Staff.objects, request.user, pk=staff_id))
+@router.get("/staff/{staff_id}", response={200: StaffOut, 404: ErrorOut},
+            summary="从业人员详情（电话脱敏，reveal=true 且有权限时显示完整并留痕）")  # fmt: skip
+def get_staff(request, staff_id: Id, reveal: bool = False):
+    staff = get_visible_or_404(Staff.objects, request.user, pk=staff_id)
+    return _one(staff, services.phone_for(_actor(request), staff, reveal))
 
 
 @router.patch(
@@ -127,9 +118,9 @@ def get_staff(request, staff_id: int):
     response={200: StaffOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
     summary="修改从业人员信息",
 )
-def change_staff(request, staff_id: int, payload: StaffPatch):
+def change_staff(request, staff_id: Id, payload: StaffPatch):
     staff = services.change_staff(_actor(request), staff_id, payload.dict(exclude_unset=True))
-    return _one(request, staff)
+    return _one(staff)
 
 
 class CertificateIn(Schema):
@@ -151,14 +142,14 @@ class CertificateOut(Schema):
 
 
 @router.get("/staff/{staff_id}/certificates", response={200: list[CertificateOut], 404: ErrorOut})
-def list_certificates(request, staff_id: int):
+def list_certificates(request, staff_id: Id):
     staff = get_visible_or_404(Staff.objects, request.user, pk=staff_id)
     return list(Certificate.objects.visible_to(request.user).filter(staff=staff))
 
 
 @router.post("/staff/{staff_id}/certificates",
              response={201: CertificateOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}, summary="登记资格证书")  # fmt: skip
-def create_certificate(request, staff_id: int, payload: CertificateIn):
+def create_certificate(request, staff_id: Id, payload: CertificateIn):
     return Status(201, services.add_certificate(_actor(request), staff_id, payload.dict()))
 
 
@@ -188,13 +179,13 @@ class StaffingOut(Schema):
 
 @router.get("/facilities/{facility_id}/staffing", response={200: StaffingOut, 404: ErrorOut},
             summary="机构人员配置（护理员配比、持证率、每 200 名老人医护社工数、入住率）")  # fmt: skip
-def staffing(request, facility_id: int):
+def staffing(request, facility_id: Id):
     facility = get_visible_or_404(Facility.objects, request.user, "supervision.view_staff", pk=facility_id)
     return {"facility_id": facility.pk, **services.staffing_of(facility).as_dict()}
 
 
 class TrainingIn(Schema):
-    facility_id: int | None = None
+    facility_id: Id | None = None
     region_code: str = ""
     organiser: str = ""
     topic: str
@@ -226,12 +217,12 @@ def create_training(request, payload: TrainingIn):
 
 
 @router.get("/training-classes/{training_id}", response={200: TrainingOut, 404: ErrorOut})
-def get_training(request, training_id: int):
+def get_training(request, training_id: Id):
     return get_visible_or_404(TrainingClass.objects, request.user, pk=training_id)
 
 
 class AttendanceIn(Schema):
-    staff_id: int
+    staff_id: Id
     hours: Decimal
     passed: bool = True
 
@@ -246,7 +237,7 @@ class AttendanceOut(Schema):
 
 
 @router.get("/training-classes/{training_id}/attendance", response={200: list[AttendanceOut], 404: ErrorOut})
-def list_attendance(request, training_id: int):
+def list_attendance(request, training_id: Id):
     training = get_visible_or_404(TrainingClass.objects, request.user, pk=training_id)
     return list(Attendance.objects.visible_to(request.user).filter(training=training)[:1000])
 
@@ -254,7 +245,7 @@ def list_attendance(request, training_id: int):
 @router.post("/training-classes/{training_id}/attendance",
              response={201: AttendanceOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
              summary="登记参训人员与认定学时")  # fmt: skip
-def create_attendance(request, training_id: int, payload: AttendanceIn):
+def create_attendance(request, training_id: Id, payload: AttendanceIn):
     attendance = services.record_attendance(_actor(request), training_id, payload.staff_id, payload.hours,
                                             payload.passed)  # fmt: skip
     return Status(201, attendance)

@@ -254,42 +254,50 @@ def clean_scores(config: dict, raw: dict) -> dict[str, Decimal]:
 
 def _prerequisite_failures(rules: dict, staffing: Staffing, has_medical_unit: bool) -> list[str]:
     """The unmet prerequisites of one level, each as a Chinese reason. Ratios are compared in integers."""
-    s = staffing
     failures = []
-    if "max_severe_per_carer" in rules and s.severe_residents > s.carers * rules["max_severe_per_carer"]:
+    if "max_severe_per_carer" in rules and staffing.severe_residents > staffing.carers * rules["max_severe_per_carer"]:
         failures.append(f"护理员与重度失能老人配比低于 1:{rules['max_severe_per_carer']}"
-                        f"（护理员 {s.carers} 人，重度失能老人 {s.severe_residents} 人）")  # fmt: skip
-    if "max_moderate_per_carer" in rules and s.moderate_residents > s.carers * rules["max_moderate_per_carer"]:
+                        f"（护理员 {staffing.carers} 人，重度失能老人 {staffing.severe_residents} 人）")  # fmt: skip
+    if (
+        "max_moderate_per_carer" in rules
+        and staffing.moderate_residents > staffing.carers * rules["max_moderate_per_carer"]
+    ):
         failures.append(f"护理员与中度失能老人配比低于 1:{rules['max_moderate_per_carer']}"
-                        f"（护理员 {s.carers} 人，中度失能老人 {s.moderate_residents} 人）")  # fmt: skip
+                        f"（护理员 {staffing.carers} 人，中度失能老人 {staffing.moderate_residents} 人）")  # fmt: skip
     if "min_certified_carer_percent" in rules:
         percent = rules["min_certified_carer_percent"]
-        if s.carers == 0:
+        if staffing.carers == 0:
             failures.append("没有在岗养老护理员")
-        elif s.certified_carers * 100 < s.carers * percent:
-            failures.append(f"持证（或经初级培训合格）护理员占比低于 {percent}%（{s.certified_carers}/{s.carers}）")
+        elif staffing.certified_carers * 100 < staffing.carers * percent:
+            failures.append(
+                f"持证（或经初级培训合格）护理员占比低于 {percent}%（{staffing.certified_carers}/{staffing.carers}）"
+            )
     if "min_occupancy_percent" in rules:
         percent = rules["min_occupancy_percent"]
-        if s.beds_occupied * 100 < s.beds_total * percent or s.beds_total == 0:
-            failures.append(f"入住率低于 {percent}%（{s.beds_occupied}/{s.beds_total}）")
-    if rules.get("directors_college_or_above") and (s.directors == 0 or s.directors_college < s.directors):
+        if staffing.beds_occupied * 100 < staffing.beds_total * percent or staffing.beds_total == 0:
+            failures.append(f"入住率低于 {percent}%（{staffing.beds_occupied}/{staffing.beds_total}）")
+    if rules.get("directors_college_or_above") and (
+        staffing.directors == 0 or staffing.directors_college < staffing.directors
+    ):
         failures.append("机构负责人应具有大专及以上学历")
     per_200 = rules.get("per_200_residents") or {}
     # Staff needed per 200 residents, for any number of residents: count × 200 ≥ residents × required.
     # A full-time social worker also does what a part-time one would, so the part-time requirement is
     # met by all social workers together.
     counts = {
-        "doctors": (s.doctors, "医生"),
-        "nurses": (s.nurses, "护士"),
-        "social_workers_full_time": (s.social_workers_full_time, "专职社会工作者"),
-        "social_workers_part_time": (s.social_workers_full_time + s.social_workers_part_time, "社会工作者（专兼职合计）"),
+        "doctors": (staffing.doctors, "医生"),
+        "nurses": (staffing.nurses, "护士"),
+        "social_workers_full_time": (staffing.social_workers_full_time, "专职社会工作者"),
+        "social_workers_part_time": (staffing.social_workers_full_time + staffing.social_workers_part_time, "社会工作者（专兼职合计）"),
     }  # fmt: skip
     for key, required in per_200.items():
         if key == "social_workers_part_time":
             required += per_200.get("social_workers_full_time", 0)
         count, label = counts[key]
-        if count * 200 < s.residents * required:
-            failures.append(f"每 200 名老人应配备{label} {required} 名（现有 {count} 名，在住 {s.residents} 人）")
+        if count * 200 < staffing.residents * required:
+            failures.append(
+                f"每 200 名老人应配备{label} {required} 名（现有 {count} 名，在住 {staffing.residents} 人）"
+            )
     if rules.get("medical_unit") and not has_medical_unit:
         failures.append("应内设医疗机构")
     return failures
@@ -317,7 +325,9 @@ class Outcome:
         return {
             "total": str(self.total),
             "parts": {code: str(value) for code, value in self.parts.items()},
-            "checks": [{"level": c.level, "met": c.met, "reasons": list(c.reasons)} for c in self.checks],
+            "checks": [
+                {"level": check.level, "met": check.met, "reasons": list(check.reasons)} for check in self.checks
+            ],
             "reached": self.reached,
             "level": self.level,
             "scored_items": self.scored_items,
@@ -368,6 +378,31 @@ def add_years(day: date, years: int) -> date:
         return day.replace(year=day.year + years)
     except ValueError:  # 29 February in a year without one
         return day.replace(year=day.year + years, day=28)
+
+
+def validity_end(start: date, years: int) -> date:
+    """The last day of a validity of `years` whole years that begins on `start`: the day before the
+    same date `years` on (from 29 February, to the last day of February)."""
+    try:
+        anniversary = start.replace(year=start.year + years)
+    except ValueError:  # 29 February in a year without one: the next period starts on 1 March
+        anniversary = date(start.year + years, 3, 1)
+    return anniversary - timedelta(days=1)
+
+
+def notice_end(start: date, days: int) -> date:
+    """The last day of a public notice of `days` days that begins on `start` (both days count)."""
+    return start + timedelta(days=days - 1)
+
+
+def notice_running(application: RatingApplication, today: date | None = None) -> bool:
+    """Whether the application is on notice and its last notice day has not yet passed."""
+    today = today or timezone.localdate()
+    return (
+        application.status == RatingStatus.NOTICE
+        and application.notice_ends_on is not None
+        and today <= application.notice_ends_on
+    )
 
 
 def fact_problems(config: dict, facility: Facility, applied_level: int, is_first: bool, today: date) -> dict:
@@ -451,7 +486,9 @@ def _move(actor: Actor, application: RatingApplication, to: str, action: str, no
 def _locked(actor: Actor, application_id: int, action: str) -> RatingApplication:
     # Read access first (404 outside the scope), then the right to act (403 inside it).
     application = get_visible_or_404(
-        RatingApplication.objects.select_for_update().select_related("facility", "scheme"),
+        # Lock the application row only: the joined facility and the scheme, shared by every
+        # application of the province, stay free (PostgreSQL would lock every row of the join).
+        RatingApplication.objects.select_for_update(of=("self",)).select_related("facility", "scheme"),
         actor.user, "view", pk=application_id,
     )  # fmt: skip
     if not may(actor.user, application, action):
@@ -485,14 +522,20 @@ def apply(actor: Actor, facility_id: int, applied_level: int, statement: str = "
         problems["statement"] = "申请说明不能超过 2000 字"
     if problems:
         raise FieldErrors(problems)
+    already_open = Conflict("该机构已有正在办理的等级评定申请", {"facility_id": "该机构已有正在办理的申请"})
     if RatingApplication.objects.filter(facility=facility, status__in=OPEN_RATING_STATES).exists():
-        raise Conflict("该机构已有正在办理的等级评定申请", {"facility_id": "已有正在办理的申请"})
+        raise already_open
     application = RatingApplication(
         facility=facility, region_code=facility.region_code, county_code=facility.county_code, scheme=scheme,
         applied_level=applied_level, is_first_application=is_first, statement=statement.strip(),
         created_by=actor.user if getattr(actor.user, "is_authenticated", False) else None, created_at=_at(today),
     )  # fmt: skip
-    application.save()
+    try:
+        with transaction.atomic():
+            application.save()
+    except IntegrityError:
+        # A concurrent request opened one between the check and the insert (one open per facility).
+        raise already_open from None
     post_once(
         RatingStep, application=application, county_code=application.county_code, action=RatingAction.APPLIED,
         from_status="", to_status=RatingStatus.APPLIED, note=f"申请{LEVEL_LABELS[applied_level]}",
@@ -600,7 +643,7 @@ def start_notice(actor: Actor, application_id: int, note: str = "", today: date 
     _move(actor, application, RatingStatus.NOTICE, RatingAction.NOTICE,
           "；".join(filter(None, [f"公示 {days} 天", note.strip()])), today)  # fmt: skip
     application.notice_starts_on = today
-    application.notice_ends_on = today + timedelta(days=days)
+    application.notice_ends_on = notice_end(today, days)
     application.save()
     audit.record(actor, AuditAction.UPDATE, application, object_repr=f"公示至 {application.notice_ends_on}")
     return application
@@ -622,15 +665,15 @@ def object_to_notice(actor: Actor, application_id: int, note: str, today: date |
 
 @transaction.atomic
 def publish(actor: Actor, application_id: int, note: str = "", today: date | None = None) -> RatingApplication:
-    """After the notice period, publish the level: the facility's star rating and its validity are set."""
+    """After the last notice day, publish the level: the facility's star rating and its validity are set."""
     today = today or timezone.localdate()
     application = _locked(actor, application_id, "publish")
-    if application.status == RatingStatus.NOTICE and today < application.notice_ends_on:
+    if notice_running(application, today):
         raise Conflict(f"公示期至 {application.notice_ends_on:%Y-%m-%d}，公示期满后才能公布",
                        {"notice_ends_on": "公示期未满"}, code="notice_running")  # fmt: skip
     _move(actor, application, RatingStatus.PUBLISHED, RatingAction.PUBLISHED, note.strip(), today)
     application.published_on = today
-    application.valid_until = add_years(today, application.scheme.config["validity_years"])
+    application.valid_until = validity_end(today, application.scheme.config["validity_years"])
     application.save()
     facility = Facility.objects.select_for_update().get(pk=application.facility_id)
     before = {"star_rating": facility.star_rating, "star_rating_valid_until": facility.star_rating_valid_until}

@@ -18,6 +18,7 @@ from django.utils import timezone
 from yiyang.core import audit, phones
 from yiyang.core.audit import Actor, AuditAction
 from yiyang.core.errors import Conflict, FieldErrors
+from yiyang.core.masking import mask_phone
 from yiyang.core.regioncodes import InvalidRegionCode, county_of, normalize, region_range_q
 from yiyang.core.scoping import ensure_visible, get_visible_or_404
 from yiyang.elders.models import CapabilityLevel
@@ -41,6 +42,8 @@ __all__ = [
     "change_staff",
     "create_training",
     "current",
+    "may_reveal_phone",
+    "phone_for",
     "record_attendance",
     "staffing_of",
     "training_hours",
@@ -197,6 +200,21 @@ def change_staff(actor: Actor, staff_id: int, data: dict) -> Staff:
     return staff
 
 
+def may_reveal_phone(user, staff: Staff) -> bool:
+    """Whether the user's role and scope allow the person's full phone number (DESIGN.md §5)."""
+    return Staff.objects.visible_to(user, "supervision.view_sensitive_staff").filter(pk=staff.pk).exists()
+
+
+def phone_for(actor: Actor, staff: Staff, reveal: bool = False) -> dict:
+    """The person's phone as this actor may see it: masked, unless `reveal` is asked for and allowed;
+    every unmasked view is written to the audit log."""
+    if reveal and staff.phone and may_reveal_phone(actor.user, staff):
+        audit.record(actor, AuditAction.VIEW_SENSITIVE, staff, object_repr=f"查看从业人员电话：{staff}",
+                     changes={"fields": ["phone"]})  # fmt: skip
+        return {"phone": staff.phone, "revealed": True}
+    return {"phone": mask_phone(staff.phone), "revealed": False}
+
+
 def current(queryset, today: date | None = None):
     """Staff employed on `today`: hired on or before it, not yet left."""
     today = today or timezone.localdate()
@@ -302,10 +320,16 @@ def record_attendance(actor: Actor, training_id: int, staff_id, hours, passed: b
         errors["hours"] = f"认定学时不能超过培训班学时 {training.hours}"
     if errors:
         raise FieldErrors(errors)
+    already = Conflict(f"{staff.name}已登记参加本培训班", {"staff_id": "该人员已登记参加本培训班"})
     if Attendance.objects.filter(training=training, staff=staff).exists():
-        raise Conflict(f"{staff.name}已登记参加本培训班", {"staff_id": "已登记"})
-    attendance = Attendance.objects.create(training=training, staff=staff, county_code=staff.county_code,
-                                           hours=credited, passed=bool(passed))  # fmt: skip
+        raise already
+    try:
+        with transaction.atomic():
+            attendance = Attendance.objects.create(training=training, staff=staff, county_code=staff.county_code,
+                                                   hours=credited, passed=bool(passed))  # fmt: skip
+    except IntegrityError:
+        # A concurrent request registered the same person between the check and the insert.
+        raise already from None
     audit.record(actor, AuditAction.CREATE, attendance, region_code=staff.region_code,
                  object_repr=f"{staff.name}参加培训“{training.topic}” {credited} 学时")  # fmt: skip
     return attendance

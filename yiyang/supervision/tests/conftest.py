@@ -2,10 +2,15 @@
 facility and of the neighbour's; a facility old enough to be rated; an escrow account with a resident."""
 
 import json
+from contextlib import contextmanager
 from datetime import date, timedelta
+from unittest import mock
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.db.backends.postgresql.base import DatabaseWrapper as PostgreSQLWrapper
+from django.db.models.sql.compiler import SQLCompiler
 from django.test import Client
 from django.utils import timezone
 
@@ -146,3 +151,30 @@ def make_resident(facility, county_officer, make_elder):
 @pytest.fixture
 def resident(make_resident, account):
     return make_resident()
+
+
+@contextmanager
+def locking_queries():
+    """The queries that lock rows (select_for_update) while the block runs, as PostgreSQL would get
+    them: yields a list that holds (table of the queried model, SQL) once the block has ended. The
+    tests run on SQLite, which ignores row locks, so the SQL is compiled for PostgreSQL without a
+    connection."""
+    queries = []
+    execute = SQLCompiler.execute_sql
+
+    def spy(compiler, *args, **kwargs):
+        if compiler.query.select_for_update:
+            queries.append(compiler.query.clone())
+        return execute(compiler, *args, **kwargs)
+
+    found = []
+    with mock.patch.object(SQLCompiler, "execute_sql", spy):
+        yield found
+    postgresql = PostgreSQLWrapper(
+        {**connection.settings_dict, "ENGINE": "django.db.backends.postgresql", "NAME": "sql_only", "OPTIONS": {}},
+        "postgresql_sql_only",
+    )
+    postgresql.get_autocommit = lambda: False  # as inside the services' transactions
+    for query in queries:
+        sql, _ = query.get_compiler(connection=postgresql).as_sql()
+        found.append((query.model._meta.db_table, sql))

@@ -16,12 +16,13 @@ from django.utils import timezone
 
 from yiyang.core.audit import Actor
 from yiyang.core.errors import Conflict, FieldErrors
-from yiyang.facilities.models import Facility
+from yiyang.demo import supervision_ratings
+from yiyang.facilities.models import Facility, Residence
 from yiyang.supervision.models import RatingApplication, RatingStatus, RatingStep
-from yiyang.supervision.services import ratings
+from yiyang.supervision.services import ratings, workforce
 from yiyang.supervision.services.workforce import Staffing
 
-from .conftest import client_for
+from .conftest import client_for, locking_queries
 
 CONFIG = ratings.DEFAULT_CONFIG
 PARTS = {part["code"]: part for part in CONFIG["parts"]}
@@ -273,12 +274,9 @@ def test_exclusions_confirmed_by_the_officer_reject_the_application(county_offic
 
 def _staff_for_level_three(actor, facility, make_elder):
     """Enough staff and residents for 一级 to 四级: 2 certified carers, 10 residents (2 severe)."""
-    from yiyang.facilities.models import Residence
-    from yiyang.supervision.services import workforce
-
-    for n in range(10):
+    for index in range(10):
         elder = make_elder()
-        elder.capability_level = 3 if n < 2 else 0
+        elder.capability_level = 3 if index < 2 else 0
         elder.save(update_fields=["capability_level"])
         Residence.objects.create(facility=facility, elder=elder, region_code=facility.region_code,
                                  county_code=facility.county_code, admitted_on=date(2025, 1, 1))  # fmt: skip
@@ -302,14 +300,19 @@ def test_from_application_to_published_stars(county_officer, facility_manager, r
         ratings.decide(officer, application.pk, 4)
     assert "level" in refused.value.fields
     ratings.decide(officer, application.pk, 3, "同意评为三级", today=start + timedelta(days=8))
-    application = ratings.start_notice(officer, application.pk, today=start + timedelta(days=9))
-    assert application.notice_ends_on == start + timedelta(days=16)
-    with pytest.raises(Conflict):
-        ratings.publish(officer, application.pk, today=start + timedelta(days=15))
-    application = ratings.publish(officer, application.pk, today=start + timedelta(days=16))
+    notice_day = start + timedelta(days=9)
+    application = ratings.start_notice(officer, application.pk, today=notice_day)
+    # A 7-day notice counts its first day: days 9 to 15 inclusive.
+    assert (application.notice_starts_on, application.notice_ends_on) == (notice_day, notice_day + timedelta(days=6))
+    with pytest.raises(Conflict) as refused:
+        ratings.publish(officer, application.pk, today=application.notice_ends_on)
+    assert "notice_ends_on" in refused.value.fields
+    published = application.notice_ends_on + timedelta(days=1)
+    application = ratings.publish(officer, application.pk, today=published)
     rateable.refresh_from_db()
-    published = start + timedelta(days=16)
-    assert (rateable.star_rating, rateable.star_rating_valid_until) == (3, ratings.add_years(published, 3))
+    # Three years exactly: the last valid day is the day before the same date three years on.
+    last_day = published.replace(year=published.year + 3) - timedelta(days=1)
+    assert (rateable.star_rating, rateable.star_rating_valid_until) == (3, last_day)
     assert application.valid_until == rateable.star_rating_valid_until
     actions = list(application.steps.values_list("action", "by_name"))
     assert [a for a, _ in actions] == ["applied", "accepted", "scored", "decided", "notice", "published"]
@@ -351,6 +354,92 @@ def test_an_objection_during_the_notice_sends_it_back(county_officer, rateable, 
         ratings.object_to_notice(officer, application.pk, "")
     application = ratings.object_to_notice(officer, application.pk, "群众反映夜间无人值守")
     assert application.status == RatingStatus.SCORED and application.decided_level is None
+
+
+def _on_notice(officer, rateable, make_elder, notice_day):
+    _staff_for_level_three(officer, rateable, make_elder)
+    start = notice_day - timedelta(days=10)
+    application = ratings.apply(officer, rateable.pk, 2, today=start)
+    ratings.review(officer, application.pk, is_registered=True, penalised_recently=False, on_dishonest_list=False,
+                   today=start)  # fmt: skip
+    scores = {code: str(value) for code, value in at_percent(50).items()}
+    ratings.save_scores(officer, application.pk, scores, today=start)
+    ratings.decide(officer, application.pk, 2, today=start)
+    return ratings.start_notice(officer, application.pk, today=notice_day)
+
+
+def test_publishing_waits_until_the_day_after_the_last_notice_day(county_officer, rateable, make_elder):
+    officer = Actor(user=county_officer)
+    notice_day = date(2026, 3, 2)
+    application = _on_notice(officer, rateable, make_elder, notice_day)
+    assert application.notice_ends_on == date(2026, 3, 8)  # 2 March + 6: seven days counting both ends
+    for day in (notice_day, date(2026, 3, 7), date(2026, 3, 8)):
+        assert ratings.notice_running(application, day)
+        with pytest.raises(Conflict) as refused:
+            ratings.publish(officer, application.pk, today=day)
+        assert refused.value.code == "notice_running" and "2026-03-08" in refused.value.message
+    assert not ratings.notice_running(application, date(2026, 3, 9))
+    application = ratings.publish(officer, application.pk, today=date(2026, 3, 9))
+    assert (application.published_on, application.valid_until) == (date(2026, 3, 9), date(2029, 3, 8))
+
+
+def test_the_publish_button_is_disabled_through_the_last_notice_day(county_officer, rateable, make_elder):
+    officer = Actor(user=county_officer)
+    today = timezone.localdate()
+    application = _on_notice(officer, rateable, make_elder, today - timedelta(days=6))
+    assert application.notice_ends_on == today
+    page = client_for(county_officer).get(f"/supervision/ratings/{application.pk}/")
+    assert page.context["notice_running"] and 'id="publish" disabled' in page.content.decode()
+
+
+@pytest.mark.parametrize(
+    "start, years, last_day",
+    [
+        (date(2026, 6, 15), 3, date(2029, 6, 14)),
+        (date(2026, 1, 1), 3, date(2028, 12, 31)),
+        (date(2025, 3, 1), 3, date(2028, 2, 29)),  # into a leap year
+        (date(2024, 2, 29), 3, date(2027, 2, 28)),  # from 29 February: to the end of February
+        (date(2024, 2, 29), 4, date(2028, 2, 28)),
+        (date(2023, 2, 28), 3, date(2026, 2, 27)),
+    ],
+)
+def test_a_validity_lasts_whole_years_to_the_day_before_the_anniversary(start, years, last_day):
+    assert ratings.validity_end(start, years) == last_day
+
+
+@pytest.mark.parametrize("days, last_day", [(1, date(2026, 3, 2)), (7, date(2026, 3, 8)), (30, date(2026, 3, 31))])
+def test_a_notice_of_n_days_ends_on_its_nth_day(days, last_day):
+    assert ratings.notice_end(date(2026, 3, 2), days) == last_day
+
+
+def test_transitions_lock_the_application_row_only(county_officer, rateable, make_elder):
+    """The scheme row is shared by every application in the province: a transition that locked it (as a
+    plain FOR UPDATE over a join does on PostgreSQL) would queue every other transition behind it."""
+    officer = Actor(user=county_officer)
+    with locking_queries() as locked:
+        application = _on_notice(officer, rateable, make_elder, timezone.localdate() - timedelta(days=10))
+        ratings.publish(officer, application.pk)
+    joined = [(table, sql) for table, sql in locked if " JOIN " in sql]
+    assert joined, "the transitions read the application with its facility and scheme"
+    for table, sql in locked:
+        if " JOIN " in sql:
+            assert sql.endswith(f'FOR UPDATE OF "{table}"'), sql
+        else:
+            assert sql.endswith("FOR UPDATE"), sql
+
+
+def test_a_concurrent_application_is_a_conflict_not_a_server_error(county_officer, rateable, monkeypatch):
+    """Two requests both pass the check for an open application before either inserts: the database's
+    one-open-application constraint refuses the second, which answers 409 with a Chinese message."""
+    actor = Actor(user=county_officer)
+    ratings.apply(actor, rateable.pk, 2)
+    # The second request's check ran before the first one's row was committed: it saw nothing.
+    monkeypatch.setattr(RatingApplication.objects, "filter", lambda *args, **kwargs: RatingApplication.objects.none())
+    with pytest.raises(Conflict) as refused:
+        ratings.apply(actor, rateable.pk, 3)
+    monkeypatch.undo()
+    assert refused.value.message == "该机构已有正在办理的等级评定申请" and "facility_id" in refused.value.fields
+    assert RatingApplication.objects.count() == 1 and RatingStep.objects.count() == 1
 
 
 def test_transitions_out_of_order_are_refused(county_officer, rateable):
@@ -490,6 +579,26 @@ def test_the_officer_walks_the_api(county_officer, application):
     assert client.get("/api/v1/supervision/ratings/expiring").status_code == 200
 
 
+@pytest.mark.parametrize(
+    "method, url, body",
+    [
+        ("get", "/api/v1/supervision/ratings/99999999999999999999", None),
+        ("post", "/api/v1/supervision/ratings/99999999999999999999/withdraw", {}),
+        ("put", "/api/v1/supervision/ratings/9223372036854775808/scores", {"scores": {}}),
+        ("get", "/api/v1/supervision/ratings?facility_id=99999999999999999999", None),
+        ("post", "/api/v1/supervision/ratings", {"facility_id": 99999999999999999999, "applied_level": 1}),
+    ],
+)
+def test_ids_beyond_the_database_range_are_refused_as_input(county_officer, method, url, body):
+    client = client_for(county_officer)
+    if body is None:
+        response = getattr(client, method)(url)
+    else:
+        response = getattr(client, method)(url, json.dumps(body), content_type="application/json")
+    assert response.status_code == 422, (url, response.status_code, response.content[:300])
+    assert not RatingApplication.objects.exists()
+
+
 def test_the_manager_reads_own_application_and_may_not_score(facility_manager, application):
     client = client_for(facility_manager)
     assert client.get(f"/api/v1/supervision/ratings/{application.pk}").status_code == 200
@@ -532,9 +641,6 @@ def test_the_manager_applies_from_the_page(facility_manager, rateable):
 
 
 def test_demo_builds_staff_training_and_ratings_in_every_state(county_officer, rateable, make_elder, make_user):
-    from yiyang.demo import supervision_ratings
-    from yiyang.facilities.models import Residence
-
     for _ in range(6):
         elder = make_elder()
         Residence.objects.create(facility=rateable, elder=elder, region_code=rateable.region_code,
@@ -553,3 +659,16 @@ def test_demo_builds_staff_training_and_ratings_in_every_state(county_officer, r
     for application in published:
         assert application.facility.star_rating == application.decided_level
         assert application.facility.star_rating_valid_until == application.valid_until
+    # Every step of the demo happened today or before, and every notice is as long as the scheme says.
+    today = timezone.localdate()
+    assert max(timezone.localtime(at).date() for at in RatingStep.objects.values_list("at", flat=True)) <= today
+    created = RatingApplication.objects.values_list("created_at", flat=True)
+    assert max(timezone.localtime(at).date() for at in created) <= today
+    notice_days = ratings.default_scheme().config["notice_days"]
+    for application in RatingApplication.objects.exclude(notice_starts_on=None):
+        assert application.notice_starts_on <= today
+        assert application.notice_ends_on == application.notice_starts_on + timedelta(days=notice_days - 1)
+        if application.status == RatingStatus.PUBLISHED:
+            assert application.notice_ends_on < application.published_on <= today
+        else:
+            assert ratings.notice_running(application, today)

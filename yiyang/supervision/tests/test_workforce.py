@@ -5,16 +5,18 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.http import Http404
 from django.utils import timezone
 
 from yiyang.core.audit import Actor
 from yiyang.core.errors import Conflict, FieldErrors, OutOfScope
+from yiyang.core.models import AuditAction, AuditEntry, Interface
 from yiyang.core.roles import Role
 from yiyang.facilities.models import Residence
 from yiyang.supervision.models import Attendance, Certificate, Staff
 from yiyang.supervision.services import workforce
 
-from .conftest import client_for
+from .conftest import client_for, locking_queries
 
 
 def staff(actor, facility, **fields):
@@ -164,12 +166,44 @@ def test_training_hours_add_up_and_are_capped_by_the_class(officer_actor, facili
     assert Attendance.objects.count() == 2
 
 
+def test_a_concurrent_attendance_record_is_a_conflict_not_a_server_error(officer_actor, carer, monkeypatch):
+    """Two requests both pass the check for an existing record before either inserts: the database's
+    once-per-class constraint refuses the second, which answers 409 naming the person."""
+    training = workforce.create_training(officer_actor, {"region_code": "411002000000", "organiser": "魏都区民政局",
+                                                         "topic": "失能老人照护", "starts_on": date(2026, 3, 1),
+                                                         "ends_on": date(2026, 3, 5), "hours": "40"})  # fmt: skip
+    workforce.record_attendance(officer_actor, training.pk, carer.pk, "40")
+    # The second request's check ran before the first one's row was committed: it saw nothing.
+    monkeypatch.setattr(Attendance.objects, "filter", lambda *args, **kwargs: Attendance.objects.none())
+    with pytest.raises(Conflict) as refused:
+        workforce.record_attendance(officer_actor, training.pk, carer.pk, "36")
+    monkeypatch.undo()
+    assert refused.value.message == "刘桂兰已登记参加本培训班" and "staff_id" in refused.value.fields
+    assert list(Attendance.objects.values_list("hours", flat=True)) == [Decimal("40")]
+    response = client_for(officer_actor.user).post(f"/api/v1/supervision/training-classes/{training.pk}/attendance",
+                                                   json.dumps({"staff_id": carer.pk, "hours": 1}),
+                                                   content_type="application/json")  # fmt: skip
+    assert response.status_code == 409 and "staff_id" in response.json()["fields"]
+
+
+def test_workforce_writes_lock_only_their_own_row(officer_actor, carer):
+    with locking_queries() as locked:
+        workforce.change_staff(officer_actor, carer.pk, {"name": "刘桂芝"})
+        workforce.add_certificate(officer_actor, carer.pk, {"kind": "carer", "level": 5, "number": "L-1",
+                                                            "issuer": "人社局", "issued_on": date(2023, 1, 1)})  # fmt: skip
+        training = workforce.create_training(officer_actor, {"region_code": "411002000000", "organiser": "区局",
+                                                             "topic": "防跌倒", "starts_on": date(2026, 3, 1),
+                                                             "ends_on": date(2026, 3, 1), "hours": "4"})  # fmt: skip
+        workforce.record_attendance(officer_actor, training.pk, carer.pk, "4")
+    assert len(locked) == 3
+    for table, sql in locked:
+        assert " JOIN " not in sql or sql.endswith(f'FOR UPDATE OF "{table}"'), sql
+
+
 def test_facility_manager_manages_own_staff_only(facility_manager, facility, neighbour_facility):
     actor = Actor(user=facility_manager)
     person = staff(actor, facility)
     assert person.facility_id == facility.pk
-    from django.http import Http404
-
     with pytest.raises(Http404):
         staff(actor, neighbour_facility)
 
@@ -257,15 +291,100 @@ def test_lists_hold_only_the_users_rows(county_officer, facility_manager, carer,
     assert "花园康养中心" in page and "灵井敬老院" not in page
 
 
-def test_a_viewer_reads_masked_phones_and_cannot_change(make_user, county_officer, carer):
+def _phone_views(carer):
+    return AuditEntry.objects.filter(action=AuditAction.VIEW_SENSITIVE, object_type="supervision.staff",
+                                     object_id=str(carer.pk))  # fmt: skip
+
+
+def test_a_viewer_reads_masked_phones_and_cannot_change_or_reveal(make_user, carer):
     viewer = make_user(Role.VIEWER, region_code="411002000000")
     client = client_for(viewer)
     assert client.get(f"/api/v1/supervision/staff/{carer.pk}").json()["phone"] == "139****5678"
+    revealed = client.get(f"/api/v1/supervision/staff/{carer.pk}?reveal=true").json()
+    assert (revealed["phone"], revealed["phone_revealed"]) == ("139****5678", False)
+    page = client.get(f"/supervision/workforce/staff/{carer.pk}/?reveal=1").content.decode()
+    assert "13912345678" not in page and "139****5678" in page and 'id="reveal-phone"' not in page
+    assert not _phone_views(carer).exists()
     response = client.patch(f"/api/v1/supervision/staff/{carer.pk}", json.dumps({"name": "改名"}),
                             content_type="application/json")  # fmt: skip
     assert response.status_code == 403
-    officer_view = client_for(county_officer).get(f"/api/v1/supervision/staff/{carer.pk}").json()
-    assert officer_view["phone"] == "13912345678"
+
+
+@pytest.mark.parametrize("who", ["county_officer", "facility_manager"])
+def test_phones_are_masked_everywhere_and_shown_in_full_only_on_request_with_an_audit_entry(request, carer, who):
+    client = client_for(request.getfixturevalue(who))
+    api = "/api/v1/supervision/staff"
+    assert [item["phone"] for item in client.get(api).json()["items"]] == ["139****5678"]
+    detail = client.get(f"{api}/{carer.pk}").json()
+    assert (detail["phone"], detail["phone_revealed"]) == ("139****5678", False)
+    changed = client.patch(f"{api}/{carer.pk}", json.dumps({"name": "刘桂兰"}), content_type="application/json")
+    assert changed.json()["phone"] == "139****5678"
+    for url in (f"/supervision/workforce/facilities/{carer.facility_id}/", f"/supervision/workforce/staff/{carer.pk}/"):
+        page = client.get(url).content.decode()
+        assert "13912345678" not in page and "139****5678" in page, url
+    assert 'id="reveal-phone"' in page
+    assert not _phone_views(carer).exists()
+
+    revealed = client.get(f"{api}/{carer.pk}?reveal=true").json()
+    assert (revealed["phone"], revealed["phone_revealed"]) == ("13912345678", True)
+    entry = _phone_views(carer).get()
+    assert (entry.interface, entry.changes) == (Interface.API, {"fields": ["phone"]})
+    page = client.get(f"/supervision/workforce/staff/{carer.pk}/?reveal=1").content.decode()
+    assert "13912345678" in page and "已记入审计日志" in page
+    assert list(_phone_views(carer).order_by("id").values_list("interface", flat=True)) == [
+        Interface.API,
+        Interface.WEB,
+    ]
+
+
+def test_the_edit_form_never_holds_the_full_phone_and_blank_keeps_it(county_officer, carer):
+    client = client_for(county_officer)
+    url = f"/supervision/workforce/staff/{carer.pk}/"
+    page = client.get(url)
+    assert page.context["edit_form"]["phone"].value() in (None, "")
+    assert "13912345678" not in page.content.decode()
+    form = {"staff-name": "刘桂兰", "staff-role": "carer", "staff-hired_on": "2022-03-01", "staff-is_full_time": "on"}
+    assert client.post(url, {**form, "staff-phone": ""}).status_code == 302
+    carer.refresh_from_db()
+    assert carer.phone == "13912345678"
+    assert client.post(url, {**form, "staff-phone": "13800001111"}).status_code == 302
+    carer.refresh_from_db()
+    assert carer.phone == "13800001111"
+    response = client.post(url, {**form, "staff-phone": "13800002222", "staff-clear_phone": "on"})
+    assert response.status_code == 200 and "填写了新联系电话时请不要勾选删除" in response.content.decode()
+    assert client.post(url, {**form, "staff-phone": "", "staff-clear_phone": "on"}).status_code == 302
+    carer.refresh_from_db()
+    assert carer.phone == ""
+
+
+@pytest.mark.parametrize(
+    "method, url, body",
+    [
+        ("get", "/api/v1/supervision/staff/99999999999999999999", None),
+        ("patch", "/api/v1/supervision/staff/99999999999999999999", {"name": "改名"}),
+        ("get", "/api/v1/supervision/staff/99999999999999999999/certificates", None),
+        ("get", "/api/v1/supervision/staff?facility_id=99999999999999999999", None),
+        ("get", "/api/v1/supervision/staff?provider_id=-1", None),
+        ("get", "/api/v1/supervision/facilities/9223372036854775808/staffing", None),
+        ("get", "/api/v1/supervision/training-classes/99999999999999999999", None),
+        ("get", "/api/v1/supervision/training-classes/99999999999999999999/attendance", None),
+        ("post", "/api/v1/supervision/staff",
+         {"facility_id": 99999999999999999999, "name": "新人", "role": "nurse", "hired_on": "2024-01-01"}),
+    ],
+)  # fmt: skip
+def test_ids_beyond_the_database_range_are_refused_as_input(county_officer, method, url, body):
+    client = client_for(county_officer)
+    if body is None:
+        response = getattr(client, method)(url)
+    else:
+        response = getattr(client, method)(url, json.dumps(body), content_type="application/json")
+    assert response.status_code == 422, (url, response.status_code, response.content[:300])
+    assert not Staff.objects.exists()
+
+
+def test_the_largest_id_the_database_holds_is_simply_not_found(county_officer):
+    response = client_for(county_officer).get("/api/v1/supervision/staff/9223372036854775807")
+    assert response.status_code == 404
 
 
 def test_facility_manager_lands_on_own_staff_page(facility_manager, facility):

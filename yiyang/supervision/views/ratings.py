@@ -169,7 +169,8 @@ def rating_view(request, application_id: int):
             "checks": result.get("checks", []), "staffing": result.get("staffing", {}),
             "levels": services.LEVEL_LABELS, "level_choices": LEVEL_CHOICES,
             "computed_label": services.LEVEL_LABELS[application.computed_level],
-            "steps": application.steps.all(), "today": timezone.localdate(),
+            "steps": application.steps.all(),
+            "notice_running": services.notice_running(application),
             "config": application.scheme.config,
         },
     )  # fmt: skip

@@ -68,6 +68,37 @@ class StaffForm(forms.Form):
     trained_junior_standard = forms.BooleanField(label="已按初级（五级）标准培训合格", required=False)
 
 
+class StaffEditForm(StaffForm):
+    """The edit form never carries the full phone number: a blank phone keeps the current one."""
+
+    clear_phone = forms.BooleanField(label="删除联系电话", required=False)
+    field_order = ["name", "role", "is_director", "phone", "clear_phone"]
+
+    def __init__(self, *args, current_phone: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        if current_phone:
+            self.fields["phone"].label = "新联系电话"
+            self.fields["phone"].help_text = f"留空则保持不变（当前：{mask_phone(current_phone)}）"
+        else:
+            del self.fields["clear_phone"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("clear_phone") and cleaned.get("phone"):
+            self.add_error("clear_phone", "填写了新联系电话时请不要勾选删除")
+        return cleaned
+
+    def changes(self) -> dict:
+        """The cleaned fields to save: the phone only when a new one is typed or deletion is asked for."""
+        data = dict(self.cleaned_data)
+        clear = data.pop("clear_phone", False)
+        if clear:
+            data["phone"] = ""
+        elif not data.get("phone"):
+            del data["phone"]
+        return data
+
+
 @login_required
 def facility_staff_view(request, facility_id: int):
     facility = get_visible_or_404(Facility.objects, request.user, "supervision.view_staff", pk=facility_id)
@@ -91,10 +122,10 @@ def facility_staff_view(request, facility_id: int):
     if not show_all:
         staff = services.current(staff)
     staff = list(staff.order_by("role", "name", "id"))
-    hours = services.training_hours(s.pk for s in staff)
+    hours = services.training_hours(person.pk for person in staff)
     for person in staff:
         person.training_total = hours.get(person.pk, 0)
-        person.phone_shown = person.phone if may_add else mask_phone(person.phone)
+        person.phone_shown = mask_phone(person.phone)  # full numbers only on the person's page, on request
     return render(
         request,
         "supervision/workforce/facility.html",
@@ -121,18 +152,18 @@ def staff_view(request, staff_id: int):
     staff = get_visible_or_404(Staff.objects.select_related("facility"), request.user, pk=staff_id)
     may_change = _may(request.user, Staff, staff, "supervision.change_staff")
     may_certify = _may(request.user, Staff, staff, "supervision.add_certificate")
-    initial = {name: getattr(staff, name) for name in services.STAFF_FIELDS}
-    edit_form = StaffForm(initial=initial, prefix="staff") if may_change else None
+    initial = {name: getattr(staff, name) for name in services.STAFF_FIELDS if name != "phone"}
+    edit_form = StaffEditForm(initial=initial, prefix="staff", current_phone=staff.phone) if may_change else None
     certificate_form = CertificateForm(prefix="cert") if may_certify else None
     if request.method == "POST":
         actor = Actor.from_request(request)
         if "staff-name" in request.POST:
             if edit_form is None:
                 raise PermissionDenied
-            edit_form = StaffForm(request.POST, initial=initial, prefix="staff")
+            edit_form = StaffEditForm(request.POST, initial=initial, prefix="staff", current_phone=staff.phone)
             if edit_form.is_valid():
                 try:
-                    services.change_staff(actor, staff.pk, edit_form.cleaned_data)
+                    services.change_staff(actor, staff.pk, edit_form.changes())
                 except DomainError as exc:
                     apply_errors(edit_form, exc)
                 else:
@@ -151,10 +182,12 @@ def staff_view(request, staff_id: int):
                     messages.success(request, "证书已登记")
                     return redirect("supervision:staff", staff_id=staff.pk)
     attendance = Attendance.objects.visible_to(request.user).filter(staff=staff).select_related("training")
+    phone = services.phone_for(Actor.from_request(request), staff, request.GET.get("reveal") == "1")
+    may_reveal = bool(staff.phone) and services.may_reveal_phone(request.user, staff)
     return render(
         request,
         "supervision/workforce/staff.html",
-        {"staff": staff, "phone": staff.phone if may_change else mask_phone(staff.phone),
+        {"staff": staff, "phone": phone, "may_reveal": may_reveal,
          "certificates": staff.certificates.all(), "attendance": attendance,
          "training_total": services.training_hours([staff.pk]).get(staff.pk, 0),
          "edit_form": edit_form, "certificate_form": certificate_form},
