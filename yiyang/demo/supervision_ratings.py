@@ -17,15 +17,11 @@ from yiyang.facilities.models import Facility, FacilityStatus, FacilityType, Res
 from yiyang.supervision.models import Staff, StaffRole
 from yiyang.supervision.services import ratings, workforce
 
+from . import names
+
 DEMO_COUNTY = "411002000000"  # 魏都区
 ISSUERS = ["河南省人力资源和社会保障厅", "许昌市人力资源和社会保障局", "许昌市职业技能鉴定中心"]
 STATES = ["published_old", "published", "notice", "scored", "accepted", "applied", "rejected", "withdrawn"]
-
-
-def _name(rng: random.Random) -> str:
-    from .generate import GIVEN, SURNAMES  # here, not at the top: generate imports this module
-
-    return rng.choice(SURNAMES) + rng.choice(GIVEN)
 
 
 def _score_sheet(rng: random.Random, config: dict, share: float) -> dict[str, str]:
@@ -45,7 +41,7 @@ def _staff(rng: random.Random, actor: Actor, facility: Facility, seq: list[int])
 
     def add(role, **fields):
         hired = today - timedelta(days=rng.randrange(500, 3000))
-        person = workforce.add_staff(actor, {"facility_id": facility.pk, "name": _name(rng), "role": role,
+        person = workforce.add_staff(actor, {"facility_id": facility.pk, "name": names.person(rng), "role": role,
                                              "phone": f"13{rng.randrange(5, 9)}{rng.randrange(10**8):08d}",
                                              "hired_on": hired, **fields})  # fmt: skip
         return person, hired
