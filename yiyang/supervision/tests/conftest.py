@@ -146,3 +146,31 @@ def make_resident(facility, county_officer, make_elder):
 @pytest.fixture
 def resident(make_resident, account):
     return make_resident()
+
+
+@pytest.fixture
+def locked_queries(monkeypatch):
+    """Every SELECT ... FOR UPDATE compiled during the test, as (model, `of`, tables in the query). The
+    SQL is compiled whatever the database, so the lock's reach is checked on SQLite as well."""
+    from django.db.models.sql.compiler import SQLCompiler
+
+    seen = []
+    original = SQLCompiler.as_sql
+
+    def as_sql(self, *args, **kwargs):
+        result = original(self, *args, **kwargs)
+        if self.query.select_for_update:
+            tables = [alias for alias in self.query.alias_map if self.query.alias_refcount.get(alias)]
+            seen.append((self.query.model, tuple(self.query.select_for_update_of), len(tables)))
+        return result
+
+    monkeypatch.setattr(SQLCompiler, "as_sql", as_sql)
+    return seen
+
+
+def assert_locks_only_own_rows(locked_queries):
+    """A locked query that joins other tables names `of=("self",)`: on PostgreSQL a plain FOR UPDATE
+    also locks every joined row."""
+    assert locked_queries, "no row was locked"
+    for model, of, tables in locked_queries:
+        assert tables == 1 or of == ("self",), (model, of, tables)
