@@ -1,8 +1,12 @@
-"""Demo data of supervision: escrow accounts and prepaid ledgers of the demo city's institutions,
-paired cadres with their visits, and complaints in every state (DESIGN.md §8).
+"""Demo data of three supervision areas (DESIGN.md §8), despite the module's name not only escrow:
+
+- prepaid-fee escrow: accounts and prepaid ledgers of the demo city's institutions, with alerts;
+- cadre pairing: scoring schemes, cadres paired with centres, and their visits;
+- complaints: complaints in every state with the steps that led there.
 
 Called with a seeded `random.Random`; rows are written in bulk (ledger entries are immutable rows, so
-bulk_create is how they are written here as well)."""
+bulk_create is how they are written here as well). Rules that the services apply to a change of state
+(deadlines, closing times) come from the services themselves."""
 
 import random
 from datetime import timedelta
@@ -28,6 +32,7 @@ from yiyang.supervision.models import (
     Pairing,
     ScoringScheme,
 )
+from yiyang.supervision.services import complaints
 
 DEMO_CITY_PREFIX = "4110"  # 许昌市
 BANKS = ["中国银行许昌分行", "中国建设银行许昌分行", "中国工商银行许昌分行", "许昌农商银行"]
@@ -143,43 +148,57 @@ PATHS = {
 }
 
 
+NOTES = {
+    ComplaintStatus.HANDLING: "转机构核实办理",
+    ComplaintStatus.REPLIED: "",
+    ComplaintStatus.CLOSED: "电话回访，投诉人满意",
+    ComplaintStatus.REOPENED: "投诉人对答复不满意，要求重新办理",
+}
+REPLY = "已核实并整改，当面答复"
+
+
 def build_complaints(rng: random.Random, per_county: int = 6) -> int:
+    """Complaints in every state, each with the history that led there. Deadlines, replies and
+    closing times follow the rules of the services (`complaints.reply_deadline`,
+    `complaints.apply_transition`), at the dates of the history rather than today's."""
+    now = timezone.now()
     today = timezone.localdate()
-    days = conf.value("COMPLAINT_REPLY_DAYS")
     made = 0
     for county in sorted(set(Facility.objects.filter(county_code__startswith=DEMO_CITY_PREFIX).values_list(
             "county_code", flat=True))):  # fmt: skip
         facilities = list(Facility.objects.filter(county_code=county).order_by("id")[:20])
         for n in range(per_county if facilities else 0):
             facility = rng.choice(facilities)
-            received = today - timedelta(days=rng.randrange(0, 40))
             final = rng.choice(list(PATHS))
+            # Far enough back for every step of the path to lie in the past.
+            received = today - timedelta(days=rng.randrange(4 * len(PATHS[final]) + 1, 41))
             channel = rng.choice(Channel.values)
-            complaint = Complaint.objects.create(
+            complaint = Complaint(
                 facility=facility, subject_name=facility.name, region_code=facility.region_code, county_code=county,
                 channel=channel, ticket_number=f"XC{received:%Y%m%d}{n:04d}" if channel == Channel.HOTLINE else "",
                 complainant_name=_name(rng), complainant_phone=f"138{rng.randrange(10**8):08d}",
-                content=rng.choice(COMPLAINTS), received_on=received, deadline=received + timedelta(days=days),
-                status=final,
-                reply="" if final in (ComplaintStatus.RECEIVED, ComplaintStatus.HANDLING) else "已核实并整改，当面答复",
+                content=rng.choice(COMPLAINTS), received_on=received, deadline=complaints.reply_deadline(received),
             )  # fmt: skip
-            previous, at = "", timezone.now() - timedelta(days=(today - received).days)
-            steps = [ComplaintStep(complaint=complaint, county_code=county, from_status="", to_status="received",
-                                   note=f"{complaint.get_channel_display()}登记", by_name="系统", at=at)]  # fmt: skip
-            previous = ComplaintStatus.RECEIVED
+            at = now - timedelta(days=(today - received).days)
+            steps = [(ComplaintStatus.RECEIVED, "", f"{complaint.get_channel_display()}登记", at)]
             for step in PATHS[final]:
-                at += timedelta(days=rng.randint(1, 4))
-                steps.append(ComplaintStep(complaint=complaint, county_code=county, from_status=previous,
-                                           to_status=step, note="按流程办理", by_name="区民政局", at=at))  # fmt: skip
-                previous = step
-            ComplaintStep.objects.bulk_create(steps)
+                at = min(at + timedelta(days=rng.randint(1, 4)), now)
+                complaints.apply_transition(complaint, step, at, REPLY)
+                steps.append((step, steps[-1][0], NOTES[step] or REPLY, at))
+            complaint.save()
+            ComplaintStep.objects.bulk_create([
+                ComplaintStep(complaint=complaint, county_code=county, from_status=previous, to_status=status,
+                              note=note, by_name="系统" if not previous else "区民政局", at=when)
+                for status, previous, note, when in steps
+            ])  # fmt: skip
             made += 1
     return made
 
 
 @transaction.atomic
 def build(rng: random.Random) -> dict:
-    """Build all supervision demo data of this module; returns what was made."""
+    """Build the supervision demo data of this module: escrow accounts with their ledgers, paired
+    cadres with their visits, and complaints with their histories; returns how many of each."""
     return {
         "escrow_accounts": build_escrow(rng),
         "cadres": build_pairing(rng),

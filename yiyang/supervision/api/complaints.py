@@ -23,8 +23,6 @@ def _actor(request) -> Actor:
 class ComplaintIn(Schema):
     facility_id: Id | None = None
     provider_id: Id | None = None
-    provider_name: str = ""
-    region_code: str = ""
     channel: str
     ticket_number: str = ""
     complainant_name: str
@@ -87,7 +85,7 @@ def list_complaints(request, region: str = "", status: str = "", overdue: bool =
 
 
 @router.post("/complaints", response={201: ComplaintOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
-             summary="登记投诉（被投诉对象：机构 facility_id，或服务商 provider_id + 名称 + 区划代码）")  # fmt: skip
+             summary="登记投诉（被投诉对象：机构 facility_id 或服务商 provider_id，须在本辖区内）")  # fmt: skip
 def create_complaint(request, payload: ComplaintIn):
     complaint = services.register(_actor(request), payload.dict())
     return Status(201, _out(_actor(request), complaint))

@@ -30,7 +30,7 @@ class ComplaintStatus(models.TextChoices):
 
 class Complaint(models.Model):
     """A complaint about one facility (FK) or one home-care provider (by id: that app sits at the same
-    layer). The region is the facility's, or the provider's as given by the officer."""
+    layer). The name and the region are the facility's or the provider's, copied from its row."""
 
     facility = models.ForeignKey(Facility, verbose_name="被投诉机构", null=True, blank=True, on_delete=models.PROTECT,
                                  related_name="+")  # fmt: skip

@@ -87,7 +87,9 @@ class EscrowEntry(ImmutableEntry):
         verbose_name = verbose_name_plural = "预收费流水"
         ordering = ["created_at", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["county_code", "key"], name="escrow_entry_key"),
+            # A key is unique within one facility's account: another facility's key neither clashes
+            # with it nor tells anything about that facility's entries.
+            models.UniqueConstraint(fields=["county_code", "account", "key"], name="escrow_entry_key"),
             # One service-fee draw-down per resident and month, whatever key a caller chose.
             models.UniqueConstraint(
                 fields=["county_code", "residence", "month"],

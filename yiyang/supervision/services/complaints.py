@@ -1,14 +1,15 @@
 """Complaints and the 12345 hotline (投诉).
 
-The bureau registers a complaint about a facility or a home-care provider, whatever the channel, with
-a reply deadline (configured days after registration). The complaint moves through a state machine
-written once as data below; every step locks the row, checks the current state and is recorded with
-who, when and why. The facility complained about sees and answers its own complaints, with the
-complainant's contact masked.
+The bureau registers a complaint about a facility or a home-care provider of its scope, whatever the
+channel, with a reply deadline (configured days after registration). The complaint moves through a
+state machine written once as data below; every step locks the row, checks the current state and is
+recorded with who, when and why. The facility or provider complained about sees and answers its own
+complaints, with the complainant's contact masked.
 """
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
+from django.apps import apps
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q
@@ -20,7 +21,7 @@ from yiyang.core.errors import Conflict, FieldErrors
 from yiyang.core.masking import mask_phone, mask_text
 from yiyang.core.phones import InvalidPhone
 from yiyang.core.phones import normalize as normalize_phone
-from yiyang.core.regioncodes import InvalidRegionCode, county_of, normalize, region_range_q
+from yiyang.core.regioncodes import region_range_q
 from yiyang.core.scoping import ensure_visible, get_visible_or_404
 from yiyang.facilities.models import Facility
 
@@ -62,8 +63,21 @@ def _step(actor: Actor, complaint: Complaint, from_status: str, to_status: str, 
     )  # fmt: skip
 
 
+MAX_ID = 2**63 - 1  # the largest row id the database can hold
+
+
+def _provider(user, provider_id):
+    """The home-care provider complained about, read through the scoping mechanism (the homecare
+    app sits on this app's layer, so it is looked up by name rather than imported)."""
+    if not isinstance(provider_id, int) or isinstance(provider_id, bool) or not 0 < provider_id <= MAX_ID:
+        return None
+    provider_model = apps.get_model("homecare", "Provider")
+    return provider_model.objects.visible_to(user, "view").filter(pk=provider_id).first()
+
+
 def _subject(actor: Actor, data: dict, errors: dict) -> dict:
-    """The facility (by scope) or the provider (id, name and region given by the officer)."""
+    """The facility or the provider, each looked up in the user's scope; the name and the region of
+    the complaint are the subject's own."""
     facility_id, provider_id = data.get("facility_id"), data.get("provider_id")
     if bool(facility_id) == bool(provider_id):
         errors["facility_id"] = "请选择被投诉的养老机构，或填写被投诉的居家服务商（二者选一）"
@@ -72,17 +86,12 @@ def _subject(actor: Actor, data: dict, errors: dict) -> dict:
         facility = get_visible_or_404(Facility.objects, actor.user, "view", pk=facility_id)
         return {"facility": facility, "subject_name": facility.name, "region_code": facility.region_code,
                 "county_code": facility.county_code}  # fmt: skip
-    if not isinstance(provider_id, int) or provider_id <= 0:
-        errors["provider_id"] = "服务商编号应为正整数"
-    name = str(data.get("provider_name") or "").strip()
-    if not name or len(name) > 100:
-        errors["provider_name"] = "请填写被投诉服务商名称"
-    try:
-        code = normalize(str(data.get("region_code") or ""))
-    except InvalidRegionCode as exc:
-        errors["region_code"] = f"服务商所属区划代码：{exc}"
-        code = ""
-    return {"provider_id": provider_id, "subject_name": name[:100], "region_code": code, "county_code": county_of(code)}
+    provider = _provider(actor.user, provider_id)
+    if provider is None:
+        errors["provider_id"] = "服务商编号不存在或不在您的管辖范围内"
+        return {}
+    return {"provider_id": provider.pk, "subject_name": provider.name[:100], "region_code": provider.region_code,
+            "county_code": provider.county_code}  # fmt: skip
 
 
 @transaction.atomic
@@ -132,6 +141,19 @@ def may(user, complaint: Complaint, to: str) -> bool:
     )
 
 
+def apply_transition(complaint: Complaint, to: str, at: datetime, reply: str = "") -> None:
+    """What a move to `to` at time `at` changes on the complaint (not saved): the one place of these
+    rules, used by `transition` and by whatever builds a complaint's history (the demo)."""
+    complaint.status = to
+    if to == S.REPLIED:
+        complaint.reply = reply[:5000]
+    elif to == S.CLOSED:
+        complaint.closed_at = at
+    elif to == S.REOPENED:
+        # A reopened complaint gets a fresh term to be answered again.
+        complaint.closed_at, complaint.deadline = None, reply_deadline(timezone.localdate(at))
+
+
 @transaction.atomic
 def transition(actor: Actor, complaint_id: int, to: str, note: str = "", reply: str = "") -> Complaint:
     """Move a complaint one step; the step is recorded with who, when and why."""
@@ -152,14 +174,7 @@ def transition(actor: Actor, complaint_id: int, to: str, note: str = "", reply: 
     if to == S.REOPENED and not note:
         raise FieldErrors({"note": "重新办理时请写明原因"})
     before = complaint.status
-    complaint.status = to
-    if to == S.REPLIED:
-        complaint.reply = reply[:5000]
-    elif to == S.CLOSED:
-        complaint.closed_at = timezone.now()
-    elif to == S.REOPENED:
-        # A reopened complaint gets a fresh term to be answered again.
-        complaint.closed_at, complaint.deadline = None, reply_deadline(timezone.localdate())
+    apply_transition(complaint, to, timezone.now(), reply)
     complaint.save(update_fields=["status", "reply", "closed_at", "deadline"])
     _step(actor, complaint, before, to, reply if to == S.REPLIED and not note else note)
     audit.record(actor, AuditAction.UPDATE, complaint, changes={"status": [before, to]})

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Exists, OuterRef, Q, Sum
 from django.utils import timezone
 
 from yiyang.core import audit
@@ -24,6 +24,7 @@ from yiyang.core.ledger import post_once
 from yiyang.core.masking import mask_id_number
 from yiyang.core.regioncodes import region_range_q
 from yiyang.core.scoping import get_visible_or_404, has_permission
+from yiyang.core.templatetags.money import yuan
 from yiyang.facilities.models import Facility, Residence
 
 from .. import conf
@@ -40,10 +41,6 @@ from ..models import (
 )
 
 
-def yuan(fen: int) -> str:
-    return f"{fen / 100:,.2f}"
-
-
 def _user(actor: Actor):
     return actor.user if getattr(actor.user, "is_authenticated", False) else None
 
@@ -57,8 +54,12 @@ def _may(user, model, action: str, pk) -> bool:
 ACCOUNT_FIELDS = ("bank_name", "account_number", "filing_number", "net_fixed_assets", "risk_reserve", "monthly_fee")
 
 
-def _clean_account(data: dict) -> dict:
+def _clean_account(data: dict, current: EscrowAccount | None = None) -> dict:
     errors, clean = {}, {}
+    if current is not None and not str(data.get("account_number") or "").strip():
+        # Changing the other fields does not require typing the account number again (forms never
+        # carry it in full): a blank number keeps the one on file.
+        data = {**data, "account_number": current.account_number}
     for name, label, length in (("bank_name", "存管银行", 100), ("filing_number", "民政备案编号", 50)):
         text = str(data.get(name) or "").strip()
         if not text or len(text) > length:
@@ -87,13 +88,13 @@ def _masked(values: dict) -> dict:
 @transaction.atomic
 def save_account(actor: Actor, facility_id: int, data: dict) -> EscrowAccount:
     """Open or update the facility's escrow account (amounts in fen; net fixed assets exclude
-    pledged assets)."""
+    pledged assets). On an update a blank account number keeps the current one."""
     facility = get_visible_or_404(Facility.objects, actor.user, "view", pk=facility_id)
     account = EscrowAccount.objects.select_for_update().filter(facility=facility).first()
     action = "supervision.change_escrowaccount" if account else "supervision.add_escrowaccount"
     if not _may(actor.user, Facility, action, facility.pk):
         raise PermissionDenied
-    clean = _clean_account(data)
+    clean = _clean_account(data, account)
     if account is None:
         account = EscrowAccount.objects.create(
             facility=facility, region_code=facility.region_code, county_code=facility.county_code, **clean
@@ -215,6 +216,12 @@ def _receipt_errors(account: EscrowAccount, residence: Residence, fee_kind: str,
     return {}
 
 
+def _entry_with_key(account: EscrowAccount, key: str) -> EscrowEntry | None:
+    """The entry of this account posted under `key`: keys are unique per account, so a key another
+    facility used finds nothing here (and reveals nothing of that facility)."""
+    return EscrowEntry.objects.filter(county_code=account.county_code, account=account, key=key).first()
+
+
 def _open_closure(facility_id: int) -> FacilityClosure | None:
     return FacilityClosure.objects.filter(facility_id=facility_id).first()
 
@@ -227,7 +234,7 @@ def receive(actor: Actor, residence_id: int, fee_kind: str, amount: int, key: st
     residence = _residence(actor, residence_id)
     account = _locked_account(actor, residence.facility_id, "supervision.add_escrowentry")
     key = (key or "").strip()
-    existing = EscrowEntry.objects.filter(county_code=account.county_code, key=f"receipt-{key}").first()
+    existing = _entry_with_key(account, f"receipt-{key}")
     if existing is not None:
         if existing.residence_id != residence.pk:
             raise Conflict("该幂等键已用于另一位老人的收费", {"key": "已使用"})
@@ -378,7 +385,8 @@ def draw_month(actor: Actor, facility_id: int, month: date) -> dict:
 
 @transaction.atomic
 def refund(actor: Actor, residence_id: int, fee_kind: str, amount: int, key: str, note: str = "") -> bool:
-    """Refund part or all of one kind of a resident's balance; refused beyond the balance."""
+    """Refund part or all of one kind of a resident's balance; refused beyond the balance. A resent
+    refund (same key) writes nothing; returns whether an entry was written."""
     residence = _residence(actor, residence_id)
     account = _locked_account(actor, residence.facility_id, "supervision.add_escrowentry")
     key = (key or "").strip()
@@ -391,15 +399,19 @@ def refund(actor: Actor, residence_id: int, fee_kind: str, amount: int, key: str
         errors["key"] = "请提供 1 到 60 个字符的幂等键"
     if errors:
         raise FieldErrors(errors)
-    if EscrowEntry.objects.filter(county_code=account.county_code, key=f"refund-{key}").exists():
+    existing = _entry_with_key(account, f"refund-{key}")
+    if existing is not None:
+        if existing.residence_id != residence.pk:
+            raise Conflict("该幂等键已用于另一位老人的退费", {"key": "已使用"})
         return False
     held = balance(residence.pk, fee_kind)
     if amount > held:
         raise FieldErrors({"amount": f"退费金额 {yuan(amount)} 元超过{FeeKind(fee_kind).label}余额 {yuan(held)} 元"})
     written = _post(account, residence.pk, fee_kind, EntryType.REFUND, -amount, f"refund-{key}", actor,
                     note.strip() or "退费")  # fmt: skip
-    audit.record(actor, AuditAction.CREATE, account,
-                 object_repr=f"{residence.elder.name} 退{FeeKind(fee_kind).label} {yuan(amount)} 元")  # fmt: skip
+    if written:
+        audit.record(actor, AuditAction.CREATE, account,
+                     object_repr=f"{residence.elder.name} 退{FeeKind(fee_kind).label} {yuan(amount)} 元")  # fmt: skip
     return written
 
 
@@ -518,14 +530,26 @@ def closure_progress(closure: FacilityClosure) -> dict:
 # --- The bureau's overview -------------------------------------------------------------------------
 
 
-def overview(user, region_code: str) -> list[dict]:
-    """Per facility with an escrow account under the region: total prepaid against net fixed assets,
-    open alerts and the closure procedure, largest ratio first."""
-    accounts = list(
+def overview_accounts(user, region_code: str):
+    """The escrow accounts under a region the user may see, for a Paginator: facilities with an open
+    alert first, then by region and facility. The order is read from the account and alert tables
+    alone, so a page of a province (16,000 facilities) sums the ledgers of its own rows only."""
+    open_alert = EscrowAlert.objects.filter(
+        county_code=OuterRef("county_code"), facility_id=OuterRef("facility_id"), status=AlertStatus.OPEN
+    )
+    return (
         EscrowAccount.objects.visible_to(user)
         .filter(region_range_q("region_code", region_code))
+        .annotate(alerted=Exists(open_alert))
         .select_related("facility")
+        .order_by("-alerted", "region_code", "facility_id")
     )
+
+
+def overview_rows(user, accounts) -> list[dict]:
+    """The figures of one page of `overview_accounts`: total prepaid per kind against net fixed
+    assets, open alerts and the closure procedure of each facility shown."""
+    accounts = list(accounts)
     ids = [a.facility_id for a in accounts]
     totals: dict[int, dict[str, int]] = {pk: dict.fromkeys(FeeKind.values, 0) for pk in ids}
     for row in (
@@ -554,8 +578,17 @@ def overview(user, region_code: str) -> list[dict]:
             "over": total > account.net_fixed_assets, "open_alerts": alerts.get(account.facility_id, 0),
             "closure": closures.get(account.facility_id),
         })  # fmt: skip
-    rows.sort(key=lambda r: (-(r["ratio"] or (1e9 if r["total"] else 0)), r["facility"].name))
     return rows
+
+
+def open_alerts(user, region_code: str):
+    """Open alerts under a region, newest first."""
+    return (
+        EscrowAlert.objects.visible_to(user)
+        .filter(region_range_q("region_code", region_code), status=AlertStatus.OPEN)
+        .select_related("facility")
+        .order_by("-raised_at", "-id")
+    )
 
 
 def may_post(user, account: EscrowAccount) -> bool:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
@@ -172,8 +172,14 @@ def pair(actor: Actor, cadre_id: int, facility_id: int, since: date) -> Pairing:
         raise FieldErrors({"cadre_id": "该干部已不在岗"})
     if Pairing.objects.filter(cadre=cadre, facility=facility, until__isnull=True).exists():
         raise Conflict("该干部已包联这家机构", {"facility_id": "已包联"})
-    pairing = Pairing.objects.create(cadre=cadre, facility=facility, region_code=facility.region_code,
-                                     county_code=facility.county_code, since=since)  # fmt: skip
+    try:
+        # The check above cannot see a pairing a simultaneous request is writing; the unique constraint
+        # refuses the second one, which is the same conflict, not a server error.
+        with transaction.atomic():
+            pairing = Pairing.objects.create(cadre=cadre, facility=facility, region_code=facility.region_code,
+                                             county_code=facility.county_code, since=since)  # fmt: skip
+    except IntegrityError:
+        raise Conflict("该干部已包联这家机构", {"facility_id": "已包联"}) from None
     ensure_visible(actor.user, pairing, "supervision.add_pairing")
     audit.record(actor, AuditAction.CREATE, pairing, object_repr=f"{cadre.name} 包联 {facility.name}")
     return pairing
@@ -181,8 +187,10 @@ def pair(actor: Actor, cadre_id: int, facility_id: int, since: date) -> Pairing:
 
 @transaction.atomic
 def end_pairing(actor: Actor, pairing_id: int, until: date) -> Pairing:
-    pairing = get_visible_or_404(Pairing.objects.select_for_update().select_related("cadre", "facility"), actor.user,
-                                 "view", pk=pairing_id)  # fmt: skip
+    # Lock the pairing row only: on PostgreSQL a plain FOR UPDATE would lock the joined cadre and
+    # facility rows as well, blocking unrelated work on them.
+    pairing = get_visible_or_404(Pairing.objects.select_for_update(of=("self",)).select_related("cadre", "facility"),
+                                 actor.user, "view", pk=pairing_id)  # fmt: skip
     if not Pairing.objects.visible_to(actor.user, "supervision.change_pairing").filter(pk=pairing.pk).exists():
         raise PermissionDenied
     if pairing.until is not None:
@@ -319,11 +327,17 @@ def points(scheme: Scheme, monthly: list[tuple[int, int]]) -> int:
 
 
 def ranking(user, region_code: str, start: date, end: date) -> list[dict]:
-    """The cadres of a region with their visits, problems and points between two dates, best first."""
+    """The cadres of a region with their visits, problems and points between two dates, best first;
+    each cadre's points follow the scheme of the cadre's own region (`scheme_for`)."""
     if end < start:
         raise FieldErrors({"end": "结束日期不能早于开始日期"})
-    scheme = scheme_for(region_code)
     people = {c.pk: c for c in cadres(user).filter(region_range_q("region_code", region_code))}
+    # Each cadre is scored by the scheme of the cadre's own region (a city ranks counties whose
+    # schemes differ); one lookup per distinct region.
+    schemes: dict[str, Scheme] = {}
+    for cadre in people.values():
+        if cadre.region_code not in schemes:
+            schemes[cadre.region_code] = scheme_for(cadre.region_code)
     monthly: dict[int, list[tuple[int, int]]] = {pk: [] for pk in people}
     rows = (
         CadreVisit.objects.filter(cadre_id__in=list(people), visited_on__gte=start, visited_on__lte=end)
@@ -341,7 +355,7 @@ def ranking(user, region_code: str, start: date, end: date) -> list[dict]:
             "visits": sum(n for n, _ in monthly[pk]),
             "raised": raised.get(pk, 0),
             "solved": sum(s for _, s in monthly[pk]),
-            "points": points(scheme, monthly[pk]),
+            "points": points(schemes[cadre.region_code], monthly[pk]),
         }
         for pk, cadre in people.items()
     ]

@@ -2,14 +2,10 @@
 facility and of the neighbour's; a facility old enough to be rated; an escrow account with a resident."""
 
 import json
-from contextlib import contextmanager
 from datetime import date, timedelta
-from unittest import mock
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
-from django.db.backends.postgresql.base import DatabaseWrapper as PostgreSQLWrapper
 from django.db.models.sql.compiler import SQLCompiler
 from django.test import Client
 from django.utils import timezone
@@ -153,28 +149,26 @@ def resident(make_resident, account):
     return make_resident()
 
 
-@contextmanager
-def locking_queries():
-    """The queries that lock rows (select_for_update) while the block runs, as PostgreSQL would get
-    them: yields a list that holds (table of the queried model, SQL) once the block has ended. The
-    tests run on SQLite, which ignores row locks, so the SQL is compiled for PostgreSQL without a
-    connection."""
-    queries = []
-    execute = SQLCompiler.execute_sql
+@pytest.fixture
+def locked_queries(monkeypatch):
+    """Every SELECT ... FOR UPDATE compiled during the test, as (model, `of`, whether it joins other
+    tables). The SQL is compiled whatever the database, so the lock's reach is checked on SQLite too."""
+    seen = []
+    original = SQLCompiler.as_sql
 
-    def spy(compiler, *args, **kwargs):
-        if compiler.query.select_for_update:
-            queries.append(compiler.query.clone())
-        return execute(compiler, *args, **kwargs)
+    def as_sql(self, *args, **kwargs):
+        result = original(self, *args, **kwargs)
+        if self.query.select_for_update:
+            seen.append((self.query.model, tuple(self.query.select_for_update_of), " JOIN " in result[0]))
+        return result
 
-    found = []
-    with mock.patch.object(SQLCompiler, "execute_sql", spy):
-        yield found
-    postgresql = PostgreSQLWrapper(
-        {**connection.settings_dict, "ENGINE": "django.db.backends.postgresql", "NAME": "sql_only", "OPTIONS": {}},
-        "postgresql_sql_only",
-    )
-    postgresql.get_autocommit = lambda: False  # as inside the services' transactions
-    for query in queries:
-        sql, _ = query.get_compiler(connection=postgresql).as_sql()
-        found.append((query.model._meta.db_table, sql))
+    monkeypatch.setattr(SQLCompiler, "as_sql", as_sql)
+    return seen
+
+
+def assert_locks_only_own_rows(locked_queries):
+    """A locked query that joins other tables names `of=("self",)`: on PostgreSQL a plain FOR UPDATE
+    also locks every joined row."""
+    assert locked_queries, "no row was locked"
+    for model, of, joins in locked_queries:
+        assert not joins or of == ("self",), (model, of)

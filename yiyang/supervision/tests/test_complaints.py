@@ -5,11 +5,13 @@ of each route."""
 from datetime import timedelta
 
 import pytest
+from django.apps import apps
 from django.utils import timezone
 
 from yiyang.core.audit import Actor
 from yiyang.core.errors import Conflict, FieldErrors
 from yiyang.core.models import AuditEntry
+from yiyang.core.roles import Role
 from yiyang.supervision.models import Complaint, ComplaintStatus, ComplaintStep
 from yiyang.supervision.services import complaints as services
 
@@ -36,12 +38,12 @@ def test_deadline_defaults_to_fifteen_days_and_is_configurable(settings, county_
     assert register(county_officer, facility_id=facility.pk).deadline == today + timedelta(days=10)
 
 
-def test_a_subject_is_required_and_only_one(county_officer, facility):
+def test_a_subject_is_required_and_only_one(county_officer, facility, provider):
     with pytest.raises(FieldErrors) as excinfo:
         register(county_officer)
     assert "facility_id" in excinfo.value.fields
     with pytest.raises(FieldErrors):
-        register(county_officer, facility_id=facility.pk, provider_id=5, provider_name="甲", region_code="411002001000")
+        register(county_officer, facility_id=facility.pk, provider_id=provider.pk)
 
 
 def test_hotline_complaints_need_the_ticket_number(county_officer, facility):
@@ -51,15 +53,60 @@ def test_hotline_complaints_need_the_ticket_number(county_officer, facility):
     assert register(county_officer, facility_id=facility.pk, channel="walk_in", ticket_number="").pk
 
 
-def test_provider_complaints_carry_the_given_region_and_stay_in_scope(county_officer, neighbour_officer):
-    complaint = register(county_officer, provider_id=42, provider_name="安康居家服务公司", region_code="411002001000")
-    assert (complaint.region_code, complaint.county_code, complaint.facility_id) == ("411002001000", "411002", None)
+@pytest.fixture
+def provider(regions):
+    return apps.get_model("homecare", "Provider").objects.create(
+        name="安康居家服务公司", region_code="411002001000", county_code="411002", service_regions=["411002000000"]
+    )
+
+
+@pytest.fixture
+def neighbour_provider(regions):
+    return apps.get_model("homecare", "Provider").objects.create(
+        name="建安服务社", region_code="411003100000", county_code="411003", service_regions=["411003000000"]
+    )
+
+
+@pytest.fixture
+def neighbour_provider_manager(make_user, neighbour_provider):
+    return make_user(Role.PROVIDER_MANAGER, region_code=neighbour_provider.region_code, scope_id=neighbour_provider.pk)
+
+
+def test_provider_complaints_take_name_and_region_from_the_provider(county_officer, neighbour_officer, provider):
+    complaint = register(county_officer, provider_id=provider.pk, provider_name="随便写的名字",
+                         region_code="411003100000")  # fmt: skip
+    assert (complaint.subject_name, complaint.region_code, complaint.county_code, complaint.facility_id) == (
+        "安康居家服务公司", "411002001000", "411002", None)  # fmt: skip
     assert client_for(neighbour_officer).get(f"/api/v1/supervision/complaints/{complaint.pk}").status_code == 404
+
+
+def test_provider_manager_answers_complaints_about_their_own_provider(county_officer, make_user, provider):
+    manager = make_user(Role.PROVIDER_MANAGER, region_code=provider.region_code, scope_id=provider.pk)
+    complaint = register(county_officer, provider_id=provider.pk)
+    assert client_for(manager).get(f"/api/v1/supervision/complaints/{complaint.pk}").status_code == 200
+
+
+@pytest.mark.parametrize("provider_id", ["neighbour", 987654, 2**63 - 1])
+def test_a_provider_outside_the_scope_or_unknown_is_refused(county_officer, neighbour_provider,
+                                                            neighbour_provider_manager, provider_id):  # fmt: skip
+    if provider_id == "neighbour":
+        provider_id = neighbour_provider.pk
     response = call(client_for(county_officer), "post", "/api/v1/supervision/complaints",
-                    {"provider_id": 43, "provider_name": "建安服务社", "region_code": "411003100000",
+                    {"provider_id": provider_id, "provider_name": "建安服务社", "region_code": "411002001000",
                      "channel": "phone", "complainant_name": "甲", "complainant_phone": "13800000000",
                      "content": "x"})  # fmt: skip
-    assert response.status_code == 403 and Complaint.objects.count() == 1
+    assert response.status_code == 422 and set(response.json()["fields"]) == {"provider_id"}
+    assert "服务商" in response.json()["fields"]["provider_id"]
+    assert not Complaint.objects.exists()
+    assert client_for(neighbour_provider_manager).get("/api/v1/supervision/complaints").json()["count"] == 0
+
+
+def test_the_page_refuses_a_provider_outside_the_scope(county_officer, neighbour_provider):
+    response = client_for(county_officer).post("/supervision/complaints/", {
+        "provider_id": neighbour_provider.pk, "channel": "phone", "complainant_name": "甲",
+        "complainant_phone": "13800000000", "content": "x", "received_on": timezone.localdate().isoformat()})  # fmt: skip
+    assert response.status_code == 200 and "不在您的管辖范围内" in response.content.decode()
+    assert not Complaint.objects.exists()
 
 
 def test_the_state_machine_records_who_when_and_why(complaint, county_officer, facility_manager):
@@ -179,3 +226,26 @@ def test_lists_show_only_own_complaints(complaint, neighbour_officer, other_faci
 def test_anonymous_users_are_refused_the_lists(db):
     assert client_for(None).get("/api/v1/supervision/complaints").status_code == 401
     assert client_for(None).get("/supervision/complaints/").status_code == 302
+
+
+@pytest.mark.parametrize(
+    "route", ["/api/v1/supervision/complaints/{id}", "/api/v1/supervision/complaints/{id}?reveal=true"]
+)
+def test_oversized_path_ids_are_refused_not_a_server_error(county_officer, route):
+    for value in ("99999999999999999999", str(2**63), "-1"):
+        response = client_for(county_officer).get(route.format(id=value))
+        assert response.status_code in (404, 422), (value, response.status_code)
+    response = call(client_for(county_officer), "post", "/api/v1/supervision/complaints/99999999999999999999/transitions",
+                    {"to": "handling"})  # fmt: skip
+    assert response.status_code in (404, 422)
+
+
+def test_reopening_sets_a_fresh_deadline_and_closing_the_time(complaint, county_officer, facility_manager):
+    officer = Actor(user=county_officer)
+    services.transition(officer, complaint.pk, S.HANDLING)
+    services.transition(Actor(user=facility_manager), complaint.pk, S.REPLIED, reply="已整改")
+    closed = services.transition(officer, complaint.pk, S.CLOSED)
+    assert closed.closed_at is not None
+    Complaint.objects.filter(pk=complaint.pk).update(deadline=timezone.localdate() - timedelta(days=30))
+    reopened = services.transition(officer, complaint.pk, S.REOPENED, "再次来电")
+    assert reopened.deadline == services.reply_deadline(timezone.localdate()) and reopened.closed_at is None

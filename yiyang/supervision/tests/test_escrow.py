@@ -24,7 +24,7 @@ from yiyang.supervision.models import (
 )
 from yiyang.supervision.services import escrow as services
 
-from .conftest import MONTHLY_FEE, assert_refused_to, call, client_for
+from .conftest import MONTHLY_FEE, assert_locks_only_own_rows, assert_refused_to, call, client_for
 
 THIS_MONTH = timezone.localdate().replace(day=1)
 
@@ -435,11 +435,12 @@ def test_the_bureau_overview_shows_only_its_region(escrow_rows, neighbour_facili
     services.save_account(Actor(user=other_facility_manager), neighbour_facility.pk,
                           {"bank_name": "建设银行", "account_number": "62270000111122223333", "filing_number": "建安1",
                            "net_fixed_assets": 10**9, "monthly_fee": 100_000})  # fmt: skip
-    rows = client_for(county_officer).get("/api/v1/supervision/escrow/overview").json()
+    rows = client_for(county_officer).get("/api/v1/supervision/escrow/overview").json()["items"]
     assert [r["facility_name"] for r in rows] == ["花园康养中心"]
     assert rows[0]["total_prepaid"] == 5000 + MONTHLY_FEE and rows[0]["over"] and rows[0]["open_alerts"] == 1
     assert [
-        r["facility_name"] for r in client_for(neighbour_officer).get("/api/v1/supervision/escrow/overview").json()
+        r["facility_name"]
+        for r in client_for(neighbour_officer).get("/api/v1/supervision/escrow/overview").json()["items"]
     ] == ["灵井敬老院"]
     assert client_for(neighbour_officer).get("/api/v1/supervision/escrow/alerts").json()["count"] == 0
     page = client_for(neighbour_officer).get("/supervision/escrow/").content.decode()
@@ -475,3 +476,230 @@ def test_the_demo_builds_believable_supervision_data(db):
         assert services.facility_total(facility_id) >= 0
     assert not EscrowEntry.objects.filter(fee_kind="membership", facility__operation_model__in=[
         "public", "public_private", "built_with_housing"]).exists()  # fmt: skip
+
+
+# --- Review fixes ---------------------------------------------------------------------------------
+
+
+FULL_NUMBER = "6216610100012345678"
+
+
+def test_the_account_form_never_carries_the_full_number_and_a_blank_keeps_it(account, facility, facility_manager):
+    url = f"/supervision/escrow/facilities/{facility.pk}/"
+    client = client_for(facility_manager)
+    page = client.get(url).content.decode()
+    assert 'id="account-form"' in page and FULL_NUMBER not in page and "6216***********5678" in page
+    assert not AuditEntry.objects.filter(action="view_sensitive").exists()
+    response = client.post(url, {"action": "account", "bank_name": "中国银行许昌分行", "account_number": "",
+                                 "filing_number": "许民预备2025009", "net_fixed_assets": "500000.00",
+                                 "risk_reserve": "20000.00", "monthly_fee": "3000.00"})  # fmt: skip
+    assert response.status_code == 302
+    account.refresh_from_db()
+    assert (account.account_number, account.filing_number) == (FULL_NUMBER, "许民预备2025009")
+    # Typing a number still changes it; the audit log keeps it masked.
+    client.post(url, {"action": "account", "bank_name": "中国银行许昌分行", "account_number": "6216000011112222",
+                      "filing_number": "许民预备2025009", "net_fixed_assets": "500000.00", "risk_reserve": "0",
+                      "monthly_fee": "3000.00"})  # fmt: skip
+    account.refresh_from_db()
+    assert account.account_number == "6216000011112222"
+    assert "6216000011112222" not in str(AuditEntry.objects.filter(action="update").values_list("changes", flat=True))
+
+
+def test_opening_an_account_still_needs_the_number(facility, facility_manager):
+    with pytest.raises(FieldErrors) as excinfo:
+        services.save_account(Actor(user=facility_manager), facility.pk, {
+            "bank_name": "中国银行", "account_number": "", "filing_number": "F1", "net_fixed_assets": 1,
+            "monthly_fee": 1})  # fmt: skip
+    assert set(excinfo.value.fields) == {"account_number"}
+
+
+def _facility_with_resident(officer, manager_of, code, name, elder_region, elder):
+    """Another facility with an escrow account of its own and one resident; returns (manager, residence)."""
+    from yiyang.facilities import services as facilities
+
+    other = Facility.objects.create(code=code, name=name, facility_type="institution", operation_model="private",
+                                    region_code=elder_region, county_code=elder_region[:6], address="—",
+                                    beds_total=20)  # fmt: skip
+    manager = manager_of(other)
+    services.save_account(Actor(user=manager), other.pk, {
+        "bank_name": "建设银行", "account_number": "62270000111122223333", "filing_number": code,
+        "net_fixed_assets": 10**9, "monthly_fee": MONTHLY_FEE})  # fmt: skip
+    return manager, facilities.admit(Actor(user=officer), other.pk, elder.pk,
+                                     timezone.localdate() - timedelta(days=30), bed_number="201")  # fmt: skip
+
+
+@pytest.fixture
+def neighbour_resident(neighbour_officer, make_user, make_elder):
+    """A resident of a facility of the neighbouring county."""
+
+    def manager_of(f):
+        return make_user("facility_manager", region_code=f.region_code, scope_id=f.pk)
+
+    return _facility_with_resident(neighbour_officer, manager_of, "411003-0009", "建安康养院", "411003100201",
+                                   make_elder("411003100201", name="李秀英"))[1]  # fmt: skip
+
+
+@pytest.fixture
+def same_county_other(county_officer, make_user, make_elder):
+    """Another facility of the same county (魏都区): its manager and one of its residents."""
+
+    def manager_of(f):
+        return make_user("facility_manager", region_code=f.region_code, scope_id=f.pk)
+
+    return _facility_with_resident(county_officer, manager_of, "411002-0009", "春晖颐养院", "411002001002",
+                                   make_elder("411002001002", name="陈桂兰"))  # fmt: skip
+
+
+def test_a_key_another_facility_used_neither_clashes_nor_leaks(facility_manager, resident, same_county_other):
+    other_manager, other_resident = same_county_other
+    assert receive(other_manager, other_resident, FeeKind.DEPOSIT, 7000, key="2025-001")["written"]
+    response = call(client_for(facility_manager), "post", "/api/v1/supervision/escrow/receipts",
+                    {"residence_id": resident.pk, "fee_kind": "deposit", "amount": 5000, "key": "2025-001"})  # fmt: skip
+    assert response.status_code == 201, response.content
+    assert response.json()["written"] and response.json()["entry"]["amount"] == 5000
+    assert services.balance(resident.pk, FeeKind.DEPOSIT) == 5000
+    assert services.balance(other_resident.pk, FeeKind.DEPOSIT) == 7000
+    # Within one facility a key stays a key: a resend writes nothing.
+    assert not receive(facility_manager, resident, FeeKind.DEPOSIT, 5000, key="2025-001")["written"]
+
+
+def test_the_database_keeps_keys_unique_per_account(account, facility_manager, resident):
+    receive(facility_manager, resident, FeeKind.DEPOSIT, 100, key="dup")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        EscrowEntry.objects.create(
+            account=account, facility_id=account.facility_id, residence=resident, region_code=account.region_code,
+            county_code=account.county_code, fee_kind=FeeKind.DEPOSIT, entry_type=EntryType.RECEIPT, amount=1,
+            key="receipt-dup",
+        )  # fmt: skip
+
+
+def test_a_refund_key_another_facility_used_still_refunds(facility_manager, resident, same_county_other):
+    other_manager, other_resident = same_county_other
+    receive(other_manager, other_resident, FeeKind.DEPOSIT, 7000)
+    receive(facility_manager, resident, FeeKind.DEPOSIT, 5000)
+    assert services.refund(Actor(user=other_manager), other_resident.pk, FeeKind.DEPOSIT, 100, "r-1")
+    assert services.refund(Actor(user=facility_manager), resident.pk, FeeKind.DEPOSIT, 300, "r-1")
+    assert services.balance(resident.pk, FeeKind.DEPOSIT) == 4700
+    assert not services.refund(Actor(user=facility_manager), resident.pk, FeeKind.DEPOSIT, 300, "r-1")
+    assert services.balance(resident.pk, FeeKind.DEPOSIT) == 4700
+
+
+def test_a_refund_key_of_another_resident_is_a_conflict(facility_manager, make_resident, account):
+    first, second = make_resident("甲"), make_resident("乙")
+    for who in (first, second):
+        receive(facility_manager, who, FeeKind.DEPOSIT, 5000)
+    services.refund(Actor(user=facility_manager), first.pk, FeeKind.DEPOSIT, 100, "same")
+    with pytest.raises(Conflict) as excinfo:
+        services.refund(Actor(user=facility_manager), second.pk, FeeKind.DEPOSIT, 100, "same")
+    assert "key" in excinfo.value.fields
+    assert services.balance(second.pk, FeeKind.DEPOSIT) == 5000
+
+
+def test_the_refund_page_says_when_nothing_was_written(facility_manager, resident):
+    receive(facility_manager, resident, FeeKind.DEPOSIT, 5000)
+    url = f"/supervision/escrow/residences/{resident.pk}/"
+    body = {"action": "refund", "fee_kind": "deposit", "amount": "10.00", "key": "page-refund-1"}
+    first = client_for(facility_manager).post(url, body, follow=True).content.decode()
+    again = client_for(facility_manager).post(url, body, follow=True).content.decode()
+    assert "退费已记账" in first
+    assert "退费已记账" not in again and "未记账" in again
+    assert services.balance(resident.pk, FeeKind.DEPOSIT) == 4000
+
+
+@pytest.mark.parametrize("target", ["//evil.example", "https://evil.example/x", "/\\evil.example", "///evil.example",
+                                    "javascript:alert(1)"])  # fmt: skip
+def test_acknowledging_never_redirects_off_site(escrow_rows, county_officer, target):
+    response = client_for(county_officer).post(
+        f"/supervision/escrow/alerts/{escrow_rows['alert'].pk}/acknowledge/", {"note": "知悉", "next": target}
+    )
+    assert response.status_code == 302 and response["Location"] == "/supervision/escrow/"
+
+
+def test_acknowledging_returns_to_the_page_it_came_from(escrow_rows, county_officer):
+    response = client_for(county_officer).post(
+        f"/supervision/escrow/alerts/{escrow_rows['alert'].pk}/acknowledge/",
+        {"note": "知悉", "next": "/supervision/escrow/?region=411002000000"},
+    )
+    assert response["Location"] == "/supervision/escrow/?region=411002000000"
+
+
+def test_money_is_formatted_exactly_by_the_one_formatter():
+    from yiyang.core.templatetags import money
+
+    assert services.yuan is money.yuan
+    # A float has 53 bits: this many fen would come out as ...456.75 or ...456.80 through one.
+    assert services.yuan(123_456_789_012_345_678) == "1,234,567,890,123,456.78"
+    assert services.yuan(-5) == "-0.05"
+
+
+def test_messages_carry_exact_amounts(facility_manager, resident):
+    receive(facility_manager, resident, FeeKind.DEPOSIT, 5000)
+    with pytest.raises(FieldErrors) as excinfo:
+        services.refund(Actor(user=facility_manager), resident.pk, FeeKind.DEPOSIT, 5001, "too-much")
+    assert "50.01 元" in excinfo.value.message and "50.00 元" in excinfo.value.message
+
+
+def test_the_overview_is_paginated_and_sums_only_the_page_shown(regions, county_officer, monkeypatch):
+    from yiyang.supervision.models import EscrowAccount
+
+    facilities = Facility.objects.bulk_create([
+        Facility(code=f"411002-{n:04d}", name=f"康养中心{n:02d}", facility_type="institution",
+                 operation_model="private", region_code="411002001001", county_code="411002", address="西大街",
+                 beds_total=10)
+        for n in range(51)
+    ])  # fmt: skip
+    EscrowAccount.objects.bulk_create([
+        EscrowAccount(facility=f, region_code=f.region_code, county_code=f.county_code, bank_name="银行",
+                      account_number="62160000111122223333", filing_number="F", net_fixed_assets=10**6,
+                      monthly_fee=MONTHLY_FEE)
+        for f in facilities
+    ])  # fmt: skip
+    shown = []
+    original = services.overview_rows
+    monkeypatch.setattr(services, "overview_rows", lambda user, accounts: shown.append(len(accounts)) or original(
+        user, accounts))  # fmt: skip
+    client = client_for(county_officer)
+    first = client.get("/supervision/escrow/?region=411002000000")
+    assert first.status_code == 200 and len(first.context["rows"]) == 50 and shown == [50]
+    assert "第 1 / 2 页，共 51 条" in first.content.decode()
+    assert len(client.get("/supervision/escrow/?region=411002000000&page=2").context["rows"]) == 1
+    body = client.get("/api/v1/supervision/escrow/overview?region=411002000000&page_size=20").json()
+    assert body["count"] == 51 and len(body["items"]) == 20 and shown[-1] == 20
+
+
+def test_the_overview_puts_facilities_with_open_alerts_first(escrow_rows, neighbour_resident, city_officer):
+    items = client_for(city_officer).get("/api/v1/supervision/escrow/overview?region=411000000000").json()["items"]
+    assert [(r["facility_name"], r["open_alerts"]) for r in items] == [("花园康养中心", 1), ("建安康养院", 0)]
+
+
+def test_postings_lock_only_the_rows_they_mean_to(escrow_rows, county_officer, facility_manager, locked_queries):
+    receive(facility_manager, escrow_rows["resident"], FeeKind.DEPOSIT, 100)
+    services.refund(Actor(user=facility_manager), escrow_rows["resident"].pk, FeeKind.DEPOSIT, 100, "lock")
+    services.acknowledge_alert(Actor(user=county_officer), escrow_rows["alert"].pk)
+    assert_locks_only_own_rows(locked_queries)
+
+
+def test_the_demo_follows_the_rules_of_the_services(db):
+    from django.core.management import call_command
+
+    from yiyang.supervision.models import Complaint, ComplaintStatus, ComplaintStep
+    from yiyang.supervision.services import complaints
+
+    call_command("demo", elderly=300, streets=2, communities=2, stdout=open("/dev/null", "w"))
+    now = timezone.now()
+    by_status = {}
+    for complaint in Complaint.objects.all():
+        by_status.setdefault(complaint.status, []).append(complaint)
+        steps = list(ComplaintStep.objects.filter(complaint=complaint).order_by("at", "id"))
+        assert steps[-1].to_status == complaint.status and all(step.at <= now for step in steps)
+        if complaint.status == ComplaintStatus.CLOSED:
+            assert complaint.closed_at == steps[-1].at
+        else:
+            assert complaint.closed_at is None
+        if complaint.status == ComplaintStatus.REOPENED:
+            assert complaint.deadline == complaints.reply_deadline(timezone.localdate(steps[-1].at))
+        else:
+            assert complaint.deadline == complaints.reply_deadline(complaint.received_on)
+        if complaint.status in (ComplaintStatus.REPLIED, ComplaintStatus.CLOSED, ComplaintStatus.REOPENED):
+            assert complaint.reply
+    assert {ComplaintStatus.CLOSED, ComplaintStatus.REOPENED} <= set(by_status)

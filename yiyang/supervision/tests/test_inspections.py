@@ -209,6 +209,14 @@ def test_a_closed_hazard_never_escalates(county_officer, facility_manager, hazar
     assert inspections.escalate_overdue(hazard.deadline + timedelta(days=100)) == 0
 
 
+def test_transitions_lock_only_their_own_row(county_officer, facility_manager, hazard, locked_queries):
+    from .conftest import assert_locks_only_own_rows
+
+    inspections.submit_rectification(Actor(user=facility_manager), hazard.pk, "已整改", [png()])
+    inspections.verify(Actor(user=county_officer), hazard.pk, True)
+    assert_locks_only_own_rows(locked_queries)
+
+
 def test_history_entries_cannot_be_edited_or_deleted(hazard):
     step = HazardStep.objects.get(hazard=hazard)
     step.note = "改写"

@@ -7,12 +7,12 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from yiyang.core.audit import Actor
-from yiyang.core.errors import FieldErrors
+from yiyang.core.errors import Conflict, FieldErrors
 from yiyang.core.roles import Role
 from yiyang.supervision.models import Cadre, CadreVisit, Pairing, ScoringScheme
 from yiyang.supervision.services import pairing as services
 
-from .conftest import assert_refused_to, call, client_for
+from .conftest import assert_locks_only_own_rows, assert_refused_to, call, client_for
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
@@ -248,3 +248,68 @@ def test_lists_show_only_own_county(pairing_rows, neighbour_officer, county_offi
         assert client_for(county_officer).get(url).json()["count"] >= 1, url
     assert "王建国" not in client_for(neighbour_officer).get("/supervision/pairing/").content.decode()
     assert "王建国" not in client_for(neighbour_officer).get("/supervision/pairing/visits/").content.decode()
+
+
+# --- Review fixes ---------------------------------------------------------------------------------
+
+
+def test_a_city_ranking_scores_each_cadre_by_the_scheme_of_the_cadre_s_county(
+    county_officer, neighbour_officer, city_officer, cadre, pairing, facility, neighbour_facility
+):
+    services.save_scheme(Actor(user=county_officer), "411002000000", 2, 3, 0)
+    services.save_scheme(Actor(user=neighbour_officer), "411003000000", 10, 1, 0)
+    jianan = services.register_cadre(Actor(user=neighbour_officer), {"name": "霍振华", "post": "镇党委副书记",
+                                     "phone": "13900009999", "region_code": "411003100000"})  # fmt: skip
+    services.pair(Actor(user=neighbour_officer), jianan.pk, neighbour_facility.pk, date(2025, 1, 1))
+    # 王建国 (魏都区: 2 a visit, 3 a problem): 2 visits, 1 solved -> 7. 霍振华 (建安区: 10, 1): 1 visit, 1 -> 11.
+    visit(county_officer, cadre, facility, date(2025, 1, 5), solved=1)
+    visit(county_officer, cadre, facility, date(2025, 1, 6))
+    visit(neighbour_officer, jianan, neighbour_facility, date(2025, 1, 7), solved=1)
+    rows = services.ranking(city_officer, "411000000000", date(2025, 1, 1), date(2025, 1, 31))
+    assert [(r["cadre"].name, r["points"]) for r in rows if r["visits"]] == [("霍振华", 11), ("王建国", 7)]
+    body = client_for(city_officer).get("/api/v1/supervision/pairing/ranking?region=411000000000"
+                                        "&start=2025-01-01&end=2025-01-31").json()  # fmt: skip
+    assert {r["name"]: r["points"] for r in body["rows"]}["霍振华"] == 11
+
+
+def test_the_ranking_looks_each_region_s_scheme_up_once(county_officer, cadre, other_cadre, pairing, monkeypatch):
+    looked_up = []
+    original = services.scheme_for
+    monkeypatch.setattr(services, "scheme_for", lambda code: looked_up.append(code) or original(code))
+    extra = services.register_cadre(Actor(user=county_officer), {"name": "赵明德", "post": "科员",
+                                    "phone": "13900002222", "region_code": "411002000000"})  # fmt: skip
+    services.ranking(county_officer, "411002000000", date(2025, 1, 1), date(2025, 1, 31))
+    assert sorted(looked_up) == sorted({cadre.region_code, other_cadre.region_code, extra.region_code})
+
+
+def test_a_simultaneous_second_pairing_is_a_conflict_not_a_server_error(county_officer, pairing, cadre, facility,
+                                                                        monkeypatch):  # fmt: skip
+    from django.db.models import QuerySet
+
+    # The other request's row is already written, but this request's check did not see it yet.
+    real_exists = QuerySet.exists
+    monkeypatch.setattr(QuerySet, "exists", lambda qs: False if qs.model is Pairing else real_exists(qs))
+    with pytest.raises(Conflict) as excinfo:
+        services.pair(Actor(user=county_officer), cadre.pk, facility.pk, date(2025, 2, 1))
+    assert "facility_id" in excinfo.value.fields and "已包联" in excinfo.value.message
+    monkeypatch.undo()
+    assert Pairing.objects.filter(cadre=cadre, facility=facility).count() == 1
+
+
+def test_ending_a_pairing_locks_the_pairing_row_only(county_officer, pairing, locked_queries):
+    services.end_pairing(Actor(user=county_officer), pairing.pk, date(2025, 6, 1))
+    assert_locks_only_own_rows(locked_queries)
+    assert any(model is Pairing and of == ("self",) for model, of, _ in locked_queries)
+
+
+@pytest.mark.parametrize("route", [
+    "/api/v1/supervision/pairing/cadres/{id}", "/api/v1/supervision/pairing/visits/{id}",
+    "/api/v1/supervision/pairing/facilities/{id}/board",
+])  # fmt: skip
+def test_oversized_path_ids_are_refused_not_a_server_error(county_officer, route):
+    for value in (99999999999999999999, 2**63):
+        response = client_for(county_officer).get(route.format(id=value))
+        assert response.status_code in (404, 422), (route, value, response.status_code)
+    response = call(client_for(county_officer), "post", f"/api/v1/supervision/pairing/pairings/{2**64}/end",
+                    {"until": "2025-06-01"})  # fmt: skip
+    assert response.status_code in (404, 422)

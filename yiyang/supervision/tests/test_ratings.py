@@ -22,7 +22,7 @@ from yiyang.supervision.models import RatingApplication, RatingStatus, RatingSte
 from yiyang.supervision.services import ratings, workforce
 from yiyang.supervision.services.workforce import Staffing
 
-from .conftest import client_for, locking_queries
+from .conftest import assert_locks_only_own_rows, client_for
 
 CONFIG = ratings.DEFAULT_CONFIG
 PARTS = {part["code"]: part for part in CONFIG["parts"]}
@@ -412,20 +412,14 @@ def test_a_notice_of_n_days_ends_on_its_nth_day(days, last_day):
     assert ratings.notice_end(date(2026, 3, 2), days) == last_day
 
 
-def test_transitions_lock_the_application_row_only(county_officer, rateable, make_elder):
+def test_transitions_lock_the_application_row_only(county_officer, rateable, make_elder, locked_queries):
     """The scheme row is shared by every application in the province: a transition that locked it (as a
     plain FOR UPDATE over a join does on PostgreSQL) would queue every other transition behind it."""
     officer = Actor(user=county_officer)
-    with locking_queries() as locked:
-        application = _on_notice(officer, rateable, make_elder, timezone.localdate() - timedelta(days=10))
-        ratings.publish(officer, application.pk)
-    joined = [(table, sql) for table, sql in locked if " JOIN " in sql]
-    assert joined, "the transitions read the application with its facility and scheme"
-    for table, sql in locked:
-        if " JOIN " in sql:
-            assert sql.endswith(f'FOR UPDATE OF "{table}"'), sql
-        else:
-            assert sql.endswith("FOR UPDATE"), sql
+    application = _on_notice(officer, rateable, make_elder, timezone.localdate() - timedelta(days=10))
+    ratings.publish(officer, application.pk)
+    assert any(model is RatingApplication and of == ("self",) for model, of, _ in locked_queries)
+    assert_locks_only_own_rows(locked_queries)
 
 
 def test_a_concurrent_application_is_a_conflict_not_a_server_error(county_officer, rateable, monkeypatch):

@@ -171,6 +171,14 @@ def test_the_review_chain_pays_once(claim, facility_manager, county_officer, cit
         subsidies.recalculate(Actor(user=county_officer), claim.pk)
 
 
+def test_steps_lock_the_claim_row_only(claim, facility_manager, locked_queries):
+    from .conftest import assert_locks_only_own_rows
+
+    subsidies.take_step(Actor(user=facility_manager), claim.pk, "submit")
+    assert any(joins for _, _, joins in locked_queries)  # the claim is read with its facility
+    assert_locks_only_own_rows(locked_queries)
+
+
 def test_a_return_needs_a_reason_and_allows_recalculation(
     claim, facility_manager, county_officer, make_elder, facility
 ):

@@ -16,7 +16,7 @@ from yiyang.facilities.models import Residence
 from yiyang.supervision.models import Attendance, Certificate, Staff
 from yiyang.supervision.services import workforce
 
-from .conftest import client_for, locking_queries
+from .conftest import assert_locks_only_own_rows, client_for
 
 
 def staff(actor, facility, **fields):
@@ -186,18 +186,16 @@ def test_a_concurrent_attendance_record_is_a_conflict_not_a_server_error(officer
     assert response.status_code == 409 and "staff_id" in response.json()["fields"]
 
 
-def test_workforce_writes_lock_only_their_own_row(officer_actor, carer):
-    with locking_queries() as locked:
-        workforce.change_staff(officer_actor, carer.pk, {"name": "刘桂芝"})
-        workforce.add_certificate(officer_actor, carer.pk, {"kind": "carer", "level": 5, "number": "L-1",
-                                                            "issuer": "人社局", "issued_on": date(2023, 1, 1)})  # fmt: skip
-        training = workforce.create_training(officer_actor, {"region_code": "411002000000", "organiser": "区局",
-                                                             "topic": "防跌倒", "starts_on": date(2026, 3, 1),
-                                                             "ends_on": date(2026, 3, 1), "hours": "4"})  # fmt: skip
-        workforce.record_attendance(officer_actor, training.pk, carer.pk, "4")
-    assert len(locked) == 3
-    for table, sql in locked:
-        assert " JOIN " not in sql or sql.endswith(f'FOR UPDATE OF "{table}"'), sql
+def test_workforce_writes_lock_only_their_own_row(officer_actor, carer, locked_queries):
+    workforce.change_staff(officer_actor, carer.pk, {"name": "刘桂芝"})
+    workforce.add_certificate(officer_actor, carer.pk, {"kind": "carer", "level": 5, "number": "L-1",
+                                                        "issuer": "人社局", "issued_on": date(2023, 1, 1)})  # fmt: skip
+    training = workforce.create_training(officer_actor, {"region_code": "411002000000", "organiser": "区局",
+                                                         "topic": "防跌倒", "starts_on": date(2026, 3, 1),
+                                                         "ends_on": date(2026, 3, 1), "hours": "4"})  # fmt: skip
+    workforce.record_attendance(officer_actor, training.pk, carer.pk, "4")
+    assert len(locked_queries) == 3
+    assert_locks_only_own_rows(locked_queries)
 
 
 def test_facility_manager_manages_own_staff_only(facility_manager, facility, neighbour_facility):

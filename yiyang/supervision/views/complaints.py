@@ -23,9 +23,8 @@ from ..services import complaints as services
 
 class ComplaintForm(forms.Form):
     facility = forms.ModelChoiceField(label="被投诉养老机构", queryset=None, required=False)
-    provider_id = forms.IntegerField(label="或：被投诉服务商编号", min_value=1, required=False)
-    provider_name = forms.CharField(label="服务商名称", max_length=100, required=False)
-    region_code = forms.CharField(label="服务商所属区划代码", max_length=12, required=False)
+    provider_id = forms.IntegerField(label="或：被投诉服务商编号", min_value=1, max_value=services.MAX_ID,
+                                     required=False)  # fmt: skip
     channel = forms.ChoiceField(label="渠道", choices=Channel.choices)
     ticket_number = forms.CharField(label="热线工单号", max_length=40, required=False)
     complainant_name = forms.CharField(label="投诉人", max_length=50)

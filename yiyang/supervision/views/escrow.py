@@ -9,9 +9,11 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from yiyang.core.audit import Actor
@@ -19,6 +21,7 @@ from yiyang.core.errors import DomainError
 from yiyang.core.forms import apply_errors
 from yiyang.core.regioncodes import InvalidRegionCode, normalize
 from yiyang.core.scoping import get_visible_or_404, has_permission
+from yiyang.core.templatetags.money import yuan
 from yiyang.facilities.models import Facility, Residence
 from yiyang.regions.models import Region
 from yiyang.regions.services import default_region, path_to
@@ -26,6 +29,8 @@ from yiyang.regions.services import default_region, path_to
 from .. import conf
 from ..models import AlertStatus, EscrowAccount, EscrowAlert, EscrowEntry, FacilityClosure, FeeKind
 from ..services import escrow as services
+
+ALERTS_SHOWN = 50  # open alerts listed above the overview; the rest are in the alerts list of the API
 
 
 def fen(value: Decimal | None) -> int | None:
@@ -53,15 +58,12 @@ def overview_view(request):
     except InvalidRegionCode:
         raise Http404 from None
     region = get_visible_or_404(Region.objects, request.user, "view", code=code)
-    rows = services.overview(request.user, region.code)
-    alerts = (
-        EscrowAlert.objects.visible_to(request.user)
-        .filter(status=AlertStatus.OPEN, facility_id__in=[r["facility"].pk for r in rows])
-        .select_related("facility")
-    )
+    page = Paginator(services.overview_accounts(request.user, region.code), 50).get_page(request.GET.get("page"))
+    alerts = services.open_alerts(request.user, region.code)
     return render(request, "supervision/escrow/overview.html", {
-        "region": region, "path": path_to(region.code), "rows": rows, "alerts": alerts,
-        "may_acknowledge": services.may_acknowledge(request.user),
+        "region": region, "path": path_to(region.code), "page": page,
+        "rows": services.overview_rows(request.user, page.object_list), "alerts": alerts[:ALERTS_SHOWN],
+        "alerts_count": alerts.count(), "may_acknowledge": services.may_acknowledge(request.user),
     })  # fmt: skip
 
 
@@ -74,7 +76,11 @@ def acknowledge_view(request, alert_id: int):
         messages.error(request, exc.message)
     else:
         messages.success(request, f"已知悉预警：{alert.facility.name}")
-    return redirect(request.POST.get("next") if request.POST.get("next", "").startswith("/") else "supervision:escrow")
+    target = request.POST.get("next", "")
+    safe = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return redirect(target if target and safe else "supervision:escrow")
 
 
 class AccountForm(forms.Form):
@@ -122,11 +128,17 @@ def facility_view(request, facility_id: int):
                for r in rows if r["residence"].left_on is None]  # fmt: skip
     initial_account = {}
     if account:
-        initial_account = {n: getattr(account, n) for n in ("bank_name", "account_number", "filing_number")}
+        # The account number is never written into the form: the page shows it masked, and a blank
+        # field keeps the number on file (seeing it in full is the audited reveal link only).
+        initial_account = {n: getattr(account, n) for n in ("bank_name", "filing_number")}
         initial_account.update({n: Decimal(getattr(account, n)) / 100 for n in ("net_fixed_assets", "risk_reserve",
                                                                                  "monthly_fee")})  # fmt: skip
     action = request.POST.get("action") if request.method == "POST" else None
     account_form = AccountForm(request.POST if action == "account" else None, initial=initial_account)
+    if account:
+        number = account_form.fields["account_number"]
+        number.required = False
+        number.help_text = f"现账号 {services.account_number_for(actor, account)}；留空则保持不变，填写则更换"
     receipt_form = ReceiptForm(request.POST if action == "receipt" else None, initial={"key": uuid.uuid4().hex})
     receipt_form.fields["residence"].choices = current
     draw_form = DrawForm(request.POST if action == "draw" else None,
@@ -183,15 +195,15 @@ def _perform(actor: Actor, facility: Facility, action: str, data: dict) -> str:
         return "收费已记账"
     if action == "draw":
         result = services.draw_month(actor, facility.pk, data["month"])
-        return (f"{data['month']:%Y年%m月}划扣 {result['written']} 人，共 {services.yuan(result['amount'])} 元；"
+        return (f"{data['month']:%Y年%m月}划扣 {result['written']} 人，共 {yuan(result['amount'])} 元；"
                 f"此前已划扣 {result['already']} 人，无余额 {result['no_balance']} 人")  # fmt: skip
     if action == "departed":
-        return f"已为离开的老人退费 {services.yuan(services.refund_departed(actor, facility.pk))} 元"
+        return f"已为离开的老人退费 {yuan(services.refund_departed(actor, facility.pk))} 元"
     if action == "closure":
         closure = services.announce_closure(actor, facility.pk, data["closing_on"], data["reason"])
         return f"已公告 {closure.closing_on:%Y-%m-%d} 停业，请为每位老人退还余额"
     if action == "closure_refund":
-        return f"停业退费 {services.yuan(services.refund_for_closure(actor, facility.pk))} 元"
+        return f"停业退费 {yuan(services.refund_for_closure(actor, facility.pk))} 元"
     raise PermissionDenied
 
 
@@ -218,12 +230,16 @@ def residence_view(request, residence_id: int):
         try:
             if request.POST.get("action") == "leave":
                 refunded = services.refund_on_leave(actor, residence.pk)
-                messages.success(request, f"已退还全部余额 {services.yuan(refunded)} 元")
+                messages.success(request, f"已退还全部余额 {yuan(refunded)} 元")
                 return redirect("supervision:escrow_residence", residence_id=residence.pk)
             if form.is_valid():
                 data = form.cleaned_data
-                services.refund(actor, residence.pk, data["fee_kind"], fen(data["amount"]), data["key"], data["note"])
-                messages.success(request, "退费已记账")
+                if services.refund(
+                    actor, residence.pk, data["fee_kind"], fen(data["amount"]), data["key"], data["note"]
+                ):
+                    messages.success(request, "退费已记账")
+                else:
+                    messages.warning(request, "这笔退费此前已记账，本次未记账（重复提交）")
                 return redirect("supervision:escrow_residence", residence_id=residence.pk)
         except DomainError as exc:
             apply_errors(form, exc, rename=lambda n: n.removesuffix("_id"))
