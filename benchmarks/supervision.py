@@ -83,7 +83,8 @@ def build(facilities: int, residents: int, hazards: int, log) -> None:
               today + timedelta(days=rng.randrange(-60, 60)), rng.choice(statuses), 0, 0, date(2026, 9, 1))
              for n in range(hazards) for ins in (inspections[n % len(inspections)],)),
         )  # fmt: skip
-    # A database in steady state has statistics (and on PostgreSQL a visibility map for index-only scans).
+    # A database in steady state has statistics (`manage.py analyze_database`, daily) and on PostgreSQL
+    # a visibility map for index-only scans (autovacuum).
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
     log(f"  built in {time.perf_counter() - start:.0f} s")
@@ -120,10 +121,10 @@ def raw_ledger_sql(code: str, pending: bool):
     low, high = head.ljust(12, "0"), head.ljust(12, "9")
     today = date.today().isoformat()
     if province:
-        summary = (f"SELECT county_code, status, COUNT(*), SUM(deadline < %s) FROM {table} "  # noqa: S608
+        summary = (f"SELECT county_code, status, COUNT(*), SUM(CASE WHEN deadline < %s THEN 1 ELSE 0 END) FROM {table} "  # noqa: S608
                    f"WHERE county_code BETWEEN %s AND %s GROUP BY 1, 2", [today, low[:6], high[:6]])  # fmt: skip
     else:
-        summary = (f"SELECT substr(region_code, 1, 9), status, COUNT(*), SUM(deadline < %s) FROM {table} "  # noqa: S608
+        summary = (f"SELECT substr(region_code, 1, 9), status, COUNT(*), SUM(CASE WHEN deadline < %s THEN 1 ELSE 0 END) FROM {table} "  # noqa: S608
                    f"WHERE region_code BETWEEN %s AND %s GROUP BY 1, 2", [today, low, high])  # fmt: skip
     status = "AND status IN ('open', 'submitted')" if pending else ""
 

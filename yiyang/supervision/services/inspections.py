@@ -46,6 +46,7 @@ from yiyang.core.scoping import (
 from yiyang.facilities.models import Facility, FacilityStatus
 
 from ..models import (
+    PENDING_STATES,
     CheckCategory,
     Checklist,
     Hazard,
@@ -402,7 +403,7 @@ def escalate_overdue(today: date | None = None) -> int:
     to_province_after = timedelta(days=settings.HAZARD_ESCALATE_TO_PROVINCE_AFTER_DAYS)
     raised = 0
     for level, past in ((1, today), (2, today - to_province_after)):
-        overdue = Hazard.objects.filter(~Q(status=HazardStatus.CLOSED), deadline__lt=past, escalation_level__lt=level)
+        overdue = Hazard.objects.filter(status__in=PENDING_STATES, deadline__lt=past, escalation_level__lt=level)
         for hazard_id in overdue.values_list("pk", flat=True).iterator():
             with transaction.atomic():
                 hazard = Hazard.objects.select_for_update().get(pk=hazard_id)
@@ -431,13 +432,13 @@ def ledger(user, region_code: str, *, status: str = "", severity: str = "", over
     # and the user's scope (a whole province for a provincial officer) is usually the wider one.
     hazards = Hazard.objects.filter(region_range_q("region_code", region_code)).visible_to(user, action)
     if status == PENDING:
-        hazards = hazards.filter(status__in=[HazardStatus.OPEN, HazardStatus.SUBMITTED])
+        hazards = hazards.filter(status__in=PENDING_STATES)
     elif status:
         hazards = hazards.filter(status=status)
     if severity:
         hazards = hazards.filter(severity=severity)
     if overdue:
-        hazards = hazards.filter(~Q(status=HazardStatus.CLOSED), deadline__lt=timezone.localdate())
+        hazards = hazards.filter(status__in=PENDING_STATES, deadline__lt=timezone.localdate())
     if escalated:
         hazards = hazards.filter(escalation_level__gte=1)
     if facility_id:

@@ -3,12 +3,12 @@ landing page of 民政监管 and the figures behind its cards."""
 
 from dataclasses import dataclass
 
-from django.db.models import Q
 from django.utils import timezone
 
 from yiyang.core.scoping import has_permission
 
 from ..models import (
+    PENDING_STATES,
     AlertStatus,
     ClaimStatus,
     Complaint,
@@ -40,7 +40,7 @@ def cards(user) -> list[Card]:
         found.append(Card("隐患整改台账", "supervision:ledger", [
             ("待整改", hazards.filter(status=HazardStatus.OPEN).count()),
             ("待核验", hazards.filter(status=HazardStatus.SUBMITTED).count()),
-            ("逾期未销号", hazards.filter(~Q(status=HazardStatus.CLOSED), deadline__lt=today).count()),
+            ("逾期未销号", hazards.filter(status__in=PENDING_STATES, deadline__lt=today).count()),
         ]))  # fmt: skip
     if has_permission(user, "supervision.view_inspection"):
         planned = inspections.inspections_visible(user).filter(status=InspectionStatus.PLANNED)

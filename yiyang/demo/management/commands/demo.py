@@ -1,5 +1,6 @@
 import time
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from yiyang.demo import generate
@@ -36,6 +37,7 @@ class Command(BaseCommand):
             demo_only_city=not options["province_wide"],
         )
         generate.build(sizes, log=self.stdout.write)
+        call_command("analyze_database", stdout=self.stdout)
         self.stdout.write(f"演示数据生成完毕，用时 {time.perf_counter() - started:.1f} 秒。")
         self.print_accounts()
 
