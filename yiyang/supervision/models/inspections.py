@@ -161,9 +161,10 @@ class Hazard(models.Model):
             # Covers the province and city summaries (grouped by county, checked against the scope).
             models.Index(fields=["county_code", "status", "deadline", "region_code"], name="hazard_county_status"),
             # The work list of every level: hazards not yet closed, soonest deadline first. With statistics
-            # (ANALYZE) both databases walk this index in order and stop after one page.
+            # (ANALYZE) both databases walk this index in deadline order, checking the region range
+            # inside the index, and stop after one page.
             models.Index(
-                fields=["deadline", "id", "region_code"],
+                fields=["deadline", "region_code", "id"],
                 name="hazard_pending_deadline",
                 condition=Q(status__in=["open", "submitted"]),
             ),  # fmt: skip
