@@ -232,11 +232,6 @@ TIME_BANK = {
     "redeem_age": int(os.environ.get("TIME_BANK_REDEEM_AGE", "60")),
 }
 
-# Rectification ledger: default days to rectify a hazard by severity, and how many days past the
-# deadline an unclosed hazard goes from the city up to the province (local rules, no national standard).
-HAZARD_RECTIFICATION_DAYS = {"general": 15, "major": 30}
-HAZARD_ESCALATE_TO_PROVINCE_AFTER_DAYS = int(os.environ.get("HAZARD_ESCALATE_TO_PROVINCE_AFTER_DAYS", "15"))
-
 # Base map tiles: a deployment points these at 天地图 or an intranet tile server; without a URL the
 # maps still show boundaries and markers (many civil-affairs networks are offline).
 MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")

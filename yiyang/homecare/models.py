@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from yiyang.core.ledger import ImmutableEntry
+from yiyang.core.photos import PhotoPath
 from yiyang.core.regioncodes import contains
 from yiyang.core.scoping import ScopedManager, ScopeSpec
 
@@ -235,11 +236,6 @@ class Order(models.Model):
         return f"#{self.pk} {self.item_id} {self.get_status_display()}"
 
 
-def _order_photo_path(photo: "OrderPhoto", filename: str) -> str:
-    stamp = timezone.now()
-    return f"homecare/{photo.county_code}/{stamp:%Y%m}/{stamp:%d%H%M%S%f}.{photo.extension}"
-
-
 class OrderPhoto(models.Model):
     """A photo of the service record taken by the caregiver on check-out; served only through a
     scoped view (it may show the elder's home)."""
@@ -247,7 +243,7 @@ class OrderPhoto(models.Model):
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="photos")
     county_code = models.CharField("县（区）代码", max_length=6)
     extension = models.CharField(max_length=5)
-    file = models.FileField("照片", upload_to=_order_photo_path)
+    file = models.FileField("照片", upload_to=PhotoPath("homecare"))
     uploaded_at = models.DateTimeField("上传时间", default=timezone.now)
 
     objects = ScopedManager()

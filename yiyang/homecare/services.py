@@ -17,7 +17,7 @@ from yiyang.core import audit, coords
 from yiyang.core.audit import Actor, AuditAction
 from yiyang.core.errors import Conflict, FieldErrors
 from yiyang.core.ledger import post_once
-from yiyang.core.photos import photo_errors, photo_kind
+from yiyang.core.photos import photo_errors, store
 from yiyang.core.regioncodes import ancestors, county_of
 from yiyang.core.scoping import ensure_visible, get_visible_or_404
 from yiyang.elders import categories
@@ -330,8 +330,8 @@ def check_out(actor: Actor, order_id: int, record: str = "", photos: list | None
 
 def _save_photos(order: Order, photos: list) -> None:
     for upload in photos:
-        photo = OrderPhoto(order=order, county_code=order.county_code, extension=photo_kind(upload))
-        photo.file.save("photo", upload, save=False)
+        photo = OrderPhoto(order=order, county_code=order.county_code)
+        store(photo, upload)
         photo.save()
 
 

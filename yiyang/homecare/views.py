@@ -14,10 +14,10 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from yiyang.core import photos
 from yiyang.core.audit import Actor
 from yiyang.core.errors import DomainError
 from yiyang.core.forms import apply_errors
-from yiyang.core.photos import content_type as photo_content_type
 from yiyang.core.regioncodes import InvalidRegionCode, normalize
 from yiyang.core.scoping import get_visible_or_404, has_permission, home_region
 from yiyang.elders.models import Elder
@@ -139,7 +139,7 @@ def order_view(request, order_id: int):
 @login_required
 def photo_view(request, photo_id: int):
     photo = get_visible_or_404(OrderPhoto.objects, request.user, pk=photo_id)
-    return FileResponse(photo.file.open("rb"), content_type=photo_content_type(photo.extension))
+    return photos.serve(photo.file, photo.extension)
 
 
 STEPS = {

@@ -10,6 +10,12 @@ import os
 from django.conf import settings
 
 DEFAULTS: dict[str, object] = {
+    # Rectification ledger (local rules, no national standard): days to rectify a general and a major
+    # hazard when the inspector sets no deadline, and how many days past the deadline an unclosed
+    # hazard goes from the city up to the province.
+    "HAZARD_GENERAL_DAYS": 15,
+    "HAZARD_MAJOR_DAYS": 30,
+    "HAZARD_ESCALATE_TO_PROVINCE_AFTER_DAYS": 15,
     # 《养老机构预收费管理办法》(民政部等, late 2024; docs/standards.md §9, some numbers unconfirmed):
     # service fees prepaid for at most 12 months, a deposit of at most 12 × the monthly fee.
     "ESCROW_SERVICE_FEE_MAX_MONTHS": 12,

@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import yiyang.homecare.models
+import yiyang.core.photos
 from django.db import migrations, models
 
 
@@ -57,7 +57,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('county_code', models.CharField(max_length=6, verbose_name='县（区）代码')),
                 ('extension', models.CharField(max_length=5)),
-                ('file', models.FileField(upload_to=yiyang.homecare.models._order_photo_path, verbose_name='照片')),
+                ('file', models.FileField(upload_to=yiyang.core.photos.PhotoPath('homecare'), verbose_name='照片')),
                 ('uploaded_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='上传时间')),
                 ('order', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='photos', to='homecare.order')),
             ],

@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import yiyang.supervision.models.inspections
+import yiyang.core.photos
 from django.conf import settings
 from django.db import migrations, models
 
@@ -94,7 +94,7 @@ class Migration(migrations.Migration):
                 ('item_code', models.CharField(blank=True, max_length=20, verbose_name='检查项编码')),
                 ('purpose', models.CharField(choices=[('finding', '现场检查'), ('evidence', '整改材料')], max_length=10, verbose_name='用途')),
                 ('extension', models.CharField(max_length=5)),
-                ('file', models.FileField(upload_to=yiyang.supervision.models.inspections._photo_path, verbose_name='照片')),
+                ('file', models.FileField(upload_to=yiyang.core.photos.PhotoPath('supervision'), verbose_name='照片')),
                 ('uploaded_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='上传时间')),
                 ('facility', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='facilities.facility')),
                 ('hazard', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='photos', to='supervision.hazard')),

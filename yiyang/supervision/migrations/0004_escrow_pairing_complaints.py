@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import yiyang.supervision.models.pairing
+import yiyang.core.photos
 from django.conf import settings
 from django.db import migrations, models
 
@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
                 ('name', models.CharField(max_length=50, verbose_name='姓名')),
                 ('post', models.CharField(max_length=100, verbose_name='单位职务')),
                 ('phone', models.CharField(max_length=20, verbose_name='联系电话')),
-                ('photo', models.FileField(blank=True, upload_to=yiyang.supervision.models.pairing._cadre_photo_path, verbose_name='照片')),
+                ('photo', models.FileField(blank=True, upload_to=yiyang.core.photos.PhotoPath('supervision/cadres', 'photo_extension'), verbose_name='照片')),
                 ('photo_extension', models.CharField(blank=True, max_length=5)),
                 ('region_code', models.CharField(max_length=12, verbose_name='所属区划代码')),
                 ('county_code', models.CharField(max_length=6, verbose_name='县（区）代码')),

@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from yiyang.core.ledger import ImmutableEntry
+from yiyang.core.photos import PhotoPath
 from yiyang.core.scoping import ScopedManager, ScopeSpec
 from yiyang.facilities.models import Facility
 
@@ -206,12 +207,6 @@ class HazardStep(ImmutableEntry):
         constraints = [models.UniqueConstraint(fields=["county_code", "idempotency_key"], name="hazard_step_once")]
 
 
-def _photo_path(photo: "Photo", filename: str) -> str:
-    # The stored name never carries the uploader's file name (it may hold personal data or path tricks).
-    stamp = timezone.now()
-    return f"supervision/{photo.county_code}/{stamp:%Y%m}/{stamp:%d%H%M%S%f}.{photo.extension}"
-
-
 class Photo(models.Model):
     """A photo taken on site (of a failed item) or uploaded as evidence of rectification. Served only
     through a scoped view, never as a public file."""
@@ -224,7 +219,7 @@ class Photo(models.Model):
     item_code = models.CharField("检查项编码", max_length=20, blank=True)
     purpose = models.CharField("用途", max_length=10, choices=[("finding", "现场检查"), ("evidence", "整改材料")])
     extension = models.CharField(max_length=5)
-    file = models.FileField("照片", upload_to=_photo_path)
+    file = models.FileField("照片", upload_to=PhotoPath("supervision"))
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     uploaded_at = models.DateTimeField("上传时间", default=timezone.now)
 

@@ -6,16 +6,11 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from yiyang.core.photos import PhotoPath
 from yiyang.core.scoping import ScopedManager, ScopeSpec
 from yiyang.facilities.models import Facility
 
 __all__ = ["Cadre", "CadreVisit", "Pairing", "ScoringScheme"]
-
-
-def _cadre_photo_path(cadre: "Cadre", filename: str) -> str:
-    # The stored name never carries the uploader's file name (it may hold personal data or path tricks).
-    stamp = timezone.now()
-    return f"supervision/cadres/{cadre.county_code}/{stamp:%Y%m%d%H%M%S%f}.{cadre.photo_extension}"
 
 
 class Cadre(models.Model):
@@ -24,7 +19,7 @@ class Cadre(models.Model):
     name = models.CharField("姓名", max_length=50)
     post = models.CharField("单位职务", max_length=100)
     phone = models.CharField("联系电话", max_length=20)
-    photo = models.FileField("照片", upload_to=_cadre_photo_path, blank=True)
+    photo = models.FileField("照片", upload_to=PhotoPath("supervision/cadres", "photo_extension"), blank=True)
     photo_extension = models.CharField(max_length=5, blank=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="登录账号", null=True, blank=True,
                              on_delete=models.SET_NULL, related_name="+")  # fmt: skip

@@ -11,7 +11,6 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
@@ -23,7 +22,7 @@ from yiyang.core import audit
 from yiyang.core.audit import Actor, AuditAction
 from yiyang.core.errors import Conflict, FieldErrors
 from yiyang.core.ledger import post_once
-from yiyang.core.photos import photo_errors, photo_kind
+from yiyang.core.photos import photo_errors, store
 from yiyang.core.regioncodes import (
     PREFIX_LENGTH,
     InvalidRegionCode,
@@ -45,6 +44,7 @@ from yiyang.core.scoping import (
 )
 from yiyang.facilities.models import Facility, FacilityStatus
 
+from .. import conf
 from ..models import (
     PENDING_STATES,
     CheckCategory,
@@ -82,8 +82,7 @@ RESULTS = {"pass": "合格", "fail": "不合格", "na": "不适用"}
 
 
 def default_deadline(severity: str, found_on: date) -> date:
-    days = settings.HAZARD_RECTIFICATION_DAYS[severity]
-    return found_on + timedelta(days=days)
+    return found_on + timedelta(days=conf.value(f"HAZARD_{severity.upper()}_DAYS"))
 
 
 # --- Checklists ----------------------------------------------------------------------------------
@@ -322,9 +321,9 @@ def add_finding_photos(actor: Actor, inspection_id: int, item_code: str, photos:
 
 def _save_photo(actor: Actor, facility: Facility, upload, purpose: str, **links) -> Photo:
     photo = Photo(facility=facility, region_code=facility.region_code, county_code=facility.county_code,
-                  purpose=purpose, extension=photo_kind(upload), **links,
+                  purpose=purpose, **links,
                   uploaded_by=actor.user if getattr(actor.user, "is_authenticated", False) else None)  # fmt: skip
-    photo.file.save("photo", upload, save=False)
+    store(photo, upload)
     photo.save()
     return photo
 
@@ -400,7 +399,7 @@ def escalate_overdue(today: date | None = None) -> int:
     """Raise every unclosed hazard past its deadline one level: to the city on the first overdue day,
     to the province after the configured days more. Rerunning the same day raises nothing twice."""
     today = today or timezone.localdate()
-    to_province_after = timedelta(days=settings.HAZARD_ESCALATE_TO_PROVINCE_AFTER_DAYS)
+    to_province_after = timedelta(days=conf.value("HAZARD_ESCALATE_TO_PROVINCE_AFTER_DAYS"))
     raised = 0
     for level, past in ((1, today), (2, today - to_province_after)):
         overdue = Hazard.objects.filter(status__in=PENDING_STATES, deadline__lt=past, escalation_level__lt=level)

@@ -22,7 +22,7 @@ from yiyang.core.audit import Actor, AuditAction
 from yiyang.core.errors import Conflict, FieldErrors
 from yiyang.core.phones import InvalidPhone
 from yiyang.core.phones import normalize as normalize_phone
-from yiyang.core.photos import photo_errors, photo_kind
+from yiyang.core.photos import photo_errors, store
 from yiyang.core.regioncodes import InvalidRegionCode, ancestors, county_of, normalize, region_range_q
 from yiyang.core.roles import Role
 from yiyang.core.scoping import ensure_visible, get_visible_or_404, is_platform_admin, memberships_of
@@ -115,8 +115,7 @@ def register_cadre(actor: Actor, data: dict, photo=None) -> Cadre:
 
 
 def _store_photo(cadre: Cadre, upload) -> None:
-    cadre.photo_extension = photo_kind(upload)
-    cadre.photo.save("photo", upload, save=False)
+    store(cadre, upload, field="photo", extension_field="photo_extension")
     cadre.save(update_fields=["photo", "photo_extension"])
 
 

@@ -12,10 +12,10 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from yiyang.core import photos
 from yiyang.core.audit import Actor
 from yiyang.core.errors import DomainError
 from yiyang.core.forms import apply_errors
-from yiyang.core.photos import content_type as photo_content_type
 from yiyang.core.regioncodes import InvalidRegionCode, normalize
 from yiyang.core.scoping import get_visible_or_404, has_permission, may
 from yiyang.facilities.models import Facility
@@ -253,7 +253,7 @@ def hazard_view(request, hazard_id: int):
 @login_required
 def photo_view(request, photo_id: int):
     photo = get_visible_or_404(Photo.objects, request.user, pk=photo_id)
-    return FileResponse(photo.file.open("rb"), content_type=photo_content_type(photo.extension))
+    return photos.serve(photo.file, photo.extension)
 
 
 class ChecklistForm(forms.Form):

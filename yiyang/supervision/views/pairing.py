@@ -7,10 +7,11 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from yiyang.core import photos
 from yiyang.core.audit import Actor
 from yiyang.core.errors import DomainError
 from yiyang.core.forms import apply_errors
@@ -128,8 +129,7 @@ def cadre_photo_view(request, cadre_id: int):
     cadre = Cadre.objects.filter(pk=cadre_id).first()
     if cadre is None or not cadre.photo or not services.photo_visible(request.user, cadre):
         raise Http404
-    kind = "jpeg" if cadre.photo_extension == "jpg" else cadre.photo_extension
-    return FileResponse(cadre.photo.open("rb"), content_type=f"image/{kind}")
+    return photos.serve(cadre.photo, cadre.photo_extension)
 
 
 @login_required
