@@ -12,6 +12,12 @@ from yiyang.homecare.models import Caregiver, Order, Provider, ServiceItem
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
+# The smallest valid PNG: a 1×1 transparent pixel.
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000d4944415478da63f8ffff3f0005fe02fea7d6a4c80000000049454e44ae426082"
+)
+
 
 def login(browser, live_server, username, *, phone=False, geolocation=None):
     options = {"viewport": {"width": 375, "height": 740} if phone else {"width": 1280, "height": 900}}
@@ -26,7 +32,9 @@ def login(browser, live_server, username, *, phone=False, geolocation=None):
     return page
 
 
-def test_book_dispatch_serve_rate_and_count(live_server, browser, make_user, elder, county_officer):
+def test_book_dispatch_serve_rate_and_count(live_server, browser, settings, tmp_path, make_user, elder,
+                                            county_officer):  # fmt: skip
+    settings.MEDIA_ROOT = tmp_path / "media"
     Elder.objects.filter(pk=elder.pk).update(lat=34.03, lng=113.85)
     ServiceItem.objects.create(region_code="411002000000", county_code="411002", code="bath", name="助浴",
                                category="daily_living", unit="visit", price=6000)  # fmt: skip
@@ -66,10 +74,16 @@ def test_book_dispatch_serve_rate_and_count(live_server, browser, make_user, eld
     carer.click("text=到达签到")
     carer.wait_for_selector("text=服务完成签退")
     carer.fill("textarea[name=record]", "协助洗浴")
+    carer.set_input_files("input[name=photos]", files=[{"name": "bath.png", "mimeType": "image/png", "buffer": PNG}])
     carer.click("text=服务完成签退")
     carer.wait_for_selector("text=今天没有待服务的订单")
+    carer.goto(f"{live_server.url}/homecare/orders/{order.pk}/")
+    carer.fill("input[name=code]", elder.phone[-4:])  # the daughter reads out the last digits on site
+    carer.click("#confirm")
+    assert "当面确认" in carer.text_content("#order-confirmation")
 
     daughter.goto(f"{live_server.url}/homecare/orders/{order.pk}/")
+    assert daughter.locator(".photos img").count() == 1  # the service record's photo
     daughter.select_option("#rating", "5")
     daughter.click("#rate")
     assert "已评价" in daughter.text_content("#order-status")

@@ -68,6 +68,8 @@ class OrderOut(Schema):
     check_in_distance_m: int | None
     flags: list[str]
     rating: int | None
+    confirmed_at: datetime | None
+    confirmed_by: str
 
 
 class ProviderIn(Schema):
@@ -170,6 +172,17 @@ def check_out(request, order_id: int, payload: CheckOutIn):
 @router.post("/orders/{order_id}/rate", response=TRANSITION_RESPONSES, summary="评价")
 def rate(request, order_id: int, payload: RateIn):
     return services.rate(_actor(request), order_id, payload.rating, payload.comment)
+
+
+class ConfirmIn(Schema):
+    code: str = Field("", description="服务人员当面确认时：老人或家属登记电话的后四位；家属本人确认时不填")
+
+
+@router.post(
+    "/orders/{order_id}/confirm", response={**TRANSITION_RESPONSES, 403: ErrorOut}, summary="老人或家属确认服务"
+)
+def confirm(request, order_id: int, payload: ConfirmIn):
+    return services.confirm(_actor(request), order_id, payload.code)
 
 
 @router.post("/orders/{order_id}/cancel", response=TRANSITION_RESPONSES, summary="取消")

@@ -219,6 +219,13 @@ class Order(models.Model):
     resolution = models.CharField("处理结果", max_length=500, blank=True)
     rating = models.PositiveSmallIntegerField("评分", null=True, blank=True)
     rating_comment = models.CharField("评价", max_length=500, blank=True)
+    confirmed_at = models.DateTimeField("老人或家属确认时间", null=True, blank=True)
+    confirmed_by = models.CharField(
+        "确认方式",
+        max_length=10,
+        blank=True,
+        choices=[("family", "家属在手机上确认"), ("on_site", "老人或家属当面确认")],
+    )
 
     objects = ScopedManager()
     scope = ScopeSpec(region="region_code", provider="provider_id", caregiver="caregiver_id", elder="elder_id")

@@ -9,6 +9,7 @@ cannot both win. Money moves only through ledger entries with an idempotency key
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -19,7 +20,7 @@ from yiyang.core.errors import Conflict, FieldErrors
 from yiyang.core.ledger import post_once
 from yiyang.core.photos import photo_errors, store
 from yiyang.core.regioncodes import ancestors, county_of
-from yiyang.core.scoping import ensure_visible, get_visible_or_404
+from yiyang.core.scoping import ensure_visible, get_visible_or_404, may
 from yiyang.elders import categories
 from yiyang.elders.models import Elder, Status
 
@@ -351,6 +352,41 @@ def add_photos(actor: Actor, order_id: int, photos: list) -> Order:
     return order
 
 
+def _confirmation_codes(elder_id: int) -> set[str]:
+    """The last four digits of the elder's and their contacts' phones: what the elder or a relative
+    tells the caregiver on site to confirm the service."""
+    from yiyang.elders.models import ElderContact
+
+    phones = [Elder.objects.filter(pk=elder_id).values_list("phone", flat=True).first() or ""]
+    phones += list(ElderContact.objects.filter(elder_id=elder_id).values_list("phone", flat=True))
+    return {phone[-4:] for phone in phones if len(phone) >= 4}
+
+
+@transaction.atomic
+def confirm(actor: Actor, order_id: int, code: str = "") -> Order:
+    """The elder or the family confirm that the service was done: a family member on their own phone,
+    or on site by telling the caregiver the last four digits of a registered phone. Once is enough."""
+    order = get_visible_or_404(Order.objects.select_for_update(), actor.user, "view", pk=order_id)
+    if order.confirmed_at:
+        return order
+    if order.status not in (OrderStatus.COMPLETED, OrderStatus.RATED):
+        raise Conflict("服务完成签退后才能确认", code="invalid_transition")
+    if may(actor.user, order, "homecare.rate_order"):
+        order.confirmed_by = "family"
+    elif may(actor.user, order, "homecare.serve_order"):
+        if not code.strip():
+            raise FieldErrors({"code": "请输入老人或家属登记电话的后四位"})
+        if code.strip() not in _confirmation_codes(order.elder_id):
+            raise FieldErrors({"code": "确认码与老人或家属登记的电话不符"})
+        order.confirmed_by = "on_site"
+    else:
+        raise PermissionDenied
+    order.confirmed_at = timezone.now()
+    order.save(update_fields=["confirmed_at", "confirmed_by"])
+    audit.record(actor, AuditAction.UPDATE, order, changes={"confirmed_by": ["", order.confirmed_by]})
+    return order
+
+
 @transaction.atomic
 def rate(actor: Actor, order_id: int, score: int, comment: str = "") -> Order:
     order = _locked(actor, order_id, "rate_order")
@@ -358,7 +394,9 @@ def rate(actor: Actor, order_id: int, score: int, comment: str = "") -> Order:
         raise FieldErrors({"rating": "评分应为 1 到 5"})
     _move(order, OrderStatus.RATED)
     order.rating, order.rating_comment = score, comment[:500]
-    order.save(update_fields=["status", "rating", "rating_comment"])
+    if not order.confirmed_at:  # rating the service confirms it was done
+        order.confirmed_at, order.confirmed_by = timezone.now(), "family"
+    order.save(update_fields=["status", "rating", "rating_comment", "confirmed_at", "confirmed_by"])
     return order
 
 

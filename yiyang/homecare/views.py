@@ -97,6 +97,10 @@ def _actions(user, order: Order) -> dict:
         "check_in": may("serve_order") and status == OrderStatus.DISPATCHED,
         "check_out": may("serve_order") and status == OrderStatus.IN_SERVICE,
         "photos": may("serve_order") and status == OrderStatus.COMPLETED,
+        "confirm": not order.confirmed_at
+        and status in (OrderStatus.COMPLETED, OrderStatus.RATED)
+        and (may("rate_order") or may("serve_order")),
+        "confirm_with_code": may("serve_order") and not may("rate_order"),
         "rate": may("rate_order") and status == OrderStatus.COMPLETED,
         "complain": may("rate_order") and status in (OrderStatus.COMPLETED, OrderStatus.RATED),
         "resolve": may("assign_order") and status == OrderStatus.DISPUTED,
@@ -149,9 +153,8 @@ STEPS = {
     "decline": lambda actor, order, post: services.respond(actor, order, False),
     "dispatch": lambda actor, order, post: services.dispatch(actor, order, int(post["caregiver_id"])),
     "check_in": lambda actor, order, post: services.check_in(actor, order, float(post["lat"]), float(post["lng"])),
-    "check_out": lambda actor, order, post, files: services.check_out(
-        actor, order, post.get("record", ""), files.getlist("photos")
-    ),
+    "check_out": lambda actor, order, post, files: _check_out_and_confirm(actor, order, post, files),
+    "confirm": lambda actor, order, post: services.confirm(actor, order, post.get("code", "")),
     "photos": lambda actor, order, post, files: services.add_photos(actor, order, files.getlist("photos")),
     "rate": lambda actor, order, post: services.rate(actor, order, int(post["rating"]), post.get("comment", "")),
     "cancel": lambda actor, order, post: services.cancel(actor, order, post.get("reason", "")),
@@ -163,6 +166,14 @@ STEPS = {
 
 
 FILE_STEPS = {"check_out", "photos"}
+
+
+def _check_out_and_confirm(actor, order_id: int, post, files):
+    """Check out, then, when the caregiver typed the elder's confirmation code, confirm on site: a wrong
+    code leaves the order checked out and says so."""
+    services.check_out(actor, order_id, post.get("record", ""), files.getlist("photos"))
+    if post.get("code", "").strip():
+        services.confirm(actor, order_id, post["code"])
 
 
 @login_required

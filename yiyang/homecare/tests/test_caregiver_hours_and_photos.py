@@ -188,3 +188,43 @@ def test_photos_can_be_added_until_the_order_is_rated(in_service, caregiver_user
     services.rate(Actor(user=family), in_service.pk, 5)
     with pytest.raises(Conflict):
         services.add_photos(Actor(user=caregiver_user), in_service.pk, [png()])
+
+
+# --- The elder's or family's confirmation ---------------------------------------------------------
+
+
+def test_the_caregiver_confirms_on_site_with_the_last_digits_of_a_registered_phone(in_service, caregiver_user):
+    client = client_for(caregiver_user)
+    client.post(f"/homecare/orders/{in_service.pk}/check_out/", {"record": "协助洗浴", "code": "0000"})
+    in_service.refresh_from_db()
+    assert in_service.status == OrderStatus.COMPLETED and in_service.confirmed_at is None  # wrong code
+    with pytest.raises(FieldErrors) as exc:
+        services.confirm(Actor(user=caregiver_user), in_service.pk, "")
+    assert "code" in exc.value.fields
+    client.post(f"/homecare/orders/{in_service.pk}/confirm/", {"code": "1111"})  # the elder's 13800001111
+    in_service.refresh_from_db()
+    assert in_service.confirmed_by == "on_site" and in_service.confirmed_at is not None
+
+
+def test_the_family_confirms_on_their_phone_and_rating_confirms_too(in_service, caregiver_user, family, make_elder):
+    with pytest.raises(Conflict):  # not done yet
+        services.confirm(Actor(user=family), in_service.pk)
+    services.check_out(Actor(user=caregiver_user), in_service.pk, "记录")
+    response = client_for(family).post(f"/api/v1/homecare/orders/{in_service.pk}/confirm", json.dumps({}),
+                                       content_type="application/json")  # fmt: skip
+    assert response.status_code == 200 and response.json()["confirmed_by"] == "family"
+    first = response.json()["confirmed_at"]
+    services.rate(Actor(user=family), in_service.pk, 5)
+    in_service.refresh_from_db()
+    assert in_service.confirmed_at.isoformat().startswith(first[:19])  # confirmed once, kept
+
+
+def test_outsiders_cannot_confirm(in_service, caregiver_user, neighbour_officer, county_officer):
+    services.check_out(Actor(user=caregiver_user), in_service.pk, "记录")
+    response = client_for(neighbour_officer).post(f"/api/v1/homecare/orders/{in_service.pk}/confirm",
+                                                  json.dumps({"code": "1111"}), content_type="application/json")  # fmt: skip
+    assert response.status_code == 404
+    with pytest.raises(PermissionDenied):  # the dispatcher sees the order but is neither family nor carer
+        services.confirm(Actor(user=county_officer), in_service.pk, "1111")
+    in_service.refresh_from_db()
+    assert in_service.confirmed_at is None
