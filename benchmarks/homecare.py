@@ -49,7 +49,7 @@ def build(elderly: int, history: int) -> tuple[str, list[int], int]:
     now = timezone.now()
     columns = ("elder_id", "region_code", "county_code", "item", "quantity", "status", "slot_start", "address",
                "notes", "price", "subsidy", "voucher", "self_pay", "created_at", "flags", "service_record",
-               "rating_comment", "escalated", "complaint", "resolution")  # fmt: skip
+               "rating_comment", "escalated", "complaint", "resolution", "confirmed_by")  # fmt: skip
     all_elders = list(Elder.objects.values_list("id", "region_code", "county_code")[:200_000])
     for start in range(0, history, 50_000):
         rows = []
@@ -59,7 +59,7 @@ def build(elderly: int, history: int) -> tuple[str, list[int], int]:
             status = rng.choice(["rated", "rated", "completed", "cancelled"])
             created = now - timedelta(days=rng.randrange(1, 700))
             rows.append((elder_id, region, county, item_id, 1, status, created + timedelta(days=1), "-", "", price, 0,
-                         0, price, created, [], "", "", False, "", ""))  # fmt: skip
+                         0, price, created, [], "", "", False, "", "", "family"))  # fmt: skip
         bulk.insert(Order, columns, rows)
     officer = create_user(
         "bench-officer", "Bench-Pass-2026", memberships=[{"role": Role.OFFICER, "region_code": COUNTY}]

@@ -24,6 +24,16 @@ class Actor:
     def system(cls, user=None, interface: str = Interface.TASK) -> "Actor":
         return cls(user=user, ip=None, interface=interface)
 
+    @property
+    def db_user(self):
+        """The acting user as a row to point a foreign key at; None for scheduled work and anonymous calls."""
+        return self.user if getattr(self.user, "is_authenticated", False) and getattr(self.user, "pk", None) else None
+
+    @property
+    def name(self) -> str:
+        """Who acted, as the history shows it."""
+        return getattr(self.db_user, "username", "") or "系统"
+
 
 def client_ip(request) -> str | None:
     """The peer address; a deployment behind a proxy sets REMOTE_ADDR through its server config."""
@@ -60,7 +70,7 @@ def record(
     object_repr: str = "",
     region_code: str = "",
 ) -> AuditEntry:
-    user = actor.user if getattr(actor.user, "is_authenticated", False) else None
+    user = actor.db_user
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)

@@ -449,7 +449,7 @@ def record_assessment(actor: Actor, elder_id: int, data: dict) -> Assessment:
         final_level=result.final_level,
         level_changes=result.level_changes,
         next_due=next_due,
-        created_by=actor.user if getattr(actor.user, "is_authenticated", False) else None,
+        created_by=actor.db_user,
         **flags,
     )
     if elder.assessed_on is None or assessed_on >= elder.assessed_on:

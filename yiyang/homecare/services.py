@@ -125,7 +125,7 @@ def book(actor: Actor, elder_id: int, item_id: int, slot_start: datetime, *, qua
         lat=elder.lat,
         lng=elder.lng,
         notes=notes[:500],
-        created_by=actor.user if getattr(actor.user, "is_authenticated", False) else None,
+        created_by=actor.db_user,
         **split,
     )
     ensure_visible(actor.user, order, "homecare.add_order")

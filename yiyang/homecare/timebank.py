@@ -107,7 +107,7 @@ def confirm(actor: Actor, service_id: int, accepted: bool = True) -> VolunteerSe
     if service.state != VolunteerService.State.PENDING:
         raise Conflict("该记录已确认或已退回", {"state": service.state})
     service.state = VolunteerService.State.CONFIRMED if accepted else VolunteerService.State.REJECTED
-    service.confirmed_by = actor.user if getattr(actor.user, "is_authenticated", False) else None
+    service.confirmed_by = actor.db_user
     service.save(update_fields=["state", "confirmed_by"])
     if accepted:
         room = max(rules().cap_hours - balance(service.volunteer_id), Decimal("0"))

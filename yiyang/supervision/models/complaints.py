@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from yiyang.core.ledger import ImmutableEntry
+from yiyang.core.ledger import DecisionStep
 from yiyang.core.scoping import ScopedManager, ScopeSpec
 from yiyang.facilities.models import Facility
 
@@ -77,17 +77,12 @@ class Complaint(models.Model):
         return waiting and self.deadline < (today or timezone.localdate())
 
 
-class ComplaintStep(ImmutableEntry):
+class ComplaintStep(DecisionStep):
     """One step of a complaint: from which state to which, by whom, when and why. Never changed."""
 
     complaint = models.ForeignKey(Complaint, on_delete=models.PROTECT, related_name="steps")
-    county_code = models.CharField("县（区）代码", max_length=6)
     from_status = models.CharField("原状态", max_length=10, choices=ComplaintStatus.choices, blank=True)
     to_status = models.CharField("新状态", max_length=10, choices=ComplaintStatus.choices)
-    note = models.CharField("说明", max_length=1000, blank=True)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    by_name = models.CharField("办理人", max_length=150)
-    at = models.DateTimeField("时间", default=timezone.now)
 
     objects = ScopedManager()
     scope = ScopeSpec(

@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from yiyang.core.ledger import ImmutableEntry
+from yiyang.core.ledger import DecisionStep
 from yiyang.core.scoping import ScopedManager, ScopeSpec
 from yiyang.facilities.models import Facility
 
@@ -137,18 +137,13 @@ class RatingAction(models.TextChoices):
     WITHDRAWN = "withdrawn", "撤回申请"
 
 
-class RatingStep(ImmutableEntry):
+class RatingStep(DecisionStep):
     """The history of an application: who did what, when and why. Never changed or deleted."""
 
     application = models.ForeignKey(RatingApplication, on_delete=models.PROTECT, related_name="steps")
-    county_code = models.CharField("县（区）代码", max_length=6)
     action = models.CharField("环节", max_length=10, choices=RatingAction.choices)
     from_status = models.CharField("原状态", max_length=10, choices=RatingStatus.choices, blank=True)
     to_status = models.CharField("新状态", max_length=10, choices=RatingStatus.choices)
-    note = models.CharField("说明", max_length=1000, blank=True)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    by_name = models.CharField("办理人", max_length=150)
-    at = models.DateTimeField("时间", default=timezone.now)
     idempotency_key = models.CharField(max_length=80, null=True, blank=True)
 
     objects = ScopedManager()

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from yiyang.core.ledger import ImmutableEntry
+from yiyang.core.ledger import DecisionStep, ImmutableEntry
 from yiyang.core.scoping import ScopedManager, ScopeSpec
 from yiyang.facilities.models import Facility
 
@@ -122,16 +122,11 @@ class SubsidyLine(models.Model):
         return f"{self.get_kind_display()} {self.amount}"
 
 
-class SubsidyStep(ImmutableEntry):
+class SubsidyStep(DecisionStep):
     """Who moved a claim, when and why: calculated, submitted, approved, returned, paid."""
 
     claim = models.ForeignKey(SubsidyClaim, on_delete=models.PROTECT, related_name="steps")
-    county_code = models.CharField("县（区）代码", max_length=6)
     action = models.CharField("环节", max_length=20)
-    note = models.CharField("说明", max_length=500, blank=True)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    by_name = models.CharField("办理人", max_length=150)
-    at = models.DateTimeField("时间", default=timezone.now)
 
     objects = ScopedManager()
     scope = ScopeSpec(region="claim__region_code", facility="claim__facility_id")

@@ -47,19 +47,14 @@ PERMISSION_FOR = {
 WAITING = (S.RECEIVED, S.HANDLING, S.REOPENED)
 
 
-def _user(actor: Actor):
-    return actor.user if getattr(actor.user, "is_authenticated", False) else None
-
-
 def reply_deadline(start: date) -> date:
     return start + timedelta(days=conf.value("COMPLAINT_REPLY_DAYS"))
 
 
 def _step(actor: Actor, complaint: Complaint, from_status: str, to_status: str, note: str = "") -> None:
-    user = _user(actor)
     ComplaintStep.objects.create(
         complaint=complaint, county_code=complaint.county_code, from_status=from_status, to_status=to_status,
-        note=note[:1000], by=user, by_name=getattr(user, "username", "") or "系统",
+        note=note[:1000], **ComplaintStep.by_actor(actor),
     )  # fmt: skip
 
 
@@ -126,7 +121,7 @@ def register(actor: Actor, data: dict) -> Complaint:
     complaint = Complaint.objects.create(
         **subject, channel=channel, ticket_number=ticket[:40], complainant_name=name, complainant_phone=phone,
         content=content[:5000], received_on=received_on, deadline=reply_deadline(received_on),
-        created_by=_user(actor),
+        created_by=actor.db_user,
     )  # fmt: skip
     ensure_visible(actor.user, complaint, "supervision.add_complaint")
     _step(actor, complaint, "", S.RECEIVED, f"{complaint.get_channel_display()}登记")

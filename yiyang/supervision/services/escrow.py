@@ -41,10 +41,6 @@ from ..models import (
 )
 
 
-def _user(actor: Actor):
-    return actor.user if getattr(actor.user, "is_authenticated", False) else None
-
-
 def _may(user, model, action: str, pk) -> bool:
     return model.objects.visible_to(user, action).filter(pk=pk).exists()
 
@@ -247,7 +243,7 @@ def receive(actor: Actor, residence_id: int, fee_kind: str, amount: int, key: st
     entry = EscrowEntry.objects.create(
         account=account, facility_id=account.facility_id, residence=residence, region_code=account.region_code,
         county_code=account.county_code, fee_kind=fee_kind, entry_type=EntryType.RECEIPT, amount=amount,
-        key=f"receipt-{key}", note=note.strip()[:200], by=_user(actor),
+        key=f"receipt-{key}", note=note.strip()[:200], by=actor.db_user,
     )  # fmt: skip
     audit.record(actor, AuditAction.CREATE, entry,
                  object_repr=f"{residence.elder.name} 预收{entry.get_fee_kind_display()} {yuan(amount)} 元")  # fmt: skip
@@ -286,7 +282,7 @@ def acknowledge_alert(actor: Actor, alert_id: int, note: str = "") -> EscrowAler
         raise PermissionDenied
     if alert.status != AlertStatus.OPEN:
         raise Conflict("该预警已处理", {"status": alert.status}, code="invalid_transition")
-    alert.status, alert.acknowledged_by, alert.acknowledged_at = AlertStatus.ACKNOWLEDGED, _user(actor), timezone.now()
+    alert.status, alert.acknowledged_by, alert.acknowledged_at = AlertStatus.ACKNOWLEDGED, actor.db_user, timezone.now()
     alert.note = note.strip()[:500]
     alert.save(update_fields=["status", "acknowledged_by", "acknowledged_at", "note"])
     audit.record(actor, AuditAction.UPDATE, alert, object_repr=f"知悉预警：{alert.note or alert.get_kind_display()}")
@@ -316,7 +312,7 @@ def _post(account: EscrowAccount, residence_id: int, fee_kind: str, entry_type: 
     return post_once(
         EscrowEntry, account=account, facility_id=account.facility_id, residence_id=residence_id,
         region_code=account.region_code, county_code=account.county_code, fee_kind=fee_kind, entry_type=entry_type,
-        amount=amount, month=month, key=key, note=note[:200], by=_user(actor),
+        amount=amount, month=month, key=key, note=note[:200], by=actor.db_user,
     )  # fmt: skip
 
 
@@ -483,7 +479,7 @@ def announce_closure(actor: Actor, facility_id: int, closing_on: date, reason: s
     closure = FacilityClosure.objects.create(
         facility=facility, region_code=facility.region_code, county_code=facility.county_code, announced_on=today,
         closing_on=closing_on, reason=reason.strip()[:500], residents_at_announcement=len(holders),
-        prepaid_at_announcement=sum(holders.values()), announced_by=_user(actor),
+        prepaid_at_announcement=sum(holders.values()), announced_by=actor.db_user,
     )  # fmt: skip
     audit.record(actor, AuditAction.CREATE, closure, object_repr=f"{facility.name} 公告 {closing_on:%Y-%m-%d} 停业")
     return closure

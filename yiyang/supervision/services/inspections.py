@@ -202,7 +202,7 @@ def plan_inspection(actor: Actor, facility_id: int, checklist_id: int, kind: str
     inspection = Inspection.objects.create(
         facility=facility, region_code=facility.region_code, county_code=facility.county_code, checklist=checklist,
         kind=kind, planned_on=planned_on, inspectors=inspectors.strip()[:200],
-        created_by=actor.user if getattr(actor.user, "is_authenticated", False) else None,
+        created_by=actor.db_user,
     )  # fmt: skip
     audit.record(actor, AuditAction.CREATE, inspection, object_repr=f"{facility.name} {inspection.get_kind_display()}")
     return inspection
@@ -322,7 +322,7 @@ def add_finding_photos(actor: Actor, inspection_id: int, item_code: str, photos:
 def _save_photo(actor: Actor, facility: Facility, upload, purpose: str, **links) -> Photo:
     photo = Photo(facility=facility, region_code=facility.region_code, county_code=facility.county_code,
                   purpose=purpose, **links,
-                  uploaded_by=actor.user if getattr(actor.user, "is_authenticated", False) else None)  # fmt: skip
+                  uploaded_by=actor.db_user)  # fmt: skip
     store(photo, upload)
     photo.save()
     return photo
@@ -332,10 +332,9 @@ def _save_photo(actor: Actor, facility: Facility, upload, purpose: str, **links)
 
 
 def _step(actor: Actor, hazard: Hazard, action: str, note: str = "", key: str | None = None) -> bool:
-    user = actor.user if getattr(actor.user, "is_authenticated", False) else None
     return post_once(
-        HazardStep, hazard=hazard, county_code=hazard.county_code, action=action, note=note[:500], by=user,
-        by_name=getattr(user, "username", "") or "系统", idempotency_key=key,
+        HazardStep, hazard=hazard, county_code=hazard.county_code, action=action, note=note[:1000],
+        idempotency_key=key, **HazardStep.by_actor(actor),
     )  # fmt: skip
 
 

@@ -32,10 +32,6 @@ from .. import conf
 from ..models import Cadre, CadreVisit, Pairing, ScoringScheme
 
 
-def _user(actor: Actor):
-    return actor.user if getattr(actor.user, "is_authenticated", False) else None
-
-
 def cadre_only(user) -> bool:
     """Whether the user acts only as a paired cadre (their own record, nothing else)."""
     roles = {m.role for m in memberships_of(user)}
@@ -260,7 +256,7 @@ def record_visit(actor: Actor, cadre_id: int, facility_id: int, data: dict) -> C
         visited_on=visited_on, findings=findings[:2000],
         problems_raised=str(data.get("problems_raised") or "").strip()[:2000], raised_count=raised,
         problems_solved=str(data.get("problems_solved") or "").strip()[:2000], solved_count=solved,
-        recorded_by=_user(actor),
+        recorded_by=actor.db_user,
     )  # fmt: skip
     audit.record(actor, AuditAction.CREATE, visit, object_repr=f"{cadre.name} 走访 {facility.name}")
     return visit

@@ -475,11 +475,10 @@ def _move(actor: Actor, application: RatingApplication, to: str, action: str, no
     before = application.status
     _allow(application, to, action)
     application.status = to
-    user = actor.user if getattr(actor.user, "is_authenticated", False) else None
     post_once(
         RatingStep, application=application, county_code=application.county_code, action=action,
-        from_status=before, to_status=to, note=note[:1000], by=user,
-        by_name=getattr(user, "username", "") or "系统", at=_at(today),
+        from_status=before, to_status=to, note=note[:1000], at=_at(today),
+        **RatingStep.by_actor(actor),
     )  # fmt: skip
 
 
@@ -528,7 +527,7 @@ def apply(actor: Actor, facility_id: int, applied_level: int, statement: str = "
     application = RatingApplication(
         facility=facility, region_code=facility.region_code, county_code=facility.county_code, scheme=scheme,
         applied_level=applied_level, is_first_application=is_first, statement=statement.strip(),
-        created_by=actor.user if getattr(actor.user, "is_authenticated", False) else None, created_at=_at(today),
+        created_by=actor.db_user, created_at=_at(today),
     )  # fmt: skip
     try:
         with transaction.atomic():

@@ -241,8 +241,7 @@ def _write_county(actor, month, facility_ids, todo, residents, beds_paid) -> tup
             residents=sum(1 for line in lines if line[0] == LineKind.OPERATION),
             amount=sum(line[5] for line in lines), run_id=run_id, calculated_at=now,
         ))  # fmt: skip
-    user = actor.user if getattr(actor.user, "is_authenticated", False) else None
-    by_name = getattr(user, "username", "") or "系统"
+    by = getattr(actor.db_user, "pk", None)
     with transaction.atomic():
         SubsidyClaim.objects.bulk_create(claims, ignore_conflicts=True, batch_size=1000)
         mine = list(
@@ -256,7 +255,7 @@ def _write_county(actor, month, facility_ids, todo, residents, beds_paid) -> tup
         bulk.insert(SubsidyLine, ("claim", "county_code", "kind", "elder_id", "capability_level", "days", "quantity",
                                   "amount"), line_rows)  # fmt: skip
         bulk.insert(SubsidyStep, ("claim", "county_code", "action", "note", "by", "by_name", "at"),
-                    ((claim_id, county, "calculated", "", getattr(user, "pk", None), by_name, now)
+                    ((claim_id, county, "calculated", "", by, actor.name, now)
                      for claim_id, _, county, _ in mine))  # fmt: skip
     return len(mine), sum(amount for *_, amount in mine)
 
@@ -333,9 +332,8 @@ def may_take(user, claim: SubsidyClaim, step: str) -> bool:
 
 
 def _step(actor: Actor, claim: SubsidyClaim, action: str, note: str = "") -> None:
-    user = actor.user if getattr(actor.user, "is_authenticated", False) else None
-    SubsidyStep.objects.create(claim=claim, county_code=claim.county_code, action=action, note=note[:500], by=user,
-                               by_name=getattr(user, "username", "") or "系统")  # fmt: skip
+    SubsidyStep.objects.create(claim=claim, county_code=claim.county_code, action=action, note=note[:1000],
+                               **SubsidyStep.by_actor(actor))  # fmt: skip
 
 
 @transaction.atomic
@@ -357,7 +355,7 @@ def take_step(actor: Actor, claim_id: int, step: str, note: str = "") -> Subsidy
             SubsidyPayment, claim=claim, facility=claim.facility, region_code=claim.region_code,
             county_code=claim.county_code, amount=claim.amount,
             idempotency_key=f"operation:{claim.facility_id}:{claim.month:%Y-%m}",
-            by=actor.user if getattr(actor.user, "is_authenticated", False) else None,
+            by=actor.db_user,
         )  # fmt: skip
         if not written:
             raise Conflict("该机构这个月的补贴已经拨付过", code="already_paid")

@@ -68,10 +68,6 @@ def _locked(actor: Actor, model, pk, permission: str):
     return model.objects.select_for_update().get(pk=row.pk)
 
 
-def _user(actor: Actor):
-    return actor.user if getattr(actor.user, "is_authenticated", False) else None
-
-
 def _date(value, name: str, errors: dict, *, required: bool) -> date | None:
     if value in (None, ""):
         if required:
@@ -292,7 +288,7 @@ def create_training(actor: Actor, data: dict) -> TrainingClass:
         raise FieldErrors(errors)
     training = TrainingClass.objects.create(
         region_code=code, county_code=county_of(code), facility=facility, organiser=organiser, topic=topic,
-        starts_on=starts_on, ends_on=ends_on, hours=hours, created_by=_user(actor),
+        starts_on=starts_on, ends_on=ends_on, hours=hours, created_by=actor.db_user,
     )  # fmt: skip
     ensure_visible(actor.user, training, "supervision.add_trainingclass")
     audit.record(actor, AuditAction.CREATE, training, object_repr=f"培训班：{topic}")
