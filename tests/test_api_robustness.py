@@ -37,3 +37,18 @@ def test_admission_to_a_facility_without_beds_is_refused(county_officer, facilit
         content_type="application/json",
     )
     assert response.status_code == 409 and "没有登记床位" in response.json()["message"]
+
+
+def test_nul_characters_are_refused_naming_the_field(county_officer):
+    """PostgreSQL can neither store nor compare NUL: such input gets a 422 (a 400 on pages), never a 500."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(county_officer)
+    response = client.get("/api/v1/supervision/inspections?status=%00x")
+    assert response.status_code == 422 and response.json()["fields"] == {"status": "不能包含空字符"}
+    response = client.post("/api/v1/supervision/checklists", '{"region_code": "411002", "name": "a\\u0000", "items": []}',
+                           content_type="application/json")  # fmt: skip
+    assert response.status_code == 422 and "body" in response.json()["fields"]
+    assert client.get("/elders/?q=%00").status_code == 400
+    assert client.get("/api/v1/supervision/inspections?status=planned").status_code == 200
