@@ -367,3 +367,14 @@ def export_facilities(actor: Actor, queryset, description: str = ""):
         changes={"filter": description, "rows": count},
     )
     return handle
+
+
+def own_facility(user, action: str) -> Facility:
+    """The facility a facility-scoped user works for, for pages that send them from a region's list
+    to their own facility's page; 403 when they have none for `action`."""
+    from django.core.exceptions import PermissionDenied
+
+    facility = Facility.objects.visible_to(user, action).order_by("id").first()
+    if facility is None:
+        raise PermissionDenied
+    return facility

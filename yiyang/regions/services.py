@@ -208,3 +208,18 @@ def default_region(user) -> str:
         return code
     first = Region.objects.filter(level=1).order_by("code").values_list("code", flat=True).first()
     return first or ""
+
+
+def visible_region(user, raw: str = "") -> Region:
+    """The region a page asks for (`raw`, or the user's own when blank), within the user's scope; a
+    malformed code or a region outside the scope answers 404."""
+    from django.http import Http404
+
+    from yiyang.core.regioncodes import InvalidRegionCode, normalize
+    from yiyang.core.scoping import get_visible_or_404
+
+    try:
+        code = normalize(raw or default_region(user))
+    except InvalidRegionCode:
+        raise Http404 from None
+    return get_visible_or_404(Region.objects, user, "view", code=code)

@@ -228,3 +228,16 @@ def test_outsiders_cannot_confirm(in_service, caregiver_user, neighbour_officer,
         services.confirm(Actor(user=county_officer), in_service.pk, "1111")
     in_service.refresh_from_db()
     assert in_service.confirmed_at is None
+
+
+def test_outsiders_cannot_change_a_caregiver(caregiver, neighbour_officer, other_provider, make_user):
+    from yiyang.core.roles import Role
+
+    other_manager = make_user(Role.PROVIDER_MANAGER, region_code=other_provider.region_code, scope_id=other_provider.pk)
+    body = json.dumps({"name": "改名", "phone": "13900009999"})
+    for user in (neighbour_officer, other_manager):
+        response = client_for(user).put(f"/api/v1/homecare/caregivers/{caregiver.pk}", body,
+                                        content_type="application/json")  # fmt: skip
+        assert response.status_code == 404
+    caregiver.refresh_from_db()
+    assert caregiver.name == "刘护理"

@@ -10,7 +10,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -19,12 +18,11 @@ from django.views.decorators.http import require_POST
 from yiyang.core.audit import Actor
 from yiyang.core.errors import DomainError
 from yiyang.core.forms import apply_errors
-from yiyang.core.regioncodes import InvalidRegionCode, normalize
 from yiyang.core.scoping import get_visible_or_404, has_permission
 from yiyang.core.templatetags.money import yuan
 from yiyang.facilities.models import Facility, Residence
-from yiyang.regions.models import Region
-from yiyang.regions.services import default_region, path_to
+from yiyang.facilities.services import own_facility
+from yiyang.regions.services import path_to, visible_region
 
 from .. import conf
 from ..models import AlertStatus, EscrowAccount, EscrowAlert, EscrowEntry, FacilityClosure, FeeKind
@@ -49,15 +47,9 @@ def overview_view(request):
     if not has_permission(request.user, "supervision.view_escrowaccount"):
         raise PermissionDenied
     if not has_permission(request.user, "regions.view_region"):
-        facility = Facility.objects.visible_to(request.user, "supervision.view_escrowaccount").first()
-        if facility is None:
-            raise PermissionDenied
+        facility = own_facility(request.user, "supervision.view_escrowaccount")
         return redirect("supervision:escrow_facility", facility_id=facility.pk)
-    try:
-        code = normalize(request.GET.get("region") or default_region(request.user))
-    except InvalidRegionCode:
-        raise Http404 from None
-    region = get_visible_or_404(Region.objects, request.user, "view", code=code)
+    region = visible_region(request.user, request.GET.get("region", ""))
     page = Paginator(services.overview_accounts(request.user, region.code), 50).get_page(request.GET.get("page"))
     alerts = services.open_alerts(request.user, region.code)
     return render(request, "supervision/escrow/overview.html", {

@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
@@ -16,24 +16,13 @@ from yiyang.core import photos
 from yiyang.core.audit import Actor
 from yiyang.core.errors import DomainError
 from yiyang.core.forms import apply_errors
-from yiyang.core.regioncodes import InvalidRegionCode, normalize
 from yiyang.core.scoping import get_visible_or_404, has_permission, may
 from yiyang.facilities.models import Facility
-from yiyang.regions.models import Region
-from yiyang.regions.services import default_region, path_to
+from yiyang.facilities.services import own_facility
+from yiyang.regions.services import default_region, path_to, visible_region
 
 from ..models import Checklist, Hazard, HazardStatus, InspectionKind, InspectionStatus, Photo, Severity
 from ..services import inspections as services
-
-
-def _region(request) -> Region:
-    if not has_permission(request.user, "supervision.view_hazard"):
-        raise PermissionDenied
-    try:
-        code = normalize(request.GET.get("region") or default_region(request.user))
-    except InvalidRegionCode:
-        raise Http404 from None
-    return get_visible_or_404(Region.objects, request.user, "view", code=code)
 
 
 @login_required
@@ -44,9 +33,7 @@ def ledger_view(request):
     facility_id = int(request.GET["facility"]) if request.GET.get("facility", "").isdigit() else None
     if facility_id is None and not has_permission(request.user, "regions.view_region"):
         # A facility manager's ledger is the facility's own.
-        facility = Facility.objects.visible_to(request.user, "supervision.view_hazard").first()
-        if facility is None:
-            raise PermissionDenied
+        facility = own_facility(request.user, "supervision.view_hazard")
         return redirect(f"{request.path}?facility={facility.pk}")
     if facility_id:
         facility = get_visible_or_404(Facility.objects, request.user, "view", pk=facility_id)
@@ -54,7 +41,7 @@ def ledger_view(request):
         code = facility.region_code
     else:
         facility = None
-        region = _region(request)
+        region = visible_region(request.user, request.GET.get("region", ""))
         code = region.code
         summary = services.summary_by_child_region(request.user, code)
     status = request.GET.get("status", services.PENDING)

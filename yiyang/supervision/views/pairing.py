@@ -15,11 +15,10 @@ from yiyang.core import photos
 from yiyang.core.audit import Actor
 from yiyang.core.errors import DomainError
 from yiyang.core.forms import apply_errors
-from yiyang.core.regioncodes import InvalidRegionCode, normalize
 from yiyang.core.scoping import get_visible_or_404, has_permission
 from yiyang.facilities.models import Facility
-from yiyang.regions.models import Region
-from yiyang.regions.services import default_region
+from yiyang.facilities.services import own_facility
+from yiyang.regions.services import default_region, visible_region
 
 from ..models import Cadre
 from ..services import pairing as services
@@ -40,9 +39,7 @@ def cadres_view(request):
         raise PermissionDenied
     if not has_permission(request.user, "supervision.view_cadre"):
         # A facility sees its own board.
-        facility = Facility.objects.visible_to(request.user, "supervision.view_pairing").first()
-        if facility is None:
-            raise PermissionDenied
+        facility = own_facility(request.user, "supervision.view_pairing")
         return redirect("supervision:pairing_board", facility_id=facility.pk)
     may_add = has_permission(request.user, "supervision.add_cadre")
     form = CadreForm(request.POST or None, request.FILES or None,
@@ -199,11 +196,7 @@ def ranking_view(request):
     """Points of the cadres of a region for a period, best first; officers set the region's scheme."""
     if not has_permission(request.user, "supervision.view_cadre"):
         raise PermissionDenied
-    try:
-        code = normalize(request.GET.get("region") or default_region(request.user))
-    except InvalidRegionCode:
-        raise Http404 from None
-    region = get_visible_or_404(Region.objects, request.user, "view", code=code)
+    region = visible_region(request.user, request.GET.get("region", ""))
     today = timezone.localdate()
     try:
         start = date.fromisoformat(request.GET.get("start") or "")

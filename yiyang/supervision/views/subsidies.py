@@ -17,13 +17,12 @@ from django.views.decorators.http import require_POST
 from yiyang.core.audit import Actor
 from yiyang.core.errors import DomainError
 from yiyang.core.forms import apply_errors
-from yiyang.core.regioncodes import InvalidRegionCode, normalize, region_range_q
+from yiyang.core.regioncodes import region_range_q
 from yiyang.core.scoping import get_visible_or_404, has_permission, may
 from yiyang.core.templatetags.money import yuan
 from yiyang.elders.models import CapabilityLevel, Elder
 from yiyang.facilities.models import FacilityType
-from yiyang.regions.models import Region
-from yiyang.regions.services import default_region
+from yiyang.regions.services import default_region, visible_region
 
 from ..models import ClaimStatus, SubsidyClaim, SubsidyRateTable
 from ..services import subsidies as services
@@ -44,11 +43,7 @@ def claims_view(request):
     claims = SubsidyClaim.objects.visible_to(request.user).filter(month=month).select_related("facility")
     region = None
     if has_permission(request.user, "regions.view_region"):
-        try:
-            code = normalize(request.GET.get("region") or request.POST.get("region") or default_region(request.user))
-        except InvalidRegionCode:
-            raise Http404 from None
-        region = get_visible_or_404(Region.objects, request.user, "view", code=code)
+        region = visible_region(request.user, request.GET.get("region") or request.POST.get("region", ""))
         claims = claims.filter(region_range_q("region_code", region.code))
     if request.method == "POST":
         if region is None or not has_permission(request.user, "supervision.add_subsidyclaim"):
