@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 from django.test import Client
 
 from yiyang.facilities.models import Facility
@@ -49,6 +50,32 @@ def test_nul_characters_are_refused_naming_the_field(county_officer):
     assert response.status_code == 422 and response.json()["fields"] == {"status": "不能包含空字符"}
     response = client.post("/api/v1/supervision/checklists", '{"region_code": "411002", "name": "a\\u0000", "items": []}',
                            content_type="application/json")  # fmt: skip
-    assert response.status_code == 422 and "body" in response.json()["fields"]
+    assert response.status_code == 422 and response.json()["fields"] == {"name": "不能包含空字符"}
     assert client.get("/elders/?q=%00").status_code == 400
     assert client.get("/api/v1/supervision/inspections?status=planned").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "reason"),
+    [
+        ('{"name": "\\ud800", "items": []}', "name", "含有无效的字符编码（孤立的代理字符）"),
+        ('{"items": [{"text": "ok"}, {"text": "x\\udfff"}]}', "items.1.text", "含有无效的字符编码（孤立的代理字符）"),
+        ('{"hours": NaN}', "hours", "数值不能为 NaN 或 Infinity"),
+        ('{"amount": {"value": -Infinity}}', "amount.value", "数值不能为 NaN 或 Infinity"),
+    ],
+)
+def test_json_that_is_not_text_or_not_a_number_is_refused_naming_the_field(county_officer, body, field, reason):
+    """Lone surrogates cannot be stored and NaN slips past every range check: one check for every JSON
+    body answers 422 with the field, before any endpoint sees it."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(county_officer)
+    for path in (
+        "/api/v1/supervision/complaints",
+        "/api/v1/homecare/volunteers/1/transfer",
+        "/api/v1/supervision/ratings",
+    ):
+        response = client.post(path, body, content_type="application/json")
+        assert response.status_code == 422, path
+        assert response.json()["fields"] == {field: reason}, path

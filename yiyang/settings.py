@@ -65,7 +65,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "yiyang.core.middleware.ContentSecurityPolicyMiddleware",
-    "yiyang.core.middleware.RejectNullCharactersMiddleware",
+    "yiyang.core.middleware.RejectUnsafeInputMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

@@ -40,7 +40,10 @@ def balance(volunteer_id: int) -> Decimal:
 
 def _hours(value, field: str = "hours") -> Decimal:
     try:
-        hours = Decimal(str(value)).quantize(Decimal("0.1"))
+        hours = Decimal(str(value))
+        if not hours.is_finite():  # "NaN" would compare false with both limits below
+            raise InvalidOperation
+        hours = hours.quantize(Decimal("0.1"))
     except (InvalidOperation, ValueError):
         raise FieldErrors({field: "应为小时数，如 1.5"}) from None
     if not Decimal("0.1") <= hours <= Decimal("24"):

@@ -86,3 +86,20 @@ def test_worker_records_and_family_confirms_on_the_page(worker, volunteer, famil
     assert "读报聊天" in family.get("/homecare/timebank/").content.decode()
     family.post("/homecare/timebank/", {"confirm": service.pk, "accepted": "1"})
     assert timebank.balance(volunteer.pk) == Decimal("1.5")
+
+
+@pytest.mark.parametrize("hours", ["NaN", "nan", "Infinity", "-inf", "sNaN"])
+def test_hours_that_are_not_a_number_are_refused_on_every_time_bank_endpoint(volunteer, worker, hours):
+    client = Client()
+    client.force_login(worker)
+    daughter = timebank.register(Actor(user=worker), "王女士", "13700002222", "411002001001")
+    bodies = {
+        f"/api/v1/homecare/volunteers/{volunteer.pk}/transfer": {"hours": hours, "key": "t", "to_volunteer_id": daughter.pk},
+        f"/api/v1/homecare/volunteers/{volunteer.pk}/redeem": {"hours": hours, "key": "r"},
+        f"/api/v1/homecare/volunteers/{volunteer.pk}/services": {"hours": hours, "day": "2026-11-01", "description": "助餐"},
+    }  # fmt: skip
+    for path, body in bodies.items():
+        response = client.post(path, json.dumps(body), content_type="application/json")
+        assert response.status_code == 422, (path, response.content)
+        assert "hours" in response.json()["fields"], path
+    assert TimeEntry.objects.count() == 0
