@@ -68,9 +68,13 @@ def record_meal(actor: Actor, facility_id: int, id_number: str, day: date, meal:
         errors["meal"] = "该餐次没有发布菜单"
     if mode not in MealMode.values:
         errors["mode"] = "应为 堂食、自取 或 送餐上门"
-    elder = Elder.objects.filter(id_number=id_number.strip().upper(), status=Status.ACTIVE).first()
+    # Only the canteen's own county: its subsidies are the county's, and a lookup across the platform
+    # would tell anyone with a canteen whether a number is registered anywhere in the province.
+    elder = Elder.objects.filter(
+        county_code=facility.county_code, id_number=id_number.strip().upper(), status=Status.ACTIVE
+    ).first()
     if elder is None:
-        errors["id_number"] = "没有找到该身份证号码的在册老人"
+        errors["id_number"] = "本县（区）没有该身份证号码的在册老人"
     if errors:
         raise FieldErrors(errors)
     subsidised = MealRecord.objects.filter(elder_id=elder.pk, day=day, subsidy__gt=0).count()

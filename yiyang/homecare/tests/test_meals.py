@@ -11,7 +11,7 @@ from yiyang.core.errors import Conflict, FieldErrors
 from yiyang.elders.models import Elder
 from yiyang.facilities.models import Facility
 from yiyang.homecare import meals
-from yiyang.homecare.models import MealSubsidyRule
+from yiyang.homecare.models import MealRecord, MealSubsidyRule
 
 DAY = date(2026, 11, 25)
 
@@ -85,3 +85,12 @@ def test_counter_page_records_a_meal_and_shows_the_counts(canteen, menus, facili
     again = client.post(f"/homecare/canteens/{canteen.pk}/",
                         {"counter-id_number": elder.id_number, "counter-meal": "lunch", "counter-mode": "dine_in"})  # fmt: skip
     assert "已经记录过" in again.content.decode()
+
+
+def test_the_counter_finds_only_elders_of_the_canteens_county(canteen, menus, facility_manager, neighbour_elder):
+    """A canteen's counter must not tell whether an ID number is registered in another county, nor
+    record a meal (and its subsidy) for that county's elder."""
+    with pytest.raises(FieldErrors) as caught:
+        meals.record_meal(Actor(user=facility_manager), canteen.pk, neighbour_elder.id_number, DAY, "lunch", "dine_in")
+    assert caught.value.fields["id_number"] == "本县（区）没有该身份证号码的在册老人"
+    assert not MealRecord.objects.filter(elder_id=neighbour_elder.pk).exists()
