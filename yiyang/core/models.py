@@ -8,6 +8,7 @@ from .scoping import ScopedQuerySet, ScopeSpec
 class AuditAction(models.TextChoices):
     VIEW_SENSITIVE = "view_sensitive", "查看敏感信息"
     CREATE = "create", "新增"
+    CREATE_REFUSED = "create_refused", "登记被拒（重复）"
     UPDATE = "update", "修改"
     DELETE = "delete", "删除"
     EXPORT = "export", "导出"

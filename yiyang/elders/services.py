@@ -239,21 +239,36 @@ def _clean_contacts(contacts: list[dict]) -> list[dict]:
 # --- Registration and changes -----------------------------------------------------------------
 
 
-@transaction.atomic
+DUPLICATE_MESSAGE = "该身份证号码已在平台登记，请勿重复登记；如老人已迁入本地，请联系原所在地民政部门办理迁移"
+
+
 def register_elder(actor: Actor, data: dict, contacts: list[dict] | None = None) -> Elder:
-    """Register a new elder; an ID number already on the platform is refused (one record per person)."""
+    """Register a new elder; an ID number already on the platform is refused (one record per person).
+
+    The refusal says only that the number is registered, never where, and is written to the audit log
+    (outside the registration's transaction, so that it stays): probing numbers leaves a trace."""
     clean = clean_elder(data, community_exists=community_lookup())
     contact_rows = _clean_contacts(contacts or [])
     if ElderIdentity.objects.filter(id_number=clean["id_number"]).exists():
-        raise Conflict(
-            "该身份证号码已在平台登记，请勿重复登记；如已迁入本地，请联系原所在地办理迁移", {"id_number": "已登记"}
+        audit.record(
+            actor,
+            AuditAction.CREATE_REFUSED,
+            object_type=Elder._meta.label_lower,
+            object_repr=f"重复登记 {masking.mask_id_number(clean['id_number'])}",
+            region_code=clean["region_code"],
         )
+        raise Conflict(DUPLICATE_MESSAGE, {"id_number": "已登记"})
+    return _create_elder(actor, clean, contact_rows)
+
+
+@transaction.atomic
+def _create_elder(actor: Actor, clean: dict, contact_rows: list[dict]) -> Elder:
     elder = Elder.objects.create(**clean)
     try:
         with transaction.atomic():
             ElderIdentity.objects.create(id_number=elder.id_number, elder=elder)
     except IntegrityError:
-        raise Conflict("该身份证号码已在平台登记，请勿重复登记", {"id_number": "已登记"}) from None
+        raise Conflict(DUPLICATE_MESSAGE, {"id_number": "已登记"}) from None
     ensure_visible(actor.user, elder, "add")
     ElderContact.objects.bulk_create(
         [ElderContact(elder=elder, county_code=elder.county_code, **row) for row in contact_rows]

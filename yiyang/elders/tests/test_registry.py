@@ -65,9 +65,16 @@ def test_gcj02_coordinates_are_stored_as_wgs84(county_officer):
 def test_same_id_number_cannot_be_registered_twice_even_in_another_county(county_officer, neighbour_officer):
     number = make_id_number()
     services.register_elder(Actor(user=county_officer), data(id_number=number))
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as caught:
         services.register_elder(Actor(user=neighbour_officer), data(id_number=number, region_code="411003100201"))
     assert Elder.objects.count() == 1
+    # The answer says that the number is registered and how to transfer, never where.
+    assert (
+        "迁移" in caught.value.message and "魏都" not in caught.value.message and "411002" not in caught.value.message
+    )
+    attempt = AuditEntry.objects.get(action="create_refused")
+    assert attempt.user == neighbour_officer and attempt.region_code == "411003100201"
+    assert number not in attempt.object_repr
 
 
 def test_officer_cannot_register_elder_in_neighbour_county(county_officer):
