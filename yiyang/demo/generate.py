@@ -22,7 +22,7 @@ from yiyang.elders import assessment as rules
 from yiyang.elders import categories, rollups
 from yiyang.elders.importers import insert_new
 from yiyang.elders.models import Assessment, AssessmentReason, Elder, LivingSituation, Status
-from yiyang.facilities.models import Facility, FacilityType, OperationModel, Residence, Service
+from yiyang.facilities.models import Facility, FacilityCode, FacilityType, OperationModel, Residence, Service
 from yiyang.regions import services as regions
 from yiyang.regions.models import Region
 from yiyang.servicemap import services as servicemap
@@ -258,6 +258,7 @@ def build_facilities(seed: int = 3) -> int:
                     )
                 )
     Facility.objects.bulk_create(facilities, batch_size=1000)
+    FacilityCode.objects.bulk_create([FacilityCode(code=f.code, facility=f) for f in facilities], batch_size=1000)
     return len(facilities)
 
 

@@ -12,8 +12,8 @@ from yiyang.core.tabular import Column
 from yiyang.elders.importers import ImportResult, RowError
 from yiyang.regions.models import Region
 
-from .models import Facility
-from .services import EDITABLE_FIELDS, announce_change, clean_facility
+from .models import Facility, FacilityCode
+from .services import CODE_TAKEN, EDITABLE_FIELDS, announce_change, clean_facility
 
 COLUMNS = [
     Column("code", "机构编码"),
@@ -78,10 +78,17 @@ def import_facilities(
             (f.county_code, f.code): f
             for f in Facility.objects.filter(county_code__in={k[0] for k in seen}, code__in={k[1] for k in seen})
         }
+        # Codes of facilities that a new row would collide with (a code names one facility platform-wide).
+        taken = set(
+            FacilityCode.objects.filter(code__in={row["code"] for _, row in good}).values_list("code", flat=True)
+        )
         new, changed = [], []
         for number, row in good:
             current = existing.get((row["county_code"], row["code"]))
-            if current is None:
+            if current is None and row["code"] in taken:
+                result.errors.append(RowError(number, FIELD_HEADERS["code"], CODE_TAKEN))
+            elif current is None:
+                taken.add(row["code"])
                 new.append(Facility(**row))
             elif not in_scope(current.region_code):
                 result.errors.append(RowError(number, FIELD_HEADERS["code"], "该编码的机构不在您的管辖范围内"))
@@ -90,6 +97,7 @@ def import_facilities(
                     setattr(current, name, value)
                 changed.append(current)
         Facility.objects.bulk_create(new, batch_size=1000)
+        FacilityCode.objects.bulk_create([FacilityCode(code=f.code, facility=f) for f in new], batch_size=1000)
         Facility.objects.bulk_update(changed, [*EDITABLE_FIELDS, "county_code"], batch_size=1000)
         result.created, result.updated = len(new), len(changed)
         announce_change([(f.lat, f.lng) for f in new + changed])

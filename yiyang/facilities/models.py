@@ -127,6 +127,21 @@ class Facility(models.Model):
         return bool(self.star_rating) and not self.star_rating_is_valid()
 
 
+class FacilityCode(models.Model):
+    """One row per facility code across the whole platform: a code names one facility, whichever
+    county registered it first. Kept apart from the scoped `Facility` table (whose unique key holds the
+    county code) so that the table can be distributed by county and this one by code (DESIGN.md §7)."""
+
+    code = models.CharField("机构编码", max_length=32, primary_key=True)
+    facility = models.OneToOneField(Facility, on_delete=models.CASCADE, related_name="code_key")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "机构编码登记"
+
+    def __str__(self):
+        return self.code
+
+
 class Residence(models.Model):
     """An elder living in (or attending) a facility, from admission until leaving."""
 

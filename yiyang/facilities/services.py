@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import date
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -16,7 +16,7 @@ from yiyang.core.scoping import ensure_visible, get_visible_or_404, region_predi
 from yiyang.elders.models import Elder, LivingSituation
 from yiyang.regions.models import Region
 
-from .models import Facility, FacilityStatus, FacilityType, OperationModel, Residence, Service
+from .models import Facility, FacilityCode, FacilityStatus, FacilityType, OperationModel, Residence, Service
 from .signals import facilities_changed
 
 EDITABLE_FIELDS = (
@@ -177,6 +177,20 @@ def region_lookup():
     return lambda code: Region.objects.filter(code=code).exists()
 
 
+# Said without naming where the code is used: a facility code is no secret, but which county holds
+# it is not this user's business; the bureau resolves a clash.
+CODE_TAKEN = "该机构编码已被平台上的其他机构使用，请核对编码；如确属同一机构，请联系民政部门处理"
+
+
+def _claim_code(facility: Facility) -> None:
+    """Register the facility's code platform-wide, inside the caller's transaction."""
+    try:
+        with transaction.atomic():
+            FacilityCode.objects.create(code=facility.code, facility=facility)
+    except IntegrityError:
+        raise Conflict(CODE_TAKEN, {"code": "编码已被使用"}) from None
+
+
 def _values(facility: Facility) -> dict:
     return {name: getattr(facility, name) for name in EDITABLE_FIELDS}
 
@@ -184,9 +198,10 @@ def _values(facility: Facility) -> dict:
 @transaction.atomic
 def register_facility(actor: Actor, data: dict) -> Facility:
     clean = clean_facility(data, region_exists=region_lookup())
-    if Facility.objects.filter(county_code=clean["county_code"], code=clean["code"]).exists():
-        raise Conflict("本县（区）已有相同编码的机构", {"code": "编码重复"})
+    if FacilityCode.objects.filter(code=clean["code"]).exists():
+        raise Conflict(CODE_TAKEN, {"code": "编码已被使用"})
     facility = Facility.objects.create(**clean)
+    _claim_code(facility)
     ensure_visible(actor.user, facility, "add")
     audit.record(actor, AuditAction.CREATE, facility, changes=audit.diff({}, _values(facility)))
     announce_change([(facility.lat, facility.lng)])
@@ -202,12 +217,15 @@ def update_facility(actor: Actor, facility_id: int, data: dict) -> Facility:
         locked = {name: "只有民政部门可以修改" for name in BUREAU_FIELDS if clean[name] != before[name]}
         if locked:
             raise FieldErrors(locked)
-    duplicate = Facility.objects.filter(county_code=clean["county_code"], code=clean["code"]).exclude(pk=facility.pk)
-    if duplicate.exists():
-        raise Conflict("本县（区）已有相同编码的机构", {"code": "编码重复"})
+    code_changed = clean["code"] != facility.code
+    if code_changed and FacilityCode.objects.filter(code=clean["code"]).exists():
+        raise Conflict(CODE_TAKEN, {"code": "编码已被使用"})
     for name, value in clean.items():
         setattr(facility, name, value)
     facility.save()
+    if code_changed:
+        FacilityCode.objects.filter(facility=facility).delete()
+        _claim_code(facility)
     ensure_visible(actor.user, facility, "change")
     if changes := audit.diff(before, _values(facility)):
         audit.record(actor, AuditAction.UPDATE, facility, changes=changes)

@@ -9,7 +9,8 @@ from django.test import Client
 from yiyang.core.audit import Actor
 from yiyang.core.errors import Conflict, FieldErrors, OutOfScope
 from yiyang.facilities import services
-from yiyang.facilities.models import Facility
+from yiyang.facilities.importers import import_facilities
+from yiyang.facilities.models import Facility, FacilityCode
 
 
 def data(**overrides):
@@ -143,3 +144,23 @@ def test_neighbour_officer_cannot_admit_or_discharge(county_officer, neighbour_o
     assert client.post(f"/facilities/residents/{residence.pk}/discharge/").status_code == 404
     residence.refresh_from_db()
     assert residence.left_on is None
+
+
+def test_a_facility_code_names_one_facility_across_counties(county_officer, neighbour_officer):
+    """A neighbour county may not register, rename to, or import a code that another county's facility
+    holds; the refusal does not say where the code is used."""
+    mine = services.register_facility(Actor(user=county_officer), data())
+    theirs = data(region_code="411003100201", address="灵井镇霍庄村")
+    with pytest.raises(Conflict) as caught:
+        services.register_facility(Actor(user=neighbour_officer), theirs)
+    assert "魏都" not in caught.value.message and "411002" not in caught.value.message
+    other = services.register_facility(Actor(user=neighbour_officer), {**theirs, "code": "411003-0001"})
+    with pytest.raises(Conflict):
+        services.update_facility(Actor(user=neighbour_officer), other.pk, {"code": mine.code})
+    result = import_facilities(Actor(user=neighbour_officer), [(2, {**theirs, "code": mine.code, "name": "霍庄"})])
+    assert result.created == 0 and result.errors[0].reason == services.CODE_TAKEN
+    assert list(Facility.objects.filter(code=mine.code)) == [mine]
+    # Changing one's own code frees the old one for others.
+    services.update_facility(Actor(user=county_officer), mine.pk, {"code": "411002-0200"})
+    assert services.register_facility(Actor(user=neighbour_officer), {**theirs, "code": "411002-0100"}).pk
+    assert FacilityCode.objects.get(code="411002-0200").facility_id == mine.pk
