@@ -119,7 +119,7 @@ def clean_elder(data: dict, *, community_exists, today: date | None = None) -> d
         errors["name"] = "必填"
     clean["name"] = name
 
-    raw_id = _text(data, "id_number", 30)
+    raw_id = idnumber.normalize(_text(data, "id_number", 30))
     info = None
     if not raw_id:
         errors["id_number"] = "必填"

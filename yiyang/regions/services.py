@@ -2,6 +2,7 @@
 
 import random
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.db import transaction
 
@@ -223,3 +224,10 @@ def visible_region(user, raw: str = "") -> Region:
     except InvalidRegionCode:
         raise Http404 from None
     return get_visible_or_404(Region.objects, user, "view", code=code)
+
+
+@lru_cache(maxsize=4096)
+def is_current_address_code(code6: str) -> bool:
+    """Whether a 6-digit address code is a province, city or county of the registry (for ID numbers
+    with a code newer than the published timeline). Asked only for codes the timeline lacks."""
+    return len(code6) == 6 and Region.objects.filter(code=code6 + "000000", level__lte=Level.COUNTY).exists()

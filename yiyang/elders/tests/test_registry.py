@@ -31,7 +31,7 @@ def test_officer_registers_elder_with_birth_date_and_sex_from_id_number(county_o
     [
         ("id_number", "41100219450308001", "18 位"),
         ("id_number", "411002194502300011", "不存在"),
-        ("id_number", "41100219450308001x", "大写 X"),
+        ("id_number", "000000194503080013", "行政区划代码"),
         ("region_code", "411002009999", "不存在"),
         ("region_code", "411002001000", "社区（村）级"),
         ("phone", "12345", "电话号码格式"),
