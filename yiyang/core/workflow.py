@@ -182,10 +182,12 @@ class Workflow:
             return get_visible_or_404(rows.select_for_update(of=("self",)), actor.user, transition.permission, pk=pk)
         return get_for_action(rows, actor.user, transition.permission, lock=True, pk=pk)
 
-    def move(self, actor, obj, name: str, note: str = "", *, authorised: bool = False, at=None, **context) -> str:
+    def move(self, actor, obj, name: str, note: str = "", *, authorised: bool = False, at=None,
+             step_note: str | None = None, **context) -> str:  # fmt: skip
         """Take transition `name` on a row locked in the current transaction: check the state, the
         right, the level, the guards and the note, set the new state and write the step record. Returns
-        the state before. `authorised` skips the right and level, for the platform's own scheduled work
+        the state before. `step_note` is written instead of the note where the history says more (e.g.
+        the reply itself when a reply has no note). `authorised` skips the right and level, for the platform's own scheduled work
         and for a transition that follows from one the user just took (the caller checked the user)."""
         if not transaction.get_connection().in_atomic_block:
             raise ImproperlyConfigured("状态变更必须在事务中进行")
@@ -202,7 +204,7 @@ class Workflow:
             raise FieldErrors({"note": transition.note_required})
         setattr(obj, self.field, transition.target)
         if self.steps is not None:
-            self.steps.write(actor, obj, transition, before, note, at)
+            self.steps.write(actor, obj, transition, before, note if step_note is None else step_note.strip(), at)
         return before
 
     def run(self, actor, pk, name: str, note: str = "", *, change: Callable[[Any], Iterable[str] | None] | None = None,
