@@ -114,11 +114,6 @@ def register(actor: Actor, data: dict) -> Complaint:
     return complaint
 
 
-def may(user, complaint: Complaint, to: str) -> bool:
-    """Whether the user may move the complaint to `to` now (right and state)."""
-    return to in COMPLAINT and COMPLAINT.may(user, complaint, to)
-
-
 def next_states(user, complaint: Complaint) -> list[str]:
     """The states the user may move the complaint to now (the buttons and the API read this)."""
     return [t.target for t in COMPLAINT.allowed(user, complaint)]

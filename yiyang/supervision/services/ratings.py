@@ -455,14 +455,6 @@ def _locked(actor: Actor, application_id: int, transition: str) -> RatingApplica
     )
 
 
-def may(user, application: RatingApplication, action: str) -> bool:
-    return (
-        RatingApplication.objects.visible_to(user, f"supervision.{action}_ratingapplication")
-        .filter(pk=application.pk)
-        .exists()
-    )
-
-
 @transaction.atomic
 def apply(actor: Actor, facility_id: int, applied_level: int, statement: str = "",
           today: date | None = None) -> RatingApplication:  # fmt: skip

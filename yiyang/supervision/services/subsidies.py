@@ -294,10 +294,6 @@ def _claim(actor: Actor, claim_id: int, permission: str) -> SubsidyClaim:
                           pk=claim_id)  # fmt: skip
 
 
-def may_take(user, claim: SubsidyClaim, step: str) -> bool:
-    return step in CLAIM and CLAIM.may(user, claim, step)
-
-
 def _step(actor: Actor, claim: SubsidyClaim, action: str, note: str = "") -> None:
     SubsidyStep.objects.create(claim=claim, county_code=claim.county_code, action=action, note=note[:1000],
                                **SubsidyStep.by_actor(actor))  # fmt: skip
