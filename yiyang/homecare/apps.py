@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class HomecareConfig(AppConfig):
     name = "yiyang.homecare"
     verbose_name = "居家社区养老服务"
+
+    def ready(self):
+        from . import workflows  # noqa: F401  (registers the order workflow with core)

@@ -1,9 +1,9 @@
 """Ordering home-care services: the price split, the order state machine, dispatch, on-site check-in
 and check-out, rating, and the service-voucher ledger.
 
-Every transition locks the order row (`select_for_update`, effective on PostgreSQL; SQLite serialises
-writers) and checks the current state inside the transaction, so two dispatchers or a resent check-out
-cannot both win. Money moves only through ledger entries with an idempotency key.
+The order's state machine is declared in `workflows.py`; every transition goes through core's workflow
+mechanism, which locks the order row and checks the current state inside the transaction, so two
+dispatchers or a resent check-out cannot both win. Money moves only through ledger entries with an idempotency key.
 """
 
 from dataclasses import dataclass
@@ -25,44 +25,15 @@ from yiyang.elders import categories
 from yiyang.elders.models import Elder, Status
 
 from .models import Caregiver, EntryKind, Order, OrderPhoto, OrderStatus, Provider, ServiceItem, VoucherEntry
+from .workflows import ORDER
 
-# The order state machine, written once: state -> the states it may move to.
-TRANSITIONS: dict[str, set[str]] = {
-    OrderStatus.CREATED: {OrderStatus.ASSIGNED, OrderStatus.CANCELLED},
-    OrderStatus.ASSIGNED: {OrderStatus.ACCEPTED, OrderStatus.DECLINED, OrderStatus.EXPIRED, OrderStatus.CANCELLED},
-    OrderStatus.DECLINED: {OrderStatus.ASSIGNED, OrderStatus.CANCELLED},
-    OrderStatus.EXPIRED: {OrderStatus.ASSIGNED, OrderStatus.CANCELLED},
-    OrderStatus.ACCEPTED: {OrderStatus.DISPATCHED, OrderStatus.CANCELLED},
-    OrderStatus.DISPATCHED: {OrderStatus.DISPATCHED, OrderStatus.IN_SERVICE, OrderStatus.CANCELLED},
-    OrderStatus.IN_SERVICE: {OrderStatus.COMPLETED},
-    OrderStatus.COMPLETED: {OrderStatus.RATED, OrderStatus.DISPUTED},
-    OrderStatus.RATED: {OrderStatus.DISPUTED},
-    OrderStatus.DISPUTED: {OrderStatus.RESOLVED},
-    OrderStatus.RESOLVED: set(),
-    OrderStatus.CANCELLED: set(),
-}
 CHECK_IN_FLAG_DISTANCE_M = 500
 MAX_ORDER_PHOTOS = 9
 
 
-def _move(order: Order, to: str) -> None:
-    """Refuse a transition the state machine does not allow from the order's current state."""
-    if to not in TRANSITIONS[order.status]:
-        raise Conflict(
-            f"订单当前状态为“{order.get_status_display()}”，不能变为“{OrderStatus(to).label}”",
-            {"status": order.status},
-            code="invalid_transition",
-        )
-    order.status = to
-
-
-def _locked(actor: Actor, order_id: int, action: str) -> Order:
-    return get_visible_or_404(
-        Order.objects.select_for_update(of=("self",)).select_related("item"),
-        actor.user,
-        f"homecare.{action}",
-        pk=order_id,
-    )
+def _locked(actor: Actor, order_id: int, transition: str) -> Order:
+    """The order, locked, for one of its transitions (core.workflow; 404 without its right)."""
+    return ORDER.lock(actor, order_id, transition, Order.objects.select_related("item"))
 
 
 # --- Menu and prices ---------------------------------------------------------------------------
@@ -138,11 +109,11 @@ def book(actor: Actor, elder_id: int, item_id: int, slot_start: datetime, *, qua
 
 @transaction.atomic
 def assign_provider(actor: Actor, order_id: int, provider_id: int) -> Order:
-    order = _locked(actor, order_id, "assign_order")
+    order = _locked(actor, order_id, "assign")
     provider = Provider.objects.filter(pk=provider_id).first()
     if provider is None or not provider.serves(order.region_code, order.item.code):
         raise FieldErrors({"provider_id": "该服务商不在此地区提供这项服务"})
-    _move(order, OrderStatus.ASSIGNED)
+    ORDER.move(actor, order, "assign")
     order.provider, order.caregiver, order.assigned_at, order.escalated = provider, None, timezone.now(), False
     order.save(update_fields=["status", "provider", "caregiver", "assigned_at", "escalated"])
     audit.record(
@@ -155,11 +126,12 @@ def assign_provider(actor: Actor, order_id: int, provider_id: int) -> Order:
 def respond(actor: Actor, order_id: int, accept: bool) -> Order:
     """The provider accepts or declines an order assigned to it. Accepting an order that automatic
     dispatch proposed a caregiver for sends that caregiver at once, if they are still free."""
-    order = _locked(actor, order_id, "accept_order")
-    _move(order, OrderStatus.ACCEPTED if accept else OrderStatus.DECLINED)
+    order = _locked(actor, order_id, "accept")
+    ORDER.move(actor, order, "accept" if accept else "decline")
     order.accepted_at = timezone.now() if accept else None
     if accept and order.caregiver_id and _is_free(order.caregiver, order):
-        _move(order, OrderStatus.DISPATCHED)
+        # Part of accepting: the provider's answer sends the caregiver dispatch proposed.
+        ORDER.move(actor, order, "dispatch", authorised=True)
         order.dispatched_at = order.accepted_at
     elif not accept:
         order.caregiver = None
@@ -171,7 +143,7 @@ def respond(actor: Actor, order_id: int, accept: bool) -> Order:
 @transaction.atomic
 def dispatch(actor: Actor, order_id: int, caregiver_id: int) -> Order:
     """The provider sends one of its qualified caregivers."""
-    order = _locked(actor, order_id, "dispatch_order")
+    order = _locked(actor, order_id, "dispatch")
     caregiver = Caregiver.objects.filter(pk=caregiver_id, provider_id=order.provider_id, is_active=True).first()
     if caregiver is None:
         raise FieldErrors({"caregiver_id": "该服务人员不属于接单的服务商或不在岗"})
@@ -179,7 +151,7 @@ def dispatch(actor: Actor, order_id: int, caregiver_id: int) -> Order:
         raise FieldErrors({"caregiver_id": f"该服务需要{order.item.required_skill}级及以上养老护理员"})
     if not caregiver.works_at(order.region_code, order.slot_start, slot_end(order)):
         raise FieldErrors({"caregiver_id": "预约时段或地址不在该服务人员的工作时间或工作区域内"})
-    _move(order, OrderStatus.DISPATCHED)
+    ORDER.move(actor, order, "dispatch")
     order.caregiver, order.dispatched_at = caregiver, timezone.now()
     order.save(update_fields=["status", "caregiver", "dispatched_at"])
     audit.record(actor, AuditAction.UPDATE, order, changes={"caregiver": [None, caregiver.pk]})
@@ -235,12 +207,12 @@ def candidates(order: Order) -> list[tuple[float, Caregiver]]:
 def auto_dispatch(actor: Actor, order_id: int) -> Order:
     """Send the order to the provider of the nearest qualified caregiver who is free in its slot, with
     that caregiver proposed; the provider confirms with one tap (or declines, back to the board)."""
-    order = _locked(actor, order_id, "assign_order")
+    order = _locked(actor, order_id, "assign")
     found = candidates(order)
     if not found:
         raise Conflict("附近没有空闲且具备资质的服务人员，请在派单台手动派单", {"order": "无可派人员"})
     _, caregiver = found[0]
-    _move(order, OrderStatus.ASSIGNED)
+    ORDER.move(actor, order, "assign")
     order.provider, order.caregiver, order.assigned_at, order.escalated = (
         caregiver.provider,
         caregiver,
@@ -267,7 +239,7 @@ def expire_unaccepted(now=None) -> int:
             order = Order.objects.select_for_update().get(pk=order_id)
             if order.status != OrderStatus.ASSIGNED:
                 continue
-            _move(order, OrderStatus.EXPIRED)
+            ORDER.move(Actor.system(), order, "expire", authorised=True)
             order.escalated, order.caregiver = True, None
             order.save(update_fields=["status", "escalated", "caregiver"])
             count += 1
@@ -281,14 +253,14 @@ def expire_unaccepted(now=None) -> int:
 def check_in(actor: Actor, order_id: int, lat: float, lng: float) -> Order:
     """The caregiver arrives. A resent check-in changes nothing; one far from the address is accepted
     but flagged."""
-    order = _locked(actor, order_id, "serve_order")
+    order = _locked(actor, order_id, "check_in")
     if order.status == OrderStatus.IN_SERVICE:
         return order
     try:
         coords.validate_in_china(lat, lng)
     except coords.InvalidCoordinates as exc:
         raise FieldErrors({"lat": str(exc)}) from None
-    _move(order, OrderStatus.IN_SERVICE)
+    ORDER.move(actor, order, "check_in")
     order.checked_in_at = timezone.now()
     if order.lat is not None:
         order.check_in_distance_m = round(coords.distance_m(lat, lng, order.lat, order.lng))
@@ -302,14 +274,14 @@ def check_in(actor: Actor, order_id: int, lat: float, lng: float) -> Order:
 def check_out(actor: Actor, order_id: int, record: str = "", photos: list | None = None) -> Order:
     """The caregiver finishes, with the service record and optional photos: the order completes and
     the vouchers are debited exactly once."""
-    order = _locked(actor, order_id, "serve_order")
+    order = _locked(actor, order_id, "check_out")
     if order.status in (OrderStatus.COMPLETED, OrderStatus.RATED):
         return order  # a resent check-out from a phone that lost the network
     if errors := photo_errors(photos or [], "photos"):
         raise FieldErrors(errors)
     if photos and order.photos.count() + len(photos) > MAX_ORDER_PHOTOS:
         raise FieldErrors({"photos": f"每单最多 {MAX_ORDER_PHOTOS} 张服务照片"})
-    _move(order, OrderStatus.COMPLETED)
+    ORDER.move(actor, order, "check_out")
     _save_photos(order, photos or [])
     order.checked_out_at = timezone.now()
     minutes = (order.checked_out_at - order.checked_in_at).total_seconds() / 60
@@ -339,7 +311,8 @@ def _save_photos(order: Order, photos: list) -> None:
 @transaction.atomic
 def add_photos(actor: Actor, order_id: int, photos: list) -> Order:
     """Photos of the service record, taken while serving or just after; not once the elder has rated."""
-    order = _locked(actor, order_id, "serve_order")
+    order = get_visible_or_404(Order.objects.select_for_update(of=("self",)), actor.user, "homecare.serve_order",
+                               pk=order_id)  # fmt: skip
     if order.status not in (OrderStatus.IN_SERVICE, OrderStatus.COMPLETED):
         raise Conflict(f"订单当前状态为“{order.get_status_display()}”，不能上传服务照片", code="invalid_transition")
     if not photos:
@@ -389,10 +362,10 @@ def confirm(actor: Actor, order_id: int, code: str = "") -> Order:
 
 @transaction.atomic
 def rate(actor: Actor, order_id: int, score: int, comment: str = "") -> Order:
-    order = _locked(actor, order_id, "rate_order")
+    order = _locked(actor, order_id, "rate")
     if not 1 <= score <= 5:
         raise FieldErrors({"rating": "评分应为 1 到 5"})
-    _move(order, OrderStatus.RATED)
+    ORDER.move(actor, order, "rate")
     order.rating, order.rating_comment = score, comment[:500]
     if not order.confirmed_at:  # rating the service confirms it was done
         order.confirmed_at, order.confirmed_by = timezone.now(), "family"
@@ -402,8 +375,8 @@ def rate(actor: Actor, order_id: int, score: int, comment: str = "") -> Order:
 
 @transaction.atomic
 def cancel(actor: Actor, order_id: int, reason: str = "") -> Order:
-    order = _locked(actor, order_id, "cancel_order")
-    _move(order, OrderStatus.CANCELLED)
+    order = _locked(actor, order_id, "cancel")
+    ORDER.move(actor, order, "cancel")
     order.notes = f"{order.notes}\n取消原因：{reason}"[:500] if reason else order.notes
     order.save(update_fields=["status", "notes"])
     audit.record(actor, AuditAction.UPDATE, order, changes={"status": ["", "cancelled"]})
@@ -413,10 +386,10 @@ def cancel(actor: Actor, order_id: int, reason: str = "") -> Order:
 @transaction.atomic
 def complain(actor: Actor, order_id: int, complaint: str) -> Order:
     """The elder or family complains about a completed order; the bureau then resolves it."""
-    order = _locked(actor, order_id, "rate_order")
+    order = _locked(actor, order_id, "complain")
     if not complaint.strip():
         raise FieldErrors({"complaint": "请填写投诉内容"})
-    _move(order, OrderStatus.DISPUTED)
+    ORDER.move(actor, order, "complain")
     order.complaint = complaint.strip()[:500]
     order.save(update_fields=["status", "complaint"])
     audit.record(actor, AuditAction.UPDATE, order, changes={"complaint": ["", order.complaint]})
@@ -426,10 +399,10 @@ def complain(actor: Actor, order_id: int, complaint: str) -> Order:
 @transaction.atomic
 def resolve_complaint(actor: Actor, order_id: int, upheld: bool, resolution: str) -> Order:
     """Close a complaint; an upheld one returns the vouchers exactly once."""
-    order = _locked(actor, order_id, "assign_order")
+    order = _locked(actor, order_id, "resolve")
     if not resolution.strip():
         raise FieldErrors({"resolution": "请填写处理结果"})
-    _move(order, OrderStatus.RESOLVED)
+    ORDER.move(actor, order, "resolve")
     order.resolution = f"{'投诉成立' if upheld else '投诉不成立'}：{resolution.strip()}"[:500]
     order.save(update_fields=["status", "resolution"])
     if upheld and order.voucher:

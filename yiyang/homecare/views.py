@@ -39,6 +39,7 @@ from .models import (
     Volunteer,
     VolunteerService,
 )
+from .workflows import ORDER
 
 
 class BookForm(forms.Form):
@@ -84,27 +85,20 @@ def book_view(request, elder_id: int):
 
 
 def _actions(user, order: Order) -> dict:
-    """Which next steps this user may take on this order now."""
+    """The buttons of the order page: the transitions the workflow allows this user now, plus the steps
+    that do not change the order's state (photos, confirmation)."""
 
     def may(action):
         return Order.objects.visible_to(user, f"homecare.{action}").filter(pk=order.pk).exists()
 
-    status = order.status
+    allowed = {t.name for t in ORDER.allowed(user, order)}
+    done = order.status in (OrderStatus.COMPLETED, OrderStatus.RATED)
     return {
-        "assign": may("assign_order") and status in (OrderStatus.CREATED, OrderStatus.DECLINED, OrderStatus.EXPIRED),
-        "respond": may("accept_order") and status == OrderStatus.ASSIGNED,
-        "dispatch": may("dispatch_order") and status in (OrderStatus.ACCEPTED, OrderStatus.DISPATCHED),
-        "check_in": may("serve_order") and status == OrderStatus.DISPATCHED,
-        "check_out": may("serve_order") and status == OrderStatus.IN_SERVICE,
-        "photos": may("serve_order") and status == OrderStatus.COMPLETED,
-        "confirm": not order.confirmed_at
-        and status in (OrderStatus.COMPLETED, OrderStatus.RATED)
-        and (may("rate_order") or may("serve_order")),
+        **{name: name in allowed for name in ORDER.by_name},
+        "respond": bool({"accept", "decline"} & allowed),
+        "photos": order.status == OrderStatus.COMPLETED and may("serve_order"),
+        "confirm": not order.confirmed_at and done and (may("rate_order") or may("serve_order")),
         "confirm_with_code": may("serve_order") and not may("rate_order"),
-        "rate": may("rate_order") and status == OrderStatus.COMPLETED,
-        "complain": may("rate_order") and status in (OrderStatus.COMPLETED, OrderStatus.RATED),
-        "resolve": may("assign_order") and status == OrderStatus.DISPUTED,
-        "cancel": may("cancel_order") and OrderStatus.CANCELLED in services.TRANSITIONS[status],
     }
 
 

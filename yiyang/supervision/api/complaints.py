@@ -97,9 +97,7 @@ def get_complaint(request, complaint_id: Id, reveal: bool = False):
     complaint = get_visible_or_404(Complaint.objects, request.user, pk=complaint_id)
     data = _out(_actor(request), complaint, reveal)
     data["steps"] = list(complaint.steps.all())
-    data["next_steps"] = sorted(
-        to for to in services.TRANSITIONS[complaint.status] if services.may(request.user, complaint, to)
-    )
+    data["next_steps"] = sorted(services.next_states(request.user, complaint))
     return data
 
 

@@ -2,7 +2,7 @@
 
 The bureau registers a complaint about a facility or a home-care provider of its scope, whatever the
 channel, with a reply deadline (configured days after registration). The complaint moves through a
-state machine written once as data below; every step locks the row, checks the current state and is
+state machine declared in `supervision/workflows.py` (core's workflow mechanism); every step locks the row, checks the current state and is
 recorded with who, when and why. The facility or provider complained about sees and answers its own
 complaints, with the complainant's contact masked.
 """
@@ -10,14 +10,13 @@ complaints, with the complainant's contact masked.
 from datetime import date, datetime, timedelta
 
 from django.apps import apps
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from yiyang.core import audit
 from yiyang.core.audit import Actor, AuditAction
-from yiyang.core.errors import Conflict, FieldErrors
+from yiyang.core.errors import FieldErrors
 from yiyang.core.masking import mask_phone, mask_text
 from yiyang.core.phones import InvalidPhone
 from yiyang.core.phones import normalize as normalize_phone
@@ -27,23 +26,9 @@ from yiyang.facilities.models import Facility
 
 from .. import conf
 from ..models import Channel, Complaint, ComplaintStatus, ComplaintStep
+from ..workflows import COMPLAINT
 
 S = ComplaintStatus
-# The state machine, written once: state -> the states it may move to.
-TRANSITIONS: dict[str, set[str]] = {
-    S.RECEIVED: {S.HANDLING},
-    S.HANDLING: {S.REPLIED},
-    S.REPLIED: {S.CLOSED, S.REOPENED},
-    S.CLOSED: {S.REOPENED},
-    S.REOPENED: {S.HANDLING},
-}
-# Who may make each move: the bureau steers, the bureau or the subject of the complaint answers.
-PERMISSION_FOR = {
-    S.HANDLING: "supervision.handle_complaint",
-    S.REPLIED: "supervision.reply_complaint",
-    S.CLOSED: "supervision.handle_complaint",
-    S.REOPENED: "supervision.handle_complaint",
-}
 WAITING = (S.RECEIVED, S.HANDLING, S.REOPENED)
 
 
@@ -129,11 +114,9 @@ def register(actor: Actor, data: dict) -> Complaint:
     return complaint
 
 
-def may(user, complaint: Complaint, to: str) -> bool:
-    """Whether the user may move the complaint to `to` now (right and state)."""
-    return to in TRANSITIONS.get(complaint.status, set()) and (
-        Complaint.objects.visible_to(user, PERMISSION_FOR[to]).filter(pk=complaint.pk).exists()
-    )
+def next_states(user, complaint: Complaint) -> list[str]:
+    """The states the user may move the complaint to now (the buttons and the API read this)."""
+    return [t.target for t in COMPLAINT.allowed(user, complaint)]
 
 
 def apply_transition(complaint: Complaint, to: str, at: datetime, reply: str = "") -> None:
@@ -152,26 +135,17 @@ def apply_transition(complaint: Complaint, to: str, at: datetime, reply: str = "
 @transaction.atomic
 def transition(actor: Actor, complaint_id: int, to: str, note: str = "", reply: str = "") -> Complaint:
     """Move a complaint one step; the step is recorded with who, when and why."""
-    complaint = get_visible_or_404(Complaint.objects.select_for_update(), actor.user, "view", pk=complaint_id)
-    if to not in PERMISSION_FOR:
+    if to not in COMPLAINT:
+        get_visible_or_404(Complaint.objects, actor.user, "view", pk=complaint_id)
         raise FieldErrors({"to": "目标状态应为办理中、已答复、已办结或重新办理"})
-    if not Complaint.objects.visible_to(actor.user, PERMISSION_FOR[to]).filter(pk=complaint.pk).exists():
-        raise PermissionDenied
-    if to not in TRANSITIONS[complaint.status]:
-        raise Conflict(
-            f"投诉当前状态为“{complaint.get_status_display()}”，不能变为“{S(to).label}”",
-            {"status": complaint.status},
-            code="invalid_transition",
-        )
+    complaint = COMPLAINT.lock(actor, complaint_id, to)
+    COMPLAINT.check_state(complaint, COMPLAINT[to])
     note, reply = note.strip(), reply.strip()
     if to == S.REPLIED and not reply:
         raise FieldErrors({"reply": "请填写答复内容"})
-    if to == S.REOPENED and not note:
-        raise FieldErrors({"note": "重新办理时请写明原因"})
-    before = complaint.status
+    before = COMPLAINT.move(actor, complaint, to, note, step_note=reply if to == S.REPLIED and not note else note)
     apply_transition(complaint, to, timezone.now(), reply)
     complaint.save(update_fields=["status", "reply", "closed_at", "deadline"])
-    _step(actor, complaint, before, to, reply if to == S.REPLIED and not note else note)
     audit.record(actor, AuditAction.UPDATE, complaint, changes={"status": [before, to]})
     return complaint
 

@@ -35,7 +35,6 @@ from yiyang.core.regioncodes import (
 )
 from yiyang.core.scoping import (
     ensure_visible,
-    get_for_action,
     get_visible_or_404,
     has_permission,
     is_platform_admin,
@@ -59,6 +58,7 @@ from ..models import (
     Severity,
     StepAction,
 )
+from ..workflows import HAZARD, INSPECTION
 
 # A starting checklist for a region that has none yet (GB 38600-2019 养老机构服务安全基本规范 areas and
 # the usual 民政 safety campaign items); officers save their own version from it.
@@ -246,14 +246,10 @@ def record_results(actor: Actor, inspection_id: int, results: dict[str, str], fi
                    summary: str = "", photos: dict[str, list] | None = None) -> Inspection:  # fmt: skip
     """Enter the on-site results; each failed item opens one hazard. A resent form finds the
     inspection done and changes nothing."""
-    inspection = get_visible_or_404(
-        Inspection.objects.select_for_update(of=("self",)).select_related("checklist", "facility"),
-        actor.user,
-        "supervision.change_inspection",
-        pk=inspection_id,
+    inspection = INSPECTION.lock(
+        actor, inspection_id, "record", Inspection.objects.select_related("checklist", "facility")
     )
-    if inspection.status != InspectionStatus.PLANNED:
-        raise Conflict(f"这次检查的状态为“{inspection.get_status_display()}”，结果已录入", code="invalid_transition")
+    INSPECTION.check_state(inspection, INSPECTION["record"])
     today = timezone.localdate()
     errors = _clean_results(inspection.checklist, results, findings, today)
     photos = photos or {}
@@ -266,7 +262,7 @@ def record_results(actor: Actor, inspection_id: int, results: dict[str, str], fi
         raise FieldErrors(errors)
     inspection.results = {code: results[code] for code in results}
     inspection.summary = summary[:2000]
-    inspection.status = InspectionStatus.DONE
+    INSPECTION.move(actor, inspection, "record")
     inspection.inspected_at = timezone.now()
     inspection.save(update_fields=["results", "summary", "status", "inspected_at"])
     for item in inspection.checklist.items:
@@ -338,20 +334,16 @@ def _step(actor: Actor, hazard: Hazard, action: str, note: str = "", key: str | 
     )  # fmt: skip
 
 
-def _locked(actor: Actor, hazard_id: int, action: str) -> Hazard:
-    return get_for_action(Hazard.objects, actor.user, f"supervision.{action}", lock=True, pk=hazard_id)
-
-
-def _require(hazard: Hazard, *states: str) -> None:
-    if hazard.status not in states:
-        raise Conflict(f"该隐患当前状态为“{hazard.get_status_display()}”，不能办理这一步", code="invalid_transition")
+def _locked(actor: Actor, hazard_id: int, transition: str) -> Hazard:
+    hazard = HAZARD.lock(actor, hazard_id, transition)
+    HAZARD.check_state(hazard, HAZARD[transition])
+    return hazard
 
 
 @transaction.atomic
 def submit_rectification(actor: Actor, hazard_id: int, note: str, photos: list) -> Hazard:
     """The facility reports the hazard rectified, with at least one photo as evidence."""
-    hazard = _locked(actor, hazard_id, "rectify_hazard")
-    _require(hazard, HazardStatus.OPEN)
+    hazard = _locked(actor, hazard_id, StepAction.SUBMITTED)
     errors = {}
     if not note.strip():
         errors["note"] = "请说明整改情况"
@@ -363,9 +355,8 @@ def submit_rectification(actor: Actor, hazard_id: int, note: str, photos: list) 
         raise FieldErrors(errors)
     for upload in photos:
         _save_photo(actor, hazard.facility, upload, "evidence", hazard=hazard)
-    hazard.status = HazardStatus.SUBMITTED
+    HAZARD.move(actor, hazard, StepAction.SUBMITTED, note)
     hazard.save(update_fields=["status"])
-    _step(actor, hazard, StepAction.SUBMITTED, note.strip())
     audit.record(actor, AuditAction.UPDATE, hazard, object_repr=f"提交整改材料：{hazard.description}")
     return hazard
 
@@ -373,19 +364,15 @@ def submit_rectification(actor: Actor, hazard_id: int, note: str, photos: list) 
 @transaction.atomic
 def verify(actor: Actor, hazard_id: int, accept: bool, note: str = "") -> Hazard:
     """The inspector closes the hazard (销号) on the evidence, or returns it with the reason."""
-    hazard = _locked(actor, hazard_id, "verify_hazard")
-    _require(hazard, HazardStatus.SUBMITTED)
+    hazard = _locked(actor, hazard_id, StepAction.CLOSED if accept else StepAction.RETURNED)
     if accept:
         if not hazard.photos.filter(purpose="evidence").exists():
             raise FieldErrors({"photos": "没有整改佐证材料，不能销号"})
-        hazard.status, hazard.closed_at = HazardStatus.CLOSED, timezone.now()
-        _step(actor, hazard, StepAction.CLOSED, note.strip() or "核验通过")
+        HAZARD.move(actor, hazard, StepAction.CLOSED, note.strip() or "核验通过")
+        hazard.closed_at = timezone.now()
     else:
-        if not note.strip():
-            raise FieldErrors({"note": "退回时请写明原因"})
-        hazard.status = HazardStatus.OPEN
+        HAZARD.move(actor, hazard, StepAction.RETURNED, note)
         hazard.returned_times += 1
-        _step(actor, hazard, StepAction.RETURNED, note.strip())
     hazard.save(update_fields=["status", "closed_at", "returned_times"])
     audit.record(actor, AuditAction.UPDATE, hazard, object_repr=f"{'销号' if accept else '退回'}：{hazard.description}")
     return hazard

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 
-from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -33,6 +32,7 @@ from ..models import (
     RatingStatus,
     RatingStep,
 )
+from ..workflows import RATING, notice_running  # noqa: F401  (the rule lives with its guard; read here too)
 from .workforce import Staffing, staffing_of
 
 STANDARD_CODE = "GB/T 37276-2018"
@@ -395,16 +395,6 @@ def notice_end(start: date, days: int) -> date:
     return start + timedelta(days=days - 1)
 
 
-def notice_running(application: RatingApplication, today: date | None = None) -> bool:
-    """Whether the application is on notice and its last notice day has not yet passed."""
-    today = today or timezone.localdate()
-    return (
-        application.status == RatingStatus.NOTICE
-        and application.notice_ends_on is not None
-        and today <= application.notice_ends_on
-    )
-
-
 def fact_problems(config: dict, facility: Facility, applied_level: int, is_first: bool, today: date) -> dict:
     """Eligibility by the facts the platform holds: facility type, operating time, first-application cap."""
     rules = config["eligibility"]
@@ -441,16 +431,7 @@ def flag_problems(application: RatingApplication) -> dict:
 
 # --- The state machine ---------------------------------------------------------------------------
 
-TRANSITIONS: dict[str, set[str]] = {
-    RatingStatus.APPLIED: {RatingStatus.ACCEPTED, RatingStatus.REJECTED, RatingStatus.WITHDRAWN},
-    RatingStatus.ACCEPTED: {RatingStatus.SCORED, RatingStatus.WITHDRAWN},
-    RatingStatus.SCORED: {RatingStatus.SCORED, RatingStatus.DECIDED, RatingStatus.REJECTED, RatingStatus.WITHDRAWN},
-    RatingStatus.DECIDED: {RatingStatus.NOTICE},
-    RatingStatus.NOTICE: {RatingStatus.PUBLISHED, RatingStatus.SCORED},
-    RatingStatus.PUBLISHED: set(),
-    RatingStatus.REJECTED: set(),
-    RatingStatus.WITHDRAWN: set(),
-}
+# The state machine is declared in `supervision/workflows.py` (RATING).
 
 
 def _at(today: date | None) -> datetime:
@@ -460,46 +441,17 @@ def _at(today: date | None) -> datetime:
     return timezone.make_aware(datetime.combine(today, time(12)))
 
 
-def _allow(application: RatingApplication, to: str, action: str) -> None:
-    if to not in TRANSITIONS[application.status]:
-        raise Conflict(
-            f"申请当前状态为“{application.get_status_display()}”，不能办理“{RatingAction(action).label}”",
-            {"status": application.status},
-            code="invalid_transition",
-        )
+def _move(actor: Actor, application: RatingApplication, action: str, note: str = "", today: date | None = None,
+          ) -> None:  # fmt: skip
+    """Take one transition of the application: state, right and guards checked, the step written."""
+    RATING.move(actor, application, action, note, at=_at(today), today=today)
 
 
-def _move(actor: Actor, application: RatingApplication, to: str, action: str, note: str = "",
-          today: date | None = None) -> None:  # fmt: skip
-    """Refuse a transition the state machine does not allow, else change the state and write the step."""
-    before = application.status
-    _allow(application, to, action)
-    application.status = to
-    post_once(
-        RatingStep, application=application, county_code=application.county_code, action=action,
-        from_status=before, to_status=to, note=note[:1000], at=_at(today),
-        **RatingStep.by_actor(actor),
-    )  # fmt: skip
-
-
-def _locked(actor: Actor, application_id: int, action: str) -> RatingApplication:
-    # Read access first (404 outside the scope), then the right to act (403 inside it).
-    application = get_visible_or_404(
-        # Lock the application row only: the joined facility and the scheme, shared by every
-        # application of the province, stay free (PostgreSQL would lock every row of the join).
-        RatingApplication.objects.select_for_update(of=("self",)).select_related("facility", "scheme"),
-        actor.user, "view", pk=application_id,
-    )  # fmt: skip
-    if not may(actor.user, application, action):
-        raise PermissionDenied
-    return application
-
-
-def may(user, application: RatingApplication, action: str) -> bool:
-    return (
-        RatingApplication.objects.visible_to(user, f"supervision.{action}_ratingapplication")
-        .filter(pk=application.pk)
-        .exists()
+def _locked(actor: Actor, application_id: int, transition: str) -> RatingApplication:
+    # Read access first (404 outside the scope), then the right to act (403 inside it). The joined
+    # facility and the scheme, shared by every application of the province, stay unlocked.
+    return RATING.lock(
+        actor, application_id, transition, RatingApplication.objects.select_related("facility", "scheme")
     )
 
 
@@ -554,7 +506,7 @@ def review(actor: Actor, application_id: int, *, is_registered: bool, penalised_
     checked again on the review day. Eligible applications are accepted, the others rejected with the
     reasons written to the history."""
     today = today or timezone.localdate()
-    application = _locked(actor, application_id, "review")
+    application = _locked(actor, application_id, RatingAction.ACCEPTED)
     application.is_registered = bool(is_registered)
     application.penalised_recently = bool(penalised_recently)
     application.on_dishonest_list = bool(on_dishonest_list)
@@ -564,10 +516,10 @@ def review(actor: Actor, application_id: int, *, is_registered: bool, penalised_
     problems.update(flag_problems(application))
     reasons = "；".join(problems.values())
     if problems:
-        _move(actor, application, RatingStatus.REJECTED, RatingAction.REJECTED,
+        _move(actor, application, RatingAction.REJECTED,
               "；".join(filter(None, [reasons, note.strip()])), today)  # fmt: skip
     else:
-        _move(actor, application, RatingStatus.ACCEPTED, RatingAction.ACCEPTED, note.strip(), today)
+        _move(actor, application, RatingAction.ACCEPTED, note.strip(), today)
     application.save()
     audit.record(actor, AuditAction.UPDATE, application,
                  object_repr=f"资格审查：{'不予受理' if problems else '受理'}")  # fmt: skip
@@ -579,7 +531,7 @@ def save_scores(actor: Actor, application_id: int, scores: dict, note: str = "",
                 today: date | None = None) -> RatingApplication:  # fmt: skip
     """Save (part of) the scoring sheet and compute the level from it and the facility's staffing on
     the day of scoring; the staffing is kept with the result as verified on site."""
-    application = _locked(actor, application_id, "score")
+    application = _locked(actor, application_id, RatingAction.SCORED)
     config = application.scheme.config
     clean = clean_scores(config, scores)
     merged = {**application.scores, **{code: str(value) for code, value in clean.items()}}
@@ -595,7 +547,7 @@ def save_scores(actor: Actor, application_id: int, scores: dict, note: str = "",
     application.scored_at = _at(today)
     summary = (f"已评 {outcome.scored_items}/{outcome.item_count} 项，总分 {outcome.total}，"
                f"计算等级：{LEVEL_LABELS[outcome.level]}")  # fmt: skip
-    _move(actor, application, RatingStatus.SCORED, RatingAction.SCORED,
+    _move(actor, application, RatingAction.SCORED,
           "；".join(filter(None, [summary, note.strip()])), today)  # fmt: skip
     application.save()
     audit.record(actor, AuditAction.UPDATE, application, object_repr=summary)
@@ -606,8 +558,8 @@ def save_scores(actor: Actor, application_id: int, scores: dict, note: str = "",
 def decide(actor: Actor, application_id: int, level: int, note: str = "",
            today: date | None = None) -> RatingApplication:  # fmt: skip
     """The rating committee's decision: a level no higher than the computed one, or 0 (不予评定)."""
-    application = _locked(actor, application_id, "decide")
-    _allow(application, RatingStatus.DECIDED, RatingAction.DECIDED)
+    application = _locked(actor, application_id, RatingAction.DECIDED)
+    RATING.check_state(application, RATING[RatingAction.DECIDED])
     result = application.result
     if result.get("scored_items", 0) < result.get("item_count", 1):
         missing = result.get("item_count", 0) - result.get("scored_items", 0)
@@ -621,12 +573,12 @@ def decide(actor: Actor, application_id: int, level: int, note: str = "",
     if level == 0:
         if not note.strip():
             raise FieldErrors({"note": "不予评定时请写明理由"})
-        _move(actor, application, RatingStatus.REJECTED, RatingAction.NOT_RATED, note.strip(), today)
+        _move(actor, application, RatingAction.NOT_RATED, note.strip(), today)
     else:
         if level < application.computed_level and not note.strip():
             raise FieldErrors({"note": "审定等级低于计算等级时请写明理由"})
         application.decided_level = level
-        _move(actor, application, RatingStatus.DECIDED, RatingAction.DECIDED,
+        _move(actor, application, RatingAction.DECIDED,
               "；".join(filter(None, [f"审定为{LEVEL_LABELS[level]}", note.strip()])), today)  # fmt: skip
     application.save()
     audit.record(actor, AuditAction.UPDATE, application, object_repr=f"评定委员会审定：{LEVEL_LABELS[level]}")
@@ -637,9 +589,9 @@ def decide(actor: Actor, application_id: int, level: int, note: str = "",
 def start_notice(actor: Actor, application_id: int, note: str = "", today: date | None = None) -> RatingApplication:
     """Put the decided level on public notice (公示) for the scheme's number of days."""
     today = today or timezone.localdate()
-    application = _locked(actor, application_id, "publish")
+    application = _locked(actor, application_id, RatingAction.NOTICE)
     days = application.scheme.config["notice_days"]
-    _move(actor, application, RatingStatus.NOTICE, RatingAction.NOTICE,
+    _move(actor, application, RatingAction.NOTICE,
           "；".join(filter(None, [f"公示 {days} 天", note.strip()])), today)  # fmt: skip
     application.notice_starts_on = today
     application.notice_ends_on = notice_end(today, days)
@@ -651,10 +603,8 @@ def start_notice(actor: Actor, application_id: int, note: str = "", today: date 
 @transaction.atomic
 def object_to_notice(actor: Actor, application_id: int, note: str, today: date | None = None) -> RatingApplication:
     """An objection raised during the notice sends the sheet back for review and scoring."""
-    application = _locked(actor, application_id, "decide")
-    if not note.strip():
-        raise FieldErrors({"note": "请写明异议内容"})
-    _move(actor, application, RatingStatus.SCORED, RatingAction.OBJECTION, note.strip(), today)
+    application = _locked(actor, application_id, RatingAction.OBJECTION)
+    _move(actor, application, RatingAction.OBJECTION, note.strip(), today)
     application.decided_level = None
     application.notice_starts_on = application.notice_ends_on = None
     application.save()
@@ -666,11 +616,8 @@ def object_to_notice(actor: Actor, application_id: int, note: str, today: date |
 def publish(actor: Actor, application_id: int, note: str = "", today: date | None = None) -> RatingApplication:
     """After the last notice day, publish the level: the facility's star rating and its validity are set."""
     today = today or timezone.localdate()
-    application = _locked(actor, application_id, "publish")
-    if notice_running(application, today):
-        raise Conflict(f"公示期至 {application.notice_ends_on:%Y-%m-%d}，公示期满后才能公布",
-                       {"notice_ends_on": "公示期未满"}, code="notice_running")  # fmt: skip
-    _move(actor, application, RatingStatus.PUBLISHED, RatingAction.PUBLISHED, note.strip(), today)
+    application = _locked(actor, application_id, RatingAction.PUBLISHED)
+    _move(actor, application, RatingAction.PUBLISHED, note.strip(), today)
     application.published_on = today
     application.valid_until = validity_end(today, application.scheme.config["validity_years"])
     application.save()
@@ -687,8 +634,8 @@ def publish(actor: Actor, application_id: int, note: str = "", today: date | Non
 
 @transaction.atomic
 def withdraw(actor: Actor, application_id: int, note: str = "", today: date | None = None) -> RatingApplication:
-    application = _locked(actor, application_id, "withdraw")
-    _move(actor, application, RatingStatus.WITHDRAWN, RatingAction.WITHDRAWN, note.strip(), today)
+    application = _locked(actor, application_id, RatingAction.WITHDRAWN)
+    _move(actor, application, RatingAction.WITHDRAWN, note.strip(), today)
     application.save()
     audit.record(actor, AuditAction.UPDATE, application, object_repr="撤回等级评定申请")
     return application

@@ -12,7 +12,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
@@ -23,19 +22,16 @@ from yiyang.core.errors import Conflict, FieldErrors
 from yiyang.core.ledger import post_once
 from yiyang.core.regioncodes import (
     InvalidRegionCode,
-    Level,
     ancestors,
-    contains,
     county_of,
-    level_of,
     normalize,
     region_range_q,
 )
-from yiyang.core.roles import grants
-from yiyang.core.scoping import ensure_visible, get_for_action, is_platform_admin, may, memberships_of
+from yiyang.core.scoping import ensure_visible, get_for_action
 from yiyang.facilities.models import Facility, FacilityStatus, FacilityType, Residence
 
 from ..models import ClaimStatus, LineKind, SubsidyClaim, SubsidyLine, SubsidyPayment, SubsidyRateTable, SubsidyStep
+from ..workflows import CLAIM
 
 LEVELS = ("0", "1", "2", "3", "4")
 
@@ -288,47 +284,14 @@ def recalculate(actor: Actor, claim_id: int) -> SubsidyClaim:
 
 # --- The review chain ----------------------------------------------------------------------------
 
-# step -> (from state, to state, permission, the level the acting officer must sit at; None = any)
-STEPS: dict[str, tuple[str, str, str, Level | None]] = {
-    "submit": (ClaimStatus.CALCULATED, ClaimStatus.SUBMITTED, "supervision.submit_subsidyclaim", None),
-    "county_approve": (ClaimStatus.SUBMITTED, ClaimStatus.COUNTY_APPROVED, "supervision.review_subsidyclaim",
-                       Level.COUNTY),
-    "county_return": (ClaimStatus.SUBMITTED, ClaimStatus.CALCULATED, "supervision.review_subsidyclaim", Level.COUNTY),
-    "city_approve": (ClaimStatus.COUNTY_APPROVED, ClaimStatus.CITY_APPROVED, "supervision.approve_subsidyclaim",
-                     Level.CITY),
-    "city_return": (ClaimStatus.COUNTY_APPROVED, ClaimStatus.CALCULATED, "supervision.approve_subsidyclaim",
-                    Level.CITY),
-    "pay": (ClaimStatus.CITY_APPROVED, ClaimStatus.PAID, "supervision.pay_subsidyclaim", Level.CITY),
-}  # fmt: skip
-STEP_LABELS = {"calculated": "测算", "recalculated": "重新测算", "submit": "机构申报", "county_approve": "县级审核通过",
-               "county_return": "县级退回", "city_approve": "市级审批通过", "city_return": "市级退回",
-               "pay": "拨付"}  # fmt: skip
+# The review chain is declared in `supervision/workflows.py` (CLAIM); the history also shows the
+# calculation steps, which are not transitions.
+STEP_LABELS = {"calculated": "测算", "recalculated": "重新测算", **{t.name: t.label for t in CLAIM.transitions}}
 
 
 def _claim(actor: Actor, claim_id: int, permission: str) -> SubsidyClaim:
     return get_for_action(SubsidyClaim.objects.select_related("facility"), actor.user, permission, lock=True,
                           pk=claim_id)  # fmt: skip
-
-
-def _sits_at(user, permission: str, region_code: str, level: Level) -> bool:
-    """Whether the user acts for the county (exactly) or for the city or above, over this region."""
-    if is_platform_admin(user):
-        return True
-    for m in memberships_of(user):
-        if m.region_code and grants(m.role, permission) and contains(m.region_code, region_code):
-            here = level_of(m.region_code)
-            if (level == Level.COUNTY and here == Level.COUNTY) or (level == Level.CITY and here <= Level.CITY):
-                return True
-    return False
-
-
-def may_take(user, claim: SubsidyClaim, step: str) -> bool:
-    source, _, permission, level = STEPS[step]
-    if claim.status != source:
-        return False
-    if not may(user, claim, permission):
-        return False
-    return level is None or _sits_at(user, permission, claim.region_code, level)
 
 
 def _step(actor: Actor, claim: SubsidyClaim, action: str, note: str = "") -> None:
@@ -338,18 +301,10 @@ def _step(actor: Actor, claim: SubsidyClaim, action: str, note: str = "") -> Non
 
 @transaction.atomic
 def take_step(actor: Actor, claim_id: int, step: str, note: str = "") -> SubsidyClaim:
-    if step not in STEPS:
+    if step not in CLAIM:
         raise FieldErrors({"step": "不是可选的办理环节"})
-    source, target, permission, level = STEPS[step]
-    claim = _claim(actor, claim_id, permission)
-    if claim.status != source:
-        raise Conflict(
-            f"该申报当前为“{claim.get_status_display()}”，不能{STEP_LABELS[step]}", code="invalid_transition"
-        )
-    if level is not None and not _sits_at(actor.user, permission, claim.region_code, level):
-        raise PermissionDenied
-    if step.endswith("_return") and not note.strip():
-        raise FieldErrors({"note": "退回时请写明原因"})
+    claim = CLAIM.lock(actor, claim_id, step, SubsidyClaim.objects.select_related("facility"))
+    CLAIM.move(actor, claim, step, note)
     if step == "pay":
         written = post_once(
             SubsidyPayment, claim=claim, facility=claim.facility, region_code=claim.region_code,
@@ -359,9 +314,7 @@ def take_step(actor: Actor, claim_id: int, step: str, note: str = "") -> Subsidy
         )  # fmt: skip
         if not written:
             raise Conflict("该机构这个月的补贴已经拨付过", code="already_paid")
-    claim.status = target
     claim.save(update_fields=["status"])
-    _step(actor, claim, step, note.strip())
     audit.record(
         actor, AuditAction.UPDATE, claim, object_repr=f"{claim.facility.name} {claim.month:%Y-%m} {STEP_LABELS[step]}"
     )

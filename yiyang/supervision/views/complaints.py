@@ -19,6 +19,7 @@ from yiyang.facilities.models import Facility
 
 from ..models import Channel, Complaint, ComplaintStatus
 from ..services import complaints as services
+from ..workflows import COMPLAINT
 
 
 class ComplaintForm(forms.Form):
@@ -77,31 +78,22 @@ def complaints_view(request):
     })  # fmt: skip
 
 
-ACTION_LABELS = {
-    ComplaintStatus.HANDLING: "受理办理",
-    ComplaintStatus.REPLIED: "答复",
-    ComplaintStatus.CLOSED: "办结",
-    ComplaintStatus.REOPENED: "重新办理",
-}
-
-
 @login_required
 def complaint_view(request, complaint_id: int):
     complaint = get_visible_or_404(Complaint.objects.select_related("facility"), request.user, pk=complaint_id)
     actor = Actor.from_request(request)
     if request.method == "POST":
         to = request.POST.get("to", "")
-        if to not in services.PERMISSION_FOR:
+        if to not in COMPLAINT:
             raise PermissionDenied
         try:
             services.transition(actor, complaint.pk, to, request.POST.get("note", ""), request.POST.get("reply", ""))
         except DomainError as exc:
             messages.error(request, exc.message)
         else:
-            messages.success(request, f"已{ACTION_LABELS[to]}")
+            messages.success(request, f"已{COMPLAINT[to].label}")
             return redirect("supervision:complaint", complaint_id=complaint.pk)
-    next_steps = [(to, ACTION_LABELS[to]) for to in ComplaintStatus.values
-                  if to in services.TRANSITIONS[complaint.status] and services.may(request.user, complaint, to)]  # fmt: skip
+    next_steps = [(t.target, t.label) for t in COMPLAINT.allowed(request.user, complaint)]
     return render(request, "supervision/complaints/detail.html", {
         "complaint": complaint, "contact": services.contact_for(actor, complaint, request.GET.get("reveal") == "1"),
         "may_reveal": Complaint.objects.visible_to(request.user, "supervision.view_sensitive_complaint").filter(

@@ -16,13 +16,14 @@ from yiyang.core import photos
 from yiyang.core.audit import Actor
 from yiyang.core.errors import DomainError
 from yiyang.core.forms import apply_errors
-from yiyang.core.scoping import get_visible_or_404, has_permission, may
+from yiyang.core.scoping import get_visible_or_404, has_permission
 from yiyang.facilities.models import Facility
 from yiyang.facilities.services import own_facility
 from yiyang.regions.services import default_region, path_to, visible_region
 
-from ..models import Checklist, Hazard, HazardStatus, InspectionKind, InspectionStatus, Photo, Severity
+from ..models import Checklist, Hazard, HazardStatus, InspectionKind, InspectionStatus, Photo, Severity, StepAction
 from ..services import inspections as services
+from ..workflows import HAZARD, INSPECTION
 
 
 @login_required
@@ -139,9 +140,7 @@ def inspection_view(request, inspection_id: int):
     """The on-site page: one card per checklist item (合格 / 不合格 / 不适用), and for a failed item the
     hazard, its severity, who rectifies it by when, and photos."""
     inspection = services.get_inspection(request.user, inspection_id)
-    may_record = inspection.status == InspectionStatus.PLANNED and may(
-        request.user, inspection, "supervision.change_inspection"
-    )
+    may_record = INSPECTION.may(request.user, inspection, "record")
     errors = {}
     if request.method == "POST":
         if not may_record:
@@ -201,8 +200,9 @@ def hazard_view(request, hazard_id: int):
     hazard = get_visible_or_404(
         Hazard.objects.select_related("facility", "inspection__checklist"), request.user, pk=hazard_id
     )
-    may_rectify = hazard.status == HazardStatus.OPEN and may(request.user, hazard, "supervision.rectify_hazard")
-    may_verify = hazard.status == HazardStatus.SUBMITTED and may(request.user, hazard, "supervision.verify_hazard")
+    offered = {t.name for t in HAZARD.allowed(request.user, hazard)}
+    may_rectify = StepAction.SUBMITTED in offered
+    may_verify = bool({StepAction.CLOSED, StepAction.RETURNED} & offered)
     rectify_form = RectifyForm(prefix="rectify")
     if request.method == "POST":
         actor = Actor.from_request(request)

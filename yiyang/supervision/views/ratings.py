@@ -16,8 +16,9 @@ from yiyang.core.forms import apply_errors
 from yiyang.core.scoping import get_visible_or_404, has_permission
 from yiyang.facilities.models import Facility
 
-from ..models import RatingApplication, RatingStatus
+from ..models import RatingAction, RatingApplication, RatingStatus
 from ..services import ratings as services
+from ..workflows import RATING
 
 LEVEL_CHOICES = [(level, label) for level, label in services.LEVEL_LABELS.items() if level]
 
@@ -85,21 +86,18 @@ def _sheet(application: RatingApplication, posted=None, errors=None) -> list[dic
 
 
 def _actions(user, application: RatingApplication) -> dict:
-    """Which forms the page offers: the state machine and the user's rights both allow them."""
-    status = application.status
-    allowed = services.TRANSITIONS[status]
-
-    def may(action):
-        return services.may(user, application, action)
-
+    """Which forms the page offers: the transitions the workflow offers this user now. A form may lead
+    to one of several transitions (the review accepts or rejects); publishing is offered during the
+    notice too, disabled with the date it ends."""
+    offered = {option.name for option in RATING.options(user, application)}
     return {
-        "review": status == RatingStatus.APPLIED and may("review"),
-        "score": RatingStatus.SCORED in allowed and may("score"),
-        "decide": status == RatingStatus.SCORED and may("decide"),
-        "notice": RatingStatus.NOTICE in allowed and may("publish"),
-        "objection": status == RatingStatus.NOTICE and may("decide"),
-        "publish": RatingStatus.PUBLISHED in allowed and may("publish"),
-        "withdraw": RatingStatus.WITHDRAWN in allowed and may("withdraw"),
+        "review": bool({RatingAction.ACCEPTED, RatingAction.REJECTED} & offered),
+        "score": RatingAction.SCORED in offered,
+        "decide": bool({RatingAction.DECIDED, RatingAction.NOT_RATED} & offered),
+        "notice": RatingAction.NOTICE in offered,
+        "objection": RatingAction.OBJECTION in offered,
+        "publish": RatingAction.PUBLISHED in offered,
+        "withdraw": RatingAction.WITHDRAWN in offered,
     }
 
 

@@ -26,6 +26,7 @@ from yiyang.regions.services import default_region, visible_region
 
 from ..models import ClaimStatus, SubsidyClaim, SubsidyRateTable
 from ..services import subsidies as services
+from ..workflows import CLAIM
 
 
 def _month(raw: str | None) -> date:
@@ -85,8 +86,7 @@ def claim_view(request, claim_id: int):
     for line in lines:
         line.elder_name = names.get(line.elder_id, "")
         line.level_label = levels.get(line.capability_level, "未评估或评估已过期")
-    steps = [(step, label) for step, label in services.STEP_LABELS.items() if step in services.STEPS
-             and services.may_take(request.user, claim, step)]  # fmt: skip
+    steps = [(t.name, t.label) for t in CLAIM.allowed(request.user, claim)]
     may_recalculate = claim.status == ClaimStatus.CALCULATED and may(
         request.user, claim, "supervision.add_subsidyclaim"
     )
