@@ -1,13 +1,13 @@
-from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
+from yiyang.core.access import login_only
 from yiyang.core.scoping import has_permission
 from yiyang.elders.models import Elder, Status
 from yiyang.facilities.models import Facility
 from yiyang.regions.models import Region
 
 
-@login_required
+@login_only
 def home(request):
     """The landing page: the user's roles and headline counts within their scope."""
     user = request.user

@@ -1,20 +1,18 @@
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from yiyang.core.access import login_only, requires
 from yiyang.core.audit import Actor
 from yiyang.core.errors import DomainError
 from yiyang.core.models import AuditAction, AuditEntry, Interface
-from yiyang.core.scoping import has_permission
 
 from . import services
 
 
-@login_required
+@login_only
 def tokens(request):
     """The user's own API tokens: create (the key is shown once) and revoke."""
     new_key = None
@@ -26,7 +24,7 @@ def tokens(request):
     return render(request, "accounts/tokens.html", {"tokens": request.user.api_tokens.all(), "new_key": new_key})
 
 
-@login_required
+@login_only
 @require_POST
 def revoke(request, token_id):
     services.revoke_token(Actor.from_request(request), token_id)
@@ -44,11 +42,9 @@ class AuditFilter(forms.Form):
     date_to = forms.DateField(label="截止日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
 
-@login_required
+@requires("core.view_auditentry")
 def audit_log(request):
     """The auditor's search over the audit log, within the auditor's region."""
-    if not has_permission(request.user, "core.view_auditentry"):
-        raise PermissionDenied
     form = AuditFilter(request.GET or None)
     entries = AuditEntry.objects.visible_to(request.user, "view")
     if form.is_valid():

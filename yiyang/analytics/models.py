@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from yiyang.core.owned import RegionOwned
 from yiyang.core.scoping import ScopedManager, ScopeSpec
 
 
@@ -10,20 +11,16 @@ class Direction(models.TextChoices):
     AT_MOST = "lte", "不高于"
 
 
-class Target(models.Model):
+class Target(RegionOwned):
     """A target (目标考核) for one indicator, region and year."""
 
-    region_code = models.CharField("区划代码", max_length=12)
-    county_code = models.CharField("县（区）代码", max_length=6)
+    region_label = "区划代码"
     year = models.PositiveSmallIntegerField("年度")
     indicator = models.CharField("指标", max_length=40)
     value = models.DecimalField("目标值", max_digits=12, decimal_places=2)
     direction = models.CharField("方向", max_length=3, choices=Direction.choices, default=Direction.AT_LEAST)
     note = models.CharField("说明", max_length=200, blank=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
-
-    objects = ScopedManager()
-    scope = ScopeSpec(region="region_code")
 
     class Meta:
         verbose_name = verbose_name_plural = "目标"

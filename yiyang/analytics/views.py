@@ -4,18 +4,17 @@ from datetime import date
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from yiyang.core.access import login_only, requires
 from yiyang.core.audit import Actor
 from yiyang.core.errors import DomainError
 from yiyang.core.regioncodes import InvalidRegionCode, normalize
-from yiyang.core.scoping import get_visible_or_404, has_permission, home_region
+from yiyang.core.scoping import get_visible_or_404, home_region
 from yiyang.regions.models import Region
 
 from . import indicators, services, tasks
@@ -23,8 +22,6 @@ from .models import Direction, MonthlyReport
 
 
 def _region_code(request) -> str:
-    if not has_permission(request.user, "regions.view_region"):
-        raise PermissionDenied
     raw = request.GET.get("region") or request.POST.get("region") or home_region(request.user)
     if not raw:
         first = Region.objects.filter(level=1).order_by("code").first()
@@ -55,7 +52,7 @@ def _chart_data(board: services.Dashboard) -> dict:
     }
 
 
-@login_required
+@requires("regions.view_region")
 def dashboard_page(request):
     code = _region_code(request)
     board = services.dashboard(request.user, code)
@@ -84,7 +81,7 @@ def dashboard_page(request):
     )
 
 
-@login_required
+@requires("regions.view_region")
 @require_POST
 def set_target_view(request):
     code = _region_code(request)
@@ -103,14 +100,14 @@ def set_target_view(request):
     return redirect(f"{reverse('analytics:dashboard')}?region={code}")
 
 
-@login_required
+@requires("regions.view_region")
 def export_view(request):
     code = _region_code(request)
     handle = services.export_table(Actor.from_request(request), code)
     return FileResponse(handle, as_attachment=True, filename="指标表.xlsx")
 
 
-@login_required
+@requires("regions.view_region")
 def screen_page(request):
     code = _region_code(request)
     board = services.dashboard(request.user, code)
@@ -127,7 +124,7 @@ def screen_page(request):
     )
 
 
-@login_required
+@requires("regions.view_region")
 @require_POST
 def request_report_view(request):
     code = _region_code(request)
@@ -141,7 +138,7 @@ def request_report_view(request):
     return redirect(f"{reverse('analytics:dashboard')}?region={code}#reports")
 
 
-@login_required
+@login_only
 def report_file(request, report_id: int):
     report = get_visible_or_404(MonthlyReport.objects, request.user, "view", pk=report_id)
     if not report.file:

@@ -1,28 +1,39 @@
-from django.urls import reverse
+from functools import cache
 
+from django.urls import resolve, reverse
+
+from .access import Access, access_of
 from .scoping import has_permission
 
-# (label, url name, permission needed, or a tuple of which any one will do, or None for any signed-in
-# user). The menu shows only what the user may open; the views check again on the server.
+# (label, url name, who the link is for: a permission, a tuple of which any one will do, or None).
+# A link shows only when the page's own declaration (core.access) lets the user open it, so the menu
+# never offers a page that answers 403; the third field narrows the menu further to the people a
+# page is meant for (the dispatch board opens for anyone signed in but is for dispatchers).
 NAVIGATION = [
     ("首页", "home", None),
-    ("数据分析", "analytics:dashboard", "regions.view_region"),
-    ("老年人", "elders:list", "elders.view_elder"),
-    ("养老机构", "facilities:list", "facilities.view_facility"),
-    ("服务订单", "homecare:orders", "homecare.view_order"),
+    ("数据分析", "analytics:dashboard", None),
+    ("老年人", "elders:list", None),
+    ("养老机构", "facilities:list", None),
+    ("服务订单", "homecare:orders", None),
     ("派单台", "homecare:board", "homecare.assign_order"),
-    ("服务项目", "homecare:menu", "homecare.view_serviceitem"),
-    ("我的服务", "homecare:today", "homecare.serve_order"),
+    ("服务项目", "homecare:menu", None),
+    ("我的服务", "homecare:today", None),
     ("助餐", "homecare:canteens", "facilities.change_facility"),
     ("时间银行", "homecare:timebank", "homecare.confirm_volunteerservice"),
     ("民政监管", "supervision:index", ("supervision.view_inspection", "supervision.view_complaint")),
     ("走访记录", "supervision:pairing_visits", "supervision.add_cadrevisit"),
-    ("行政区划", "regions:browse", "regions.view_region"),
-    ("服务圈", "servicemap:coverage", "regions.view_region"),
+    ("行政区划", "regions:browse", None),
+    ("服务圈", "servicemap:coverage", None),
     ("服务地图", "servicemap:map", None),
-    ("审计日志", "accounts:audit", "core.view_auditentry"),
+    ("审计日志", "accounts:audit", None),
     ("接口令牌", "accounts:tokens", None),
 ]
+
+
+@cache
+def page_access(url_name: str) -> Access | None:
+    """The access a named page declares (None: it declares none, and the menu never links to it)."""
+    return access_of(resolve(reverse(url_name)).func)
 
 
 def navigation(request):
@@ -31,8 +42,12 @@ def navigation(request):
         return {"nav_items": []}
     items = [
         {"label": label, "url": reverse(name), "active": request.path.startswith(reverse(name)) and name != "home"}
-        for label, name, permission in NAVIGATION
-        if permission is None
-        or any(has_permission(user, p) for p in ((permission,) if isinstance(permission, str) else permission))
+        for label, name, audience in NAVIGATION
+        if (access := page_access(name)) is not None
+        and access.allows(user)
+        and (
+            audience is None
+            or any(has_permission(user, p) for p in ((audience,) if isinstance(audience, str) else audience))
+        )
     ]
     return {"nav_items": items}

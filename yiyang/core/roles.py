@@ -1,12 +1,27 @@
-"""Roles, what each may do, and what kind of scope each is bound to.
+"""Roles, what kind of scope each is bound to, and the registry of what each may do.
 
-Permissions are declared here as data, in one place (deny by default): a role that is not granted a
-permission cannot do the action anywhere, and the scoping mechanism (core.scoping) then limits the
-granted ones to the rows inside the membership's scope.
-Permission names follow Django's "<app_label>.<action>_<model_name>".
+Core holds only the mechanism. Each app declares the grants on its own permissions in its
+`permissions.py`, as data read at start (`discover_permissions`, called from core's `AppConfig.ready()`):
+
+    GRANTS = {Role.OFFICER: {"elders.view_elder", ...}, Role.VIEWER: {...}}   # role -> permissions
+    PERMISSIONS = {"elders.export_elder": "导出老年人名册"}                     # optional descriptions
+
+Permission names follow Django's "<app_label>.<action>_<model_name>"; an app may only declare
+permissions under its own label, and only for known roles, so a typo fails at start instead of
+silently granting nothing. Deny by default: a role that is not granted a permission cannot do the
+action anywhere, and the scoping mechanism (core.scoping) then limits the granted ones to the rows
+inside the membership's scope. The platform administrator holds "*" (everything).
 """
 
+from collections.abc import Iterable, Mapping
+from importlib import import_module
+
+from django.apps import apps
+from django.core.exceptions import ImproperlyConfigured
 from django.db import models
+from django.utils.module_loading import module_has_submodule
+
+ALL_PERMISSIONS = "*"
 
 
 class Role(models.TextChoices):
@@ -44,277 +59,83 @@ SCOPE_KIND = {
     Role.FAMILY: ScopeKind.ELDER,
 }
 
-_REGION_READ = {
-    "regions.view_region",
-    "servicemap.view_communitycoverage",
-    "servicemap.view_coveragerule",
-    "elders.view_elderrollup",
-    "elders.view_eldercategoryrollup",
-    "analytics.view_target",
-    "analytics.view_monthlyreport",
-    "analytics.view_indicatorsnapshot",
-    "homecare.view_mealrecord",
-}
-_ELDER_READ = {"elders.view_elder", "elders.view_assessment"}
 
-# Supervision (民政系统监管), one block per area: what officers, read-only roles and facilities may do.
-_SUPERVISION_READ = {
-    "supervision.view_checklist",
-    "supervision.view_inspection",
-    "supervision.view_hazard",
-    "supervision.view_hazardstep",
-    "supervision.view_photo",
-}
-# Workforce (人才队伍): staff, certificates, training. A facility manages its own staff; officers
-# manage every facility's and provider's staff in their region.
-_WORKFORCE_READ = {
-    "supervision.view_staff",
-    "supervision.view_certificate",
-    "supervision.view_trainingclass",
-    "supervision.view_attendance",
-}
-_WORKFORCE_MANAGE = _WORKFORCE_READ | {
-    "supervision.add_staff",
-    "supervision.change_staff",
-    "supervision.add_certificate",
-    "supervision.add_trainingclass",
-    "supervision.change_trainingclass",
-}
-# Seeing a staff member's full phone number (always on request, written to the audit log): the
-# bureau and the employing facility, not read-only roles.
-_WORKFORCE_SENSITIVE = {"supervision.view_sensitive_staff"}
-# Ratings (等级评定, GB/T 37276-2018): facilities apply and may withdraw; only officers review,
-# score, decide and publish.
-_RATINGS_READ = {
-    "supervision.view_ratingapplication",
-    "supervision.view_ratingstep",
-}
-_RATINGS_FACILITY = _RATINGS_READ | {
-    "supervision.add_ratingapplication",
-    "supervision.withdraw_ratingapplication",
-}
-_RATINGS_OFFICER = _RATINGS_FACILITY | {
-    "supervision.review_ratingapplication",
-    "supervision.score_ratingapplication",
-    "supervision.decide_ratingapplication",
-    "supervision.publish_ratingapplication",
-}
-# Operation subsidies (运营补贴): officers calculate, review (county), approve and pay (city); the
-# facility applies for its own.
-_SUBSIDY_READ = {
-    "supervision.view_subsidyratetable",
-    "supervision.view_subsidyclaim",
-    "supervision.view_subsidyline",
-    "supervision.view_subsidystep",
-    "supervision.view_subsidypayment",
-}
-_SUPERVISION_VIEWER = _SUPERVISION_READ | _WORKFORCE_READ | _RATINGS_READ | _SUBSIDY_READ
-_SUPERVISION_OFFICER = (
-    _SUPERVISION_READ
-    | _WORKFORCE_MANAGE
-    | _WORKFORCE_SENSITIVE
-    | _RATINGS_OFFICER
-    | _SUBSIDY_READ
-    | {
-        "supervision.add_checklist",
-        "supervision.add_inspection",
-        "supervision.change_inspection",
-        "supervision.verify_hazard",
-        "supervision.export_hazard",
-        "supervision.add_subsidyratetable",
-        "supervision.add_subsidyclaim",
-        "supervision.review_subsidyclaim",
-        "supervision.approve_subsidyclaim",
-        "supervision.pay_subsidyclaim",
-    }
-)
-_SUPERVISION_FACILITY = (
-    _SUPERVISION_READ
-    | _WORKFORCE_MANAGE
-    | _WORKFORCE_SENSITIVE
-    | _RATINGS_FACILITY
-    | _SUBSIDY_READ
-    | {"supervision.rectify_hazard", "supervision.submit_subsidyclaim"}
-)
+class PermissionDeclarationError(ImproperlyConfigured):
+    """An app declared a permission outside its label, for an unknown role, or in the wrong shape."""
 
-_FACILITY_READ = {"facilities.view_facility", "facilities.view_residence"}
 
-# Prepaid-fee escrow (预收费第三方存管): the facility keeps its account and resident ledgers; the bureau
-# reads them, sees the net-fixed-asset alerts and acknowledges them.
-_ESCROW_READ = {
-    "supervision.view_escrowaccount",
-    "supervision.view_escrowentry",
-    "supervision.view_escrowalert",
-    "supervision.view_facilityclosure",
-}
-_ESCROW_OFFICER = _ESCROW_READ | {
-    "supervision.add_escrowaccount",
-    "supervision.change_escrowaccount",
-    "supervision.view_sensitive_escrowaccount",
-    "supervision.acknowledge_escrowalert",
-}
-_ESCROW_FACILITY = _ESCROW_READ | {
-    "supervision.add_escrowaccount",
-    "supervision.change_escrowaccount",
-    "supervision.view_sensitive_escrowaccount",
-    "supervision.add_escrowentry",
-    "supervision.add_facilityclosure",
-}
+# app label -> role -> permissions; kept per app so that registering an app again replaces its grants.
+_registry: dict[str, dict[str, frozenset[str]]] = {}
+_descriptions: dict[str, str] = {}
+# role -> every permission it holds across apps, rebuilt on each registration (reads are hot).
+_by_role: dict[str, frozenset[str]] = {Role.PLATFORM_ADMIN: frozenset({ALL_PERMISSIONS})}
 
-# Cadre pairing (万人助中心): the bureau registers cadres and pairings and sets the scoring scheme; a
-# cadre records their own visits and reads their own pairings (narrowed to self in the services);
-# a facility reads the board it posts on its wall.
-_PAIRING_READ = {
-    "supervision.view_cadre",
-    "supervision.view_pairing",
-    "supervision.view_cadrevisit",
-    "supervision.view_scoringscheme",
-}
-_PAIRING_OFFICER = _PAIRING_READ | {
-    "supervision.add_cadre",
-    "supervision.change_cadre",
-    "supervision.add_pairing",
-    "supervision.change_pairing",
-    "supervision.add_cadrevisit",
-    "supervision.change_scoringscheme",
-}
-_PAIRING_CADRE = {
-    "supervision.view_cadre",
-    "supervision.view_pairing",
-    "supervision.view_cadrevisit",
-    "supervision.add_cadrevisit",
-}
-_PAIRING_FACILITY = {"supervision.view_pairing", "supervision.view_cadrevisit"}
 
-# Complaints and the 12345 hotline (投诉): the bureau registers and steers them; the facility (or the
-# provider) complained about reads and answers its own, with the complainant's contact masked.
-_COMPLAINTS_READ = {"supervision.view_complaint", "supervision.view_complaintstep"}
-_COMPLAINTS_OFFICER = _COMPLAINTS_READ | {
-    "supervision.add_complaint",
-    "supervision.handle_complaint",
-    "supervision.reply_complaint",
-    "supervision.view_sensitive_complaint",
-}
-_COMPLAINTS_SUBJECT = _COMPLAINTS_READ | {"supervision.reply_complaint"}
+def _check_name(app_label: str, permission: str) -> None:
+    label, _, codename = permission.partition(".")
+    if label != app_label or not codename or codename != codename.lower() or " " in codename:
+        raise PermissionDeclarationError(
+            f"App '{app_label}' declares permission '{permission}': it must be named '{app_label}.<action>_<model>'"
+        )
 
-GRANTS: dict[str, frozenset[str]] = {
-    Role.PLATFORM_ADMIN: frozenset({"*"}),
-    Role.OFFICER: frozenset(
-        _REGION_READ
-        | _ELDER_READ
-        | _FACILITY_READ
-        | _SUPERVISION_OFFICER
-        | _ESCROW_OFFICER
-        | _PAIRING_OFFICER
-        | _COMPLAINTS_OFFICER
-        | {
-            "regions.change_region",
-            "regions.import_region",
-            "servicemap.change_coveragerule",
-            "analytics.change_target",
-            "analytics.add_monthlyreport",
-            "homecare.view_serviceitem",
-            "homecare.add_serviceitem",
-            "homecare.change_serviceitem",
-            "homecare.view_provider",
-            "homecare.add_provider",
-            "homecare.change_provider",
-            "homecare.view_caregiver",
-            "homecare.view_caregivertraining",
-            "homecare.view_order",
-            "homecare.view_orderphoto",
-            "homecare.add_order",
-            "homecare.assign_order",
-            "homecare.cancel_order",
-            "homecare.view_voucherentry",
-            "homecare.add_voucherentry",
-            "homecare.view_volunteer",
-            "homecare.add_volunteer",
-            "homecare.change_volunteer",
-            "homecare.view_volunteerservice",
-            "homecare.confirm_volunteerservice",
-            "homecare.view_timeentry",
-            "elders.add_elder",
-            "elders.change_elder",
-            "elders.view_sensitive_elder",
-            "elders.export_elder",
-            "elders.import_elder",
-            "elders.add_assessment",
-            "facilities.add_facility",
-            "facilities.change_facility",
-            "facilities.export_facility",
-            "facilities.import_facility",
-            "facilities.add_residence",
-            "facilities.change_residence",
-        }
-    ),
-    Role.VIEWER: frozenset(
-        _REGION_READ
-        | _ELDER_READ
-        | _FACILITY_READ
-        | _SUPERVISION_VIEWER
-        | _ESCROW_READ
-        | _PAIRING_READ
-        | _COMPLAINTS_READ
-        | {"elders.export_elder", "facilities.export_facility", "supervision.export_hazard"}
-    ),
-    Role.COMMUNITY_WORKER: frozenset(
-        _REGION_READ
-        | _ELDER_READ
-        | {"elders.add_elder", "elders.change_elder", "elders.view_sensitive_elder", "elders.add_assessment"}
-        | {"homecare.view_serviceitem", "homecare.view_order", "homecare.add_order", "homecare.cancel_order"}
-        | {"homecare.view_volunteer", "homecare.add_volunteer", "homecare.change_volunteer", "homecare.view_timeentry"}
-        | {"homecare.view_volunteerservice", "homecare.confirm_volunteerservice"}
-        | {"facilities.view_facility"}
-    ),
-    Role.CADRE: frozenset(
-        _REGION_READ | _SUPERVISION_READ | _SUBSIDY_READ | _PAIRING_CADRE | {"facilities.view_facility"}
-    ),
-    Role.AUDITOR: frozenset(_REGION_READ | {"core.view_auditentry"}),
-    Role.FACILITY_MANAGER: frozenset(
-        _ELDER_READ
-        | _FACILITY_READ
-        | _SUPERVISION_FACILITY
-        | _ESCROW_FACILITY
-        | _PAIRING_FACILITY
-        | _COMPLAINTS_SUBJECT
-        | {
-            "elders.view_sensitive_elder",
-            "elders.add_assessment",
-            "facilities.change_facility",
-            "facilities.add_residence",
-            "facilities.change_residence",
-        }
-    ),
-    Role.PROVIDER_MANAGER: frozenset(
-        {
-            "homecare.view_provider",
-            "homecare.change_provider",
-            "homecare.view_caregiver",
-            "homecare.add_caregiver",
-            "homecare.change_caregiver",
-            "homecare.view_caregivertraining",
-            "homecare.add_caregivertraining",
-            "homecare.view_order",
-            "homecare.view_orderphoto",
-            "homecare.accept_order",
-            "homecare.dispatch_order",
-        }
-        | _COMPLAINTS_SUBJECT
-    ),
-    Role.CAREGIVER: frozenset(
-        {"homecare.view_order", "homecare.serve_order", "homecare.view_caregiver", "homecare.view_orderphoto"}
-        | {"homecare.view_caregivertraining"}
-    ),
-    Role.FAMILY: frozenset(
-        _ELDER_READ
-        | {"elders.view_sensitive_elder", "homecare.view_order", "homecare.add_order", "homecare.rate_order"}
-        | {"homecare.view_orderphoto"}
-        | {"homecare.cancel_order", "homecare.view_voucherentry", "homecare.confirm_volunteerservice"}
-    ),
-}
+
+def register_permissions(
+    app_label: str,
+    grants: Mapping[str, Iterable[str]],
+    descriptions: Mapping[str, str] | None = None,
+) -> None:
+    """Record what each role may do with the permissions of `app_label` (replacing earlier ones)."""
+    declared: dict[str, frozenset[str]] = {}
+    for role, permissions in grants.items():
+        if role not in Role.values:
+            raise PermissionDeclarationError(f"App '{app_label}' grants permissions to unknown role '{role}'")
+        if isinstance(permissions, str):
+            raise PermissionDeclarationError(f"App '{app_label}' grants a string to '{role}', not a set")
+        permissions = frozenset(permissions)
+        for permission in permissions:
+            _check_name(app_label, permission)
+        declared[str(role)] = permissions
+    for permission in descriptions or {}:
+        _check_name(app_label, permission)
+    _registry[app_label] = declared
+    _descriptions.update(descriptions or {})
+    _rebuild()
+
+
+def _rebuild() -> None:
+    by_role: dict[str, set[str]] = {Role.PLATFORM_ADMIN: {ALL_PERMISSIONS}}
+    for declared in _registry.values():
+        for role, permissions in declared.items():
+            by_role.setdefault(role, set()).update(permissions)
+    _by_role.clear()
+    _by_role.update({role: frozenset(permissions) for role, permissions in by_role.items()})
+
+
+def discover_permissions() -> None:
+    """Import every installed app's `permissions` module and register its GRANTS (and PERMISSIONS)."""
+    project = __name__.partition(".")[0]
+    for app_config in apps.get_app_configs():
+        # Third-party apps keep their own permission schemes; only the platform's apps declare grants here.
+        if not app_config.name.startswith(f"{project}."):
+            continue
+        if not module_has_submodule(app_config.module, "permissions"):
+            continue
+        module = import_module(f"{app_config.name}.permissions")
+        if not hasattr(module, "GRANTS"):
+            raise PermissionDeclarationError(f"{module.__name__} declares no GRANTS")
+        register_permissions(app_config.label, module.GRANTS, getattr(module, "PERMISSIONS", None))
+
+
+def granted_to(role: str) -> frozenset[str]:
+    """Every permission `role` holds, across all apps ("*" for the platform administrator)."""
+    return _by_role.get(role, frozenset())
+
+
+def permission_descriptions() -> dict[str, str]:
+    """The descriptions apps gave their permissions, for pages and documents that list them."""
+    return dict(_descriptions)
 
 
 def grants(role: str, permission: str) -> bool:
-    granted = GRANTS.get(role, frozenset())
-    return "*" in granted or permission in granted
+    granted = _by_role.get(role, frozenset())
+    return ALL_PERMISSIONS in granted or permission in granted

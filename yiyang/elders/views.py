@@ -2,12 +2,11 @@
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse
 from django.shortcuts import redirect, render
 
+from yiyang.core.access import login_only, requires
 from yiyang.core.audit import Actor
 from yiyang.core.errors import DomainError
 from yiyang.core.forms import apply_errors
@@ -78,14 +77,8 @@ class ElderForm(forms.Form):
         return data, contact
 
 
-def _require(request, permission: str):
-    if not has_permission(request.user, permission):
-        raise PermissionDenied
-
-
-@login_required
+@requires("elders.view_elder")
 def list_view(request):
-    _require(request, "elders.view_elder")
     form = FilterForm(request.GET or None)
     elders = Elder.objects.visible_to(request.user, "view")
     try:
@@ -110,9 +103,8 @@ def list_view(request):
     )
 
 
-@login_required
+@requires("elders.export_elder")
 def export_view(request):
-    _require(request, "elders.export_elder")
     form = FilterForm(request.GET or None)
     try:
         queryset = services.filter_elders(Elder.objects.all(), form.to_filter())
@@ -126,7 +118,7 @@ def export_view(request):
     return FileResponse(handle, as_attachment=True, filename="老年人名单.xlsx")
 
 
-@login_required
+@login_only
 def detail_view(request, elder_id: int):
     elder = get_visible_or_404(Elder.objects, request.user, "view", pk=elder_id)
     reveal = request.GET.get("reveal") == "1"
@@ -155,9 +147,8 @@ def detail_view(request, elder_id: int):
     )
 
 
-@login_required
+@requires("elders.add_elder")
 def create_view(request):
-    _require(request, "elders.add_elder")
     form = ElderForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data, contacts = form.service_data()
@@ -171,7 +162,7 @@ def create_view(request):
     return render(request, "elders/form.html", {"form": form, "title": "登记老年人"})
 
 
-@login_required
+@login_only
 def edit_view(request, elder_id: int):
     elder = get_visible_or_404(Elder.objects, request.user, "change", pk=elder_id)
     contact = elder.contacts.first()
@@ -239,7 +230,7 @@ def _assessment_field(name: str) -> str:
     return name
 
 
-@login_required
+@login_only
 def assess_view(request, elder_id: int):
     elder = get_visible_or_404(Elder.objects, request.user, "elders.add_assessment", pk=elder_id)
     form = AssessmentForm(request.POST or None)

@@ -1,11 +1,11 @@
 """Pages for importing spreadsheets: upload, progress, error report, templates."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from yiyang.core.access import login_only
 from yiyang.core.audit import Actor
 from yiyang.core.errors import DomainError
 
@@ -13,14 +13,14 @@ from . import services
 from .models import ImportJob
 
 
-@login_required
+@login_only
 def import_page(request, kind: str):
     spec = services.kind_for(request.user, kind)
     jobs = ImportJob.objects.filter(user=request.user, kind=spec.key)[:10]
     return render(request, "exchange/import.html", {"kind": spec, "jobs": jobs})
 
 
-@login_required
+@login_only
 @require_POST
 def upload(request, kind: str):
     spec = services.kind_for(request.user, kind)
@@ -36,20 +36,20 @@ def upload(request, kind: str):
     return redirect("exchange:job", job_id=job.pk)
 
 
-@login_required
+@login_only
 def job_page(request, job_id: int):
     job = services.job_for(request.user, job_id)
     template = "exchange/job_status.html" if request.headers.get("HX-Request") else "exchange/job.html"
     return render(request, template, {"job": job, "kind": services.KINDS[job.kind]})
 
 
-@login_required
+@login_only
 def error_report(request, job_id: int):
     job = services.job_for(request.user, job_id)
     return FileResponse(services.error_report(job), as_attachment=True, filename=f"导入错误报告-{job.pk}.xlsx")
 
 
-@login_required
+@login_only
 def template_download(request, kind: str):
     spec = services.kind_for(request.user, kind)
     response = HttpResponse(

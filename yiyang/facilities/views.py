@@ -2,14 +2,13 @@
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from yiyang.core.access import login_only, requires
 from yiyang.core.audit import Actor
 from yiyang.core.errors import DomainError
 from yiyang.core.forms import apply_errors
@@ -69,14 +68,8 @@ class FacilityForm(forms.Form):
     is_published = forms.BooleanField(label="在服务地图公开", required=False, initial=True)
 
 
-def _require(request, permission):
-    if not has_permission(request.user, permission):
-        raise PermissionDenied
-
-
-@login_required
+@requires("facilities.view_facility")
 def list_view(request):
-    _require(request, "facilities.view_facility")
     form = FilterForm(request.GET or None)
     facilities = Facility.objects.visible_to(request.user, "view")
     try:
@@ -99,9 +92,8 @@ def list_view(request):
     )
 
 
-@login_required
+@requires("facilities.export_facility")
 def export_view(request):
-    _require(request, "facilities.export_facility")
     form = FilterForm(request.GET or None)
     try:
         queryset = services.filter_facilities(Facility.objects.all(), form.to_filter())
@@ -112,7 +104,7 @@ def export_view(request):
     return FileResponse(handle, as_attachment=True, filename="养老服务机构.xlsx")
 
 
-@login_required
+@login_only
 def detail_view(request, facility_id: int):
     facility = get_visible_or_404(Facility.objects, request.user, "view", pk=facility_id)
     residents = (
@@ -135,9 +127,8 @@ def detail_view(request, facility_id: int):
     )
 
 
-@login_required
+@requires("facilities.add_facility")
 def create_view(request):
-    _require(request, "facilities.add_facility")
     form = FacilityForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -150,7 +141,7 @@ def create_view(request):
     return render(request, "facilities/form.html", {"form": form, "title": "登记养老服务机构"})
 
 
-@login_required
+@login_only
 def edit_view(request, facility_id: int):
     facility = get_visible_or_404(Facility.objects, request.user, "change", pk=facility_id)
     initial = {name: getattr(facility, name) for name in services.EDITABLE_FIELDS}
@@ -180,7 +171,7 @@ class AdmitForm(forms.Form):
     bed_number = forms.CharField(label="床位号", max_length=20, required=False)
 
 
-@login_required
+@login_only
 def admit_view(request, facility_id: int):
     facility = get_visible_or_404(Facility.objects, request.user, "facilities.add_residence", pk=facility_id)
     form = AdmitForm(request.POST or None)
@@ -209,7 +200,7 @@ def admit_view(request, facility_id: int):
     return render(request, "facilities/admit.html", {"form": form, "facility": facility})
 
 
-@login_required
+@login_only
 @require_POST
 def discharge_view(request, residence_id: int):
     residence = get_visible_or_404(Residence.objects, request.user, "change", pk=residence_id)

@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from yiyang.core.ledger import ImmutableEntry
+from yiyang.core.owned import RegionOwned
 from yiyang.core.photos import PhotoPath
 from yiyang.core.regioncodes import contains
 from yiyang.core.scoping import ScopedManager, ScopeSpec
@@ -338,17 +339,13 @@ class MealMenu(models.Model):
         return f"{self.day} {self.get_meal_display()} {self.dishes}"
 
 
-class MealSubsidyRule(models.Model):
+class MealSubsidyRule(RegionOwned):
     """Per-meal subsidy for a category of elders in a region, with a cap of subsidised meals a day."""
 
-    region_code = models.CharField("适用区划代码", max_length=12)
-    county_code = models.CharField("县（区）代码", max_length=6)
+    region_label = "适用区划代码"
     category = models.CharField("老人类别", max_length=20)
     amount = models.PositiveIntegerField("每餐补贴（分）")
     daily_cap = models.PositiveSmallIntegerField("每日补贴餐数上限", default=2)
-
-    objects = ScopedManager()
-    scope = ScopeSpec(region="region_code")
 
     class Meta:
         verbose_name = verbose_name_plural = "助餐补贴规则"

@@ -5,8 +5,6 @@ from datetime import date
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db.models import Sum
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
@@ -15,6 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from yiyang.core import photos
+from yiyang.core.access import login_only, requires
 from yiyang.core.audit import Actor
 from yiyang.core.errors import DomainError
 from yiyang.core.forms import apply_errors
@@ -55,11 +54,9 @@ class BookForm(forms.Form):
         self.fields["item"].label_from_instance = lambda i: f"{i.name} · {i.price / 100:.0f} 元/{i.get_unit_display()}"
 
 
-@login_required
+@requires("homecare.add_order")
 def book_view(request, elder_id: int):
     elder = get_visible_or_404(Elder.objects, request.user, "view", pk=elder_id)
-    if not has_permission(request.user, "homecare.add_order"):
-        raise PermissionDenied
     form = BookForm(request.POST or None, elder=elder)
     quote = None
     if request.method == "POST" and form.is_valid():
@@ -102,7 +99,7 @@ def _actions(user, order: Order) -> dict:
     }
 
 
-@login_required
+@login_only
 def order_view(request, order_id: int):
     order = get_visible_or_404(
         Order.objects.select_related("item", "provider", "caregiver"), request.user, "homecare.view_order", pk=order_id
@@ -134,7 +131,7 @@ def order_view(request, order_id: int):
     )
 
 
-@login_required
+@login_only
 def photo_view(request, photo_id: int):
     photo = get_visible_or_404(OrderPhoto.objects, request.user, pk=photo_id)
     return photos.serve(photo.file, photo.extension)
@@ -170,7 +167,7 @@ def _check_out_and_confirm(actor, order_id: int, post, files):
         services.confirm(actor, order_id, post["code"])
 
 
-@login_required
+@login_only
 @require_POST
 def step_view(request, order_id: int, step: str):
     if step not in STEPS:
@@ -192,7 +189,7 @@ def step_view(request, order_id: int, step: str):
     return redirect("homecare:order", order_id=order_id)
 
 
-@login_required
+@login_only
 def board_view(request):
     """The dispatch board: what waits for the user's next step, oldest first."""
     visible = Order.objects.visible_to(request.user, "homecare.view_order").select_related("item", "provider")
@@ -203,11 +200,9 @@ def board_view(request):
     return render(request, "homecare/board.html", {"orders": waiting})
 
 
-@login_required
+@requires("homecare.serve_order")
 def today_view(request):
     """The caregiver's phone page: today's and upcoming orders."""
-    if not has_permission(request.user, "homecare.serve_order"):
-        raise PermissionDenied
     start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
     orders = (
         Order.objects.visible_to(request.user, "homecare.serve_order")
@@ -226,10 +221,8 @@ def _region(request) -> str:
         raise Http404 from None
 
 
-@login_required
+@requires("homecare.view_order")
 def stats_view(request):
-    if not has_permission(request.user, "homecare.view_order"):
-        raise PermissionDenied
     code = _region(request)
     from yiyang.regions.models import Region
 
@@ -237,7 +230,7 @@ def stats_view(request):
     return render(request, "homecare/stats.html", {"region": region, "stats": services.statistics(request.user, code)})
 
 
-@login_required
+@login_only
 def settlement_view(request, provider_id: int):
     try:
         month = date.fromisoformat(request.GET.get("month", "") + "-01")
@@ -259,7 +252,7 @@ class CounterForm(forms.Form):
     mode = forms.ChoiceField(label="方式", choices=MealMode.choices)
 
 
-@login_required
+@login_only
 def canteens_view(request):
     from yiyang.facilities.models import Facility, FacilityStatus, Service
 
@@ -268,7 +261,7 @@ def canteens_view(request):
     return render(request, "homecare/canteens.html", {"canteens": canteens})
 
 
-@login_required
+@login_only
 def canteen_view(request, facility_id: int):
     actor = Actor.from_request(request)
     day = timezone.localdate()
@@ -314,12 +307,8 @@ class ServiceReportForm(forms.Form):
     description = forms.CharField(label="服务内容", max_length=300)
 
 
-@login_required
+@requires("homecare.view_volunteer", "homecare.confirm_volunteerservice")
 def timebank_view(request):
-    if not has_permission(request.user, "homecare.view_volunteer") and not has_permission(
-        request.user, "homecare.confirm_volunteerservice"
-    ):
-        raise PermissionDenied
     actor = Actor.from_request(request)
     volunteer_form, report_form = VolunteerForm(prefix="v"), ServiceReportForm(prefix="s")
     if request.method == "POST":
@@ -354,11 +343,9 @@ def timebank_view(request):
                                                       "can_manage": has_permission(request.user, "homecare.add_volunteer")})  # fmt: skip
 
 
-@login_required
+@requires("homecare.view_order")
 def orders_view(request):
     """Every order the user may see, newest first, filtered by status."""
-    if not has_permission(request.user, "homecare.view_order"):
-        raise PermissionDenied
     orders = Order.objects.visible_to(request.user, "homecare.view_order").select_related("item", "provider")
     status = request.GET.get("status", "")
     if status in OrderStatus.values:
@@ -385,10 +372,8 @@ class ItemForm(forms.Form):
     subsidy_dibao = forms.IntegerField(label="低保补贴比例（%）", min_value=0, max_value=100, required=False)
 
 
-@login_required
+@requires("homecare.view_serviceitem")
 def menu_view(request):
-    if not has_permission(request.user, "homecare.view_serviceitem"):
-        raise PermissionDenied
     form = ItemForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
@@ -440,7 +425,7 @@ class TrainingForm(forms.Form):
     certificate_no = forms.CharField(label="结业证书编号", max_length=40, required=False)
 
 
-@login_required
+@login_only
 def provider_view(request, provider_id: int):
     provider = get_visible_or_404(Provider.objects, request.user, "view", pk=provider_id)
     caregivers = Caregiver.objects.visible_to(request.user, "view").filter(provider=provider)

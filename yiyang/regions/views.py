@@ -1,13 +1,13 @@
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 
+from yiyang.core.access import login_only, requires
 from yiyang.core.audit import Actor
 from yiyang.core.errors import DomainError
 from yiyang.core.regioncodes import InvalidRegionCode, normalize
-from yiyang.core.scoping import get_visible_or_404, has_permission, memberships_of
+from yiyang.core.scoping import get_visible_or_404, memberships_of
 
 from . import services
 from .models import Region
@@ -20,11 +20,9 @@ class PopulationForm(forms.Form):
     population_80 = forms.IntegerField(label="80岁及以上人口", min_value=0, required=False)
 
 
-@login_required
+@requires("regions.view_region")
 def browse(request):
     """Start at the highest regions the user holds."""
-    if not has_permission(request.user, "regions.view_region"):
-        raise PermissionDenied
     roots = Region.objects.visible_to(request.user, "view")
     codes = sorted({m.region_code for m in memberships_of(request.user) if m.region_code})
     if codes and not request.user.is_superuser:
@@ -34,7 +32,7 @@ def browse(request):
     return render(request, "regions/browse.html", {"regions": roots})
 
 
-@login_required
+@login_only
 def detail(request, code):
     try:
         code = normalize(code)

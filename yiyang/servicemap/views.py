@@ -2,15 +2,14 @@
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from yiyang.core.access import login_only, public, requires
 from yiyang.core.regioncodes import InvalidRegionCode, ancestors, normalize
-from yiyang.core.scoping import get_visible_or_404, has_permission, home_region
+from yiyang.core.scoping import get_visible_or_404, home_region
 from yiyang.facilities.models import FacilityType, OperationModel, Service
 from yiyang.regions.models import Region
 
@@ -26,6 +25,7 @@ def _map_settings() -> dict:
     return {"tile_url": settings.MAP_TILE_URL, "tile_attribution": settings.MAP_TILE_ATTRIBUTION}
 
 
+@public
 def public_map(request):
     home = _map_home()
     return render(
@@ -41,6 +41,7 @@ def public_map(request):
     )
 
 
+@public
 def public_facility(request, facility_id: int):
     facility = services.public_facilities().filter(pk=facility_id).first()
     if facility is None:
@@ -65,10 +66,8 @@ def _default_region(user) -> str | None:
     return home.code if home else None
 
 
-@login_required
+@requires("regions.view_region")
 def coverage_page(request):
-    if not has_permission(request.user, "regions.view_region"):
-        raise PermissionDenied
     raw = request.GET.get("region") or _default_region(request.user)
     if not raw:
         raise Http404
@@ -98,7 +97,7 @@ def coverage_page(request):
     )
 
 
-@login_required
+@login_only
 @require_POST
 def recompute_view(request):
     try:

@@ -3,13 +3,13 @@ registration form, and a complaint with its history and the next steps the user 
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from yiyang.core.access import login_only, requires
 from yiyang.core.audit import Actor
 from yiyang.core.errors import DomainError
 from yiyang.core.forms import apply_errors
@@ -38,10 +38,8 @@ class ComplaintForm(forms.Form):
         self.fields["facility"].queryset = Facility.objects.visible_to(user, "supervision.add_complaint")
 
 
-@login_required
+@requires("supervision.view_complaint")
 def complaints_view(request):
-    if not has_permission(request.user, "supervision.view_complaint"):
-        raise PermissionDenied
     may_add = has_permission(request.user, "supervision.add_complaint")
     form = ComplaintForm(request.POST or None, user=request.user,
                          initial={"received_on": timezone.localdate()}) if may_add else None  # fmt: skip
@@ -78,7 +76,7 @@ def complaints_view(request):
     })  # fmt: skip
 
 
-@login_required
+@login_only
 def complaint_view(request, complaint_id: int):
     complaint = get_visible_or_404(Complaint.objects.select_related("facility"), request.user, pk=complaint_id)
     actor = Actor.from_request(request)

@@ -7,7 +7,6 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
@@ -15,6 +14,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from yiyang.core.access import login_only, requires
 from yiyang.core.audit import Actor
 from yiyang.core.errors import DomainError
 from yiyang.core.forms import apply_errors
@@ -41,11 +41,9 @@ def _yuan_field(label: str, required: bool = True, minimum: str = "0") -> forms.
                               max_digits=14, decimal_places=2)  # fmt: skip
 
 
-@login_required
+@requires("supervision.view_escrowaccount")
 def overview_view(request):
     """The bureau's escrow overview of a region; a facility manager goes to the facility's page."""
-    if not has_permission(request.user, "supervision.view_escrowaccount"):
-        raise PermissionDenied
     if not has_permission(request.user, "regions.view_region"):
         facility = own_facility(request.user, "supervision.view_escrowaccount")
         return redirect("supervision:escrow_facility", facility_id=facility.pk)
@@ -59,7 +57,7 @@ def overview_view(request):
     })  # fmt: skip
 
 
-@login_required
+@login_only
 @require_POST
 def acknowledge_view(request, alert_id: int):
     try:
@@ -106,7 +104,7 @@ def _may(user, facility: Facility, action: str) -> bool:
     return Facility.objects.visible_to(user, action).filter(pk=facility.pk).exists()
 
 
-@login_required
+@login_only
 def facility_view(request, facility_id: int):
     """A facility's escrow page. Forms post back here with `action` naming what to do."""
     facility = get_visible_or_404(Facility.objects, request.user, "supervision.view_escrowaccount", pk=facility_id)
@@ -206,7 +204,7 @@ class RefundForm(forms.Form):
     key = forms.CharField(widget=forms.HiddenInput, max_length=60)
 
 
-@login_required
+@login_only
 def residence_view(request, residence_id: int):
     """A resident's prepaid ledger, balances, and the refund form."""
     residence = get_visible_or_404(Residence.objects.select_related("elder", "facility"), request.user,

@@ -5,7 +5,6 @@ from datetime import date
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse
@@ -13,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from yiyang.core import photos
+from yiyang.core.access import login_only, requires
 from yiyang.core.audit import Actor
 from yiyang.core.errors import DomainError
 from yiyang.core.forms import apply_errors
@@ -26,11 +26,9 @@ from ..services import inspections as services
 from ..workflows import HAZARD, INSPECTION
 
 
-@login_required
+@requires("supervision.view_hazard")
 def ledger_view(request):
     """The rectification ledger of a region: per child region the 对账 counts, then the lines."""
-    if not has_permission(request.user, "supervision.view_hazard"):
-        raise PermissionDenied
     facility_id = int(request.GET["facility"]) if request.GET.get("facility", "").isdigit() else None
     if facility_id is None and not has_permission(request.user, "regions.view_region"):
         # A facility manager's ledger is the facility's own.
@@ -88,11 +86,9 @@ class PlanForm(forms.Form):
         self.fields["checklist"].queryset = services.checklists_usable(user)
 
 
-@login_required
+@requires("supervision.view_inspection")
 def inspections_view(request):
     """Inspections in the user's scope, newest first; officers plan new ones here."""
-    if not has_permission(request.user, "supervision.view_inspection"):
-        raise PermissionDenied
     may_plan = has_permission(request.user, "supervision.add_inspection")
     form = PlanForm(request.POST or None, user=request.user) if may_plan else None
     if request.method == "POST":
@@ -135,7 +131,7 @@ def _findings_from(post, checklist: Checklist) -> tuple[dict, dict]:
     return results, findings
 
 
-@login_required
+@login_only
 def inspection_view(request, inspection_id: int):
     """The on-site page: one card per checklist item (合格 / 不合格 / 不适用), and for a failed item the
     hazard, its severity, who rectifies it by when, and photos."""
@@ -195,7 +191,7 @@ class VerifyForm(forms.Form):
     note = forms.CharField(label="核验意见", max_length=500, required=False)
 
 
-@login_required
+@login_only
 def hazard_view(request, hazard_id: int):
     hazard = get_visible_or_404(
         Hazard.objects.select_related("facility", "inspection__checklist"), request.user, pk=hazard_id
@@ -237,7 +233,7 @@ def hazard_view(request, hazard_id: int):
     )
 
 
-@login_required
+@login_only
 def photo_view(request, photo_id: int):
     photo = get_visible_or_404(Photo.objects, request.user, pk=photo_id)
     return photos.serve(photo.file, photo.extension)
@@ -251,10 +247,8 @@ class ChecklistForm(forms.Form):
     )
 
 
-@login_required
+@requires("supervision.view_checklist")
 def checklists_view(request):
-    if not has_permission(request.user, "supervision.view_checklist"):
-        raise PermissionDenied
     may_add = has_permission(request.user, "supervision.add_checklist")
     labels = dict(services.CheckCategory.choices)
     initial = {

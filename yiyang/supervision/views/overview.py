@@ -1,15 +1,23 @@
 """The landing page of 民政监管: one card per area the user may open, with what waits for action."""
 
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
+
+from yiyang.core.access import requires
 
 from ..services import overview
 
 
-@login_required
+# One permission per card of overview.cards: a user holding none of them has no card to open.
+@requires(
+    "supervision.view_hazard",
+    "supervision.view_inspection",
+    "supervision.view_subsidyclaim",
+    "supervision.view_ratingapplication",
+    "supervision.view_escrowalert",
+    "supervision.view_complaint",
+    "supervision.view_staff",
+    "supervision.view_pairing",
+)
 def index_view(request):
     cards = overview.cards(request.user)
-    if not cards:
-        raise PermissionDenied
     return render(request, "supervision/index.html", {"cards": cards})

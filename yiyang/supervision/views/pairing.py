@@ -5,13 +5,13 @@ from datetime import date
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from yiyang.core import photos
+from yiyang.core.access import login_only, requires
 from yiyang.core.audit import Actor
 from yiyang.core.errors import DomainError
 from yiyang.core.forms import apply_errors
@@ -32,11 +32,9 @@ class CadreForm(forms.Form):
     photo = forms.FileField(label="照片（JPEG、PNG 或 WebP）", required=False)
 
 
-@login_required
+@requires("supervision.view_pairing")
 def cadres_view(request):
     """The cadres in the user's scope with their current pairings; officers register cadres here."""
-    if not has_permission(request.user, "supervision.view_pairing"):
-        raise PermissionDenied
     if not has_permission(request.user, "supervision.view_cadre"):
         # A facility sees its own board.
         facility = own_facility(request.user, "supervision.view_pairing")
@@ -76,7 +74,7 @@ class PairForm(forms.Form):
         self.fields["facility"].queryset = Facility.objects.visible_to(user, "supervision.add_pairing")
 
 
-@login_required
+@login_only
 def cadre_view(request, cadre_id: int):
     cadre = get_visible_or_404(services.cadres(request.user), request.user, pk=cadre_id)
     may_change = Cadre.objects.visible_to(request.user, "supervision.change_cadre").filter(pk=cadre.pk).exists()
@@ -121,7 +119,7 @@ def _date(raw, field: str) -> date:
         raise FieldErrors({field: "请填写日期（YYYY-MM-DD）"}) from None
 
 
-@login_required
+@login_only
 def cadre_photo_view(request, cadre_id: int):
     cadre = Cadre.objects.filter(pk=cadre_id).first()
     if cadre is None or not cadre.photo or not services.photo_visible(request.user, cadre):
@@ -129,11 +127,9 @@ def cadre_photo_view(request, cadre_id: int):
     return photos.serve(cadre.photo, cadre.photo_extension)
 
 
-@login_required
+@requires("supervision.view_pairing")
 def board_view(request, facility_id: int):
     """The board of paired cadres (name, post, phone, photo) a centre prints and posts on its wall."""
-    if not has_permission(request.user, "supervision.view_pairing"):
-        raise PermissionDenied
     facility, rows = services.board(request.user, facility_id)
     return render(request, "supervision/pairing/board.html", {"facility": facility, "pairings": rows})
 
@@ -157,11 +153,9 @@ class VisitForm(forms.Form):
         self.fields["facility"].queryset = Facility.objects.visible_to(user).filter(pk__in=paired)
 
 
-@login_required
+@requires("supervision.view_cadrevisit")
 def visits_view(request):
     """Visits in the user's scope (a cadre: their own); cadres and officers record visits here."""
-    if not has_permission(request.user, "supervision.view_cadrevisit"):
-        raise PermissionDenied
     may_add = has_permission(request.user, "supervision.add_cadrevisit")
     form = (
         VisitForm(request.POST or None, user=request.user, initial={"visited_on": timezone.localdate()})
@@ -191,11 +185,9 @@ class SchemeForm(forms.Form):
     source = forms.CharField(label="依据文件", max_length=200, required=False)
 
 
-@login_required
+@requires("supervision.view_cadre")
 def ranking_view(request):
     """Points of the cadres of a region for a period, best first; officers set the region's scheme."""
-    if not has_permission(request.user, "supervision.view_cadre"):
-        raise PermissionDenied
     region = visible_region(request.user, request.GET.get("region", ""))
     today = timezone.localdate()
     try:

@@ -4,12 +4,12 @@ computed level, the committee and publication actions and the history, and the e
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from yiyang.core.access import login_only, requires
 from yiyang.core.audit import Actor
 from yiyang.core.errors import DomainError, FieldErrors
 from yiyang.core.forms import apply_errors
@@ -38,10 +38,8 @@ class ApplyForm(forms.Form):
         ).filter(facility_type__in=types)
 
 
-@login_required
+@requires("supervision.view_ratingapplication")
 def ratings_view(request):
-    if not has_permission(request.user, "supervision.view_ratingapplication"):
-        raise PermissionDenied
     may_apply = has_permission(request.user, "supervision.add_ratingapplication")
     form = ApplyForm(request.POST or None, user=request.user) if may_apply else None
     if request.method == "POST":
@@ -136,7 +134,7 @@ def _run(request, application: RatingApplication, action: str):
     raise PermissionDenied
 
 
-@login_required
+@login_only
 def rating_view(request, application_id: int):
     application = get_visible_or_404(
         RatingApplication.objects.select_related("facility", "scheme"), request.user, pk=application_id
@@ -174,11 +172,9 @@ def rating_view(request, application_id: int):
     )  # fmt: skip
 
 
-@login_required
+@requires("supervision.view_ratingapplication")
 def expiring_view(request):
     """Ratings ending within the reminder days, and ratings that have ended (shown as expired)."""
-    if not has_permission(request.user, "supervision.view_ratingapplication"):
-        raise PermissionDenied
     today = timezone.localdate()
     expiring = list(services.expiring(request.user, today)[:500])
     for facility in expiring:

@@ -5,7 +5,6 @@ from datetime import date
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Sum
@@ -14,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from yiyang.core.access import login_only, requires
 from yiyang.core.audit import Actor
 from yiyang.core.errors import DomainError
 from yiyang.core.forms import apply_errors
@@ -36,10 +36,8 @@ def _month(raw: str | None) -> date:
         raise Http404 from None
 
 
-@login_required
+@requires("supervision.view_subsidyclaim")
 def claims_view(request):
-    if not has_permission(request.user, "supervision.view_subsidyclaim"):
-        raise PermissionDenied
     month = _month(request.GET.get("month") or request.POST.get("month"))
     claims = SubsidyClaim.objects.visible_to(request.user).filter(month=month).select_related("facility")
     region = None
@@ -75,7 +73,7 @@ def claims_view(request):
     )
 
 
-@login_required
+@login_only
 def claim_view(request, claim_id: int):
     claim = get_visible_or_404(SubsidyClaim.objects.select_related("facility", "rate_table"), request.user, pk=claim_id)
     lines = list(claim.lines.all())
@@ -107,7 +105,7 @@ def claim_view(request, claim_id: int):
     )
 
 
-@login_required
+@login_only
 @require_POST
 def claim_step_view(request, claim_id: int):
     actor = Actor.from_request(request)
@@ -150,10 +148,8 @@ def _fen(value) -> int:
     return int(value * 100)
 
 
-@login_required
+@requires("supervision.view_subsidyratetable")
 def rates_view(request):
-    if not has_permission(request.user, "supervision.view_subsidyratetable"):
-        raise PermissionDenied
     may_add = has_permission(request.user, "supervision.add_subsidyratetable")
     form = (
         RateTableForm(request.POST or None, initial={"region_code": default_region(request.user)}) if may_add else None

@@ -4,13 +4,13 @@ attendance."""
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from yiyang.core.access import login_only, requires
 from yiyang.core.audit import Actor
 from yiyang.core.errors import DomainError
 from yiyang.core.forms import apply_errors
@@ -30,12 +30,10 @@ def _may(user, model, row, permission: str) -> bool:
     return model.objects.visible_to(user, permission).filter(pk=row.pk).exists()
 
 
-@login_required
+@requires("supervision.view_staff")
 def workforce_view(request):
     """Facilities in the user's scope with their current staff counts; a facility manager goes
     straight to their own facility."""
-    if not has_permission(request.user, "supervision.view_staff"):
-        raise PermissionDenied
     facilities = Facility.objects.visible_to(request.user, "supervision.view_staff")
     if not has_permission(request.user, "regions.view_region"):
         own = facilities.first()
@@ -99,7 +97,7 @@ class StaffEditForm(StaffForm):
         return data
 
 
-@login_required
+@login_only
 def facility_staff_view(request, facility_id: int):
     facility = get_visible_or_404(Facility.objects, request.user, "supervision.view_staff", pk=facility_id)
     may_add = _may(request.user, Facility, facility, "supervision.add_staff")
@@ -146,7 +144,7 @@ class CertificateForm(forms.Form):
     issued_on = forms.DateField(label="发证日期", widget=DATE)
 
 
-@login_required
+@login_only
 def staff_view(request, staff_id: int):
     """One person: the edit form, certificates with the add form, training attended."""
     staff = get_visible_or_404(Staff.objects.select_related("facility"), request.user, pk=staff_id)
@@ -213,10 +211,8 @@ class TrainingForm(forms.Form):
             self.fields["facility"].required = True
 
 
-@login_required
+@requires("supervision.view_trainingclass")
 def trainings_view(request):
-    if not has_permission(request.user, "supervision.view_trainingclass"):
-        raise PermissionDenied
     may_add = has_permission(request.user, "supervision.add_trainingclass")
     initial = {"region_code": default_region(request.user)}
     form = TrainingForm(request.POST or None, initial=initial, user=request.user) if may_add else None
@@ -254,7 +250,7 @@ class AttendanceForm(forms.Form):
         self.fields["hours"].initial = training.hours
 
 
-@login_required
+@login_only
 def training_view(request, training_id: int):
     training = get_visible_or_404(TrainingClass.objects.select_related("facility"), request.user, pk=training_id)
     may_record = _may(request.user, TrainingClass, training, "supervision.change_trainingclass")
