@@ -13,6 +13,7 @@ from yiyang.core.regioncodes import InvalidRegionCode, ancestors, normalize
 from yiyang.core.scoping import get_visible_or_404, has_permission, home_region
 from yiyang.facilities.models import FacilityType, OperationModel, Service
 from yiyang.regions.models import Region
+from yiyang.regions.services import requested_region
 
 from . import services
 
@@ -69,14 +70,8 @@ def _default_region(user) -> str | None:
 def coverage_page(request):
     if not has_permission(request.user, "regions.view_region"):
         raise PermissionDenied
-    raw = request.GET.get("region") or _default_region(request.user)
-    if not raw:
-        raise Http404
-    try:
-        code = normalize(raw)
-    except InvalidRegionCode:
-        raise Http404 from None
-    region = get_visible_or_404(Region.objects, request.user, "view", code=code)
+    code = requested_region(request.user, request.GET.get("region"), default=_default_region, page=True)
+    region = Region.objects.get(code=code)
     whole, children = services.rates(request.user, code)
     path = [r for r in Region.objects.filter(code__in=ancestors(code)).order_by("code")]
     visible_path = [r for r in path if Region.objects.visible_to(request.user, "view").filter(code=r.code).exists()]
