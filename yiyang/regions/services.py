@@ -219,6 +219,7 @@ def requested_region(
     default: Callable[[object], str | None] | None = default_region,
     page: bool = False,
     narrows: bool = False,
+    action: str = "view",
 ) -> str:
     """The 12-digit code of the region a request asks for (`raw`: a query, form or body value), checked
     against the user's scope. Pages, the API, exports and tasks all ask this one function.
@@ -226,7 +227,8 @@ def requested_region(
     - `raw` blank: `default(user)` (the user's own region, see `default_region`); with no default, or when
       it gives nothing, a 422 naming `field` ("请指定区划代码");
     - a malformed code: a 422 naming `field`, with the reason;
-    - a region the user may not see: 404, so that its existence does not leak.
+    - a region the user may not `action` (view, or change for a recomputation): 404, so that its existence
+      does not leak.
 
     `page=True` answers 404 for a blank or malformed code too: a page has no form to show the reason on,
     the code came from a link. `narrows=True` is for callers whose rows are scoped already and for whom the
@@ -243,5 +245,5 @@ def requested_region(
             raise Http404 from None
         raise
     if not narrows:
-        get_visible_or_404(Region.objects, user, "view", code=code)
+        get_visible_or_404(Region.objects, user, action, code=code)
     return code

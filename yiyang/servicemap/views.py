@@ -9,8 +9,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from yiyang.core.regioncodes import InvalidRegionCode, ancestors, normalize
-from yiyang.core.scoping import get_visible_or_404, has_permission, home_region
+from yiyang.core.regioncodes import ancestors
+from yiyang.core.scoping import has_permission, home_region
 from yiyang.facilities.models import FacilityType, OperationModel, Service
 from yiyang.regions.models import Region
 from yiyang.regions.services import requested_region
@@ -96,11 +96,7 @@ def coverage_page(request):
 @login_required
 @require_POST
 def recompute_view(request):
-    try:
-        code = normalize(request.POST.get("region", ""))
-    except InvalidRegionCode:
-        raise Http404 from None
-    get_visible_or_404(Region.objects, request.user, "change", code=code)
+    code = requested_region(request.user, request.POST.get("region"), default=None, page=True, action="change")
     count = services.recompute(code)
     messages.success(request, f"已重新计算 {count} 个社区（村）的覆盖情况")
     return redirect(f"{reverse('servicemap:coverage')}?region={code}")
