@@ -55,9 +55,9 @@ def _unauthenticated(request, exc):
 def _add_routers():
     from yiyang.analytics.api import router as analytics_router
     from yiyang.elders.api import router as elders_router
-    from yiyang.exchange.api import router as exchange_router
     from yiyang.facilities.api import router as facilities_router
     from yiyang.homecare.api import router as homecare_router
+    from yiyang.imports.api import router as imports_router
     from yiyang.regions.api import router as regions_router
     from yiyang.servicemap.api import nearby_router, public_router
     from yiyang.servicemap.api import router as map_router
@@ -72,7 +72,7 @@ def _add_routers():
     api.add_router("/v1/analytics", analytics_router)
     api.add_router("/v1/homecare", homecare_router)
     api.add_router("/v1/supervision", supervision_router)
-    api.add_router("/v1/imports", exchange_router)
+    api.add_router("/v1/imports", imports_router)
 
 
 _add_routers()

@@ -58,7 +58,7 @@ INSTALLED_APPS = [
     "yiyang.servicemap",
     "yiyang.supervision",
     "yiyang.analytics",
-    "yiyang.exchange",
+    "yiyang.imports",
     "yiyang.demo",
 ]
 

@@ -102,11 +102,9 @@ def dashboard_xlsx(request, region: str):
 
 @router.get("/counters", response={200: CountersOut, 404: ErrorOut, 422: ErrorOut}, summary="今日实时计数")
 def counters(request, region: str):
-    from yiyang.regions.models import Region
+    from yiyang.regions.services import requested_region
 
-    code = region_code_param(region)
-    get_visible_or_404(Region.objects, request.user, "view", code=code)
-    return services.today_counters(request.user, code)
+    return services.today_counters(request.user, requested_region(request.user, region, default=None))
 
 
 @router.post("/targets", response={200: TargetProgressOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})

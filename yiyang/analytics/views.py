@@ -13,23 +13,17 @@ from django.views.decorators.http import require_POST
 from yiyang.core.access import login_only, requires
 from yiyang.core.audit import Actor
 from yiyang.core.errors import DomainError
-from yiyang.core.regioncodes import InvalidRegionCode, normalize
-from yiyang.core.scoping import get_visible_or_404, home_region
+from yiyang.core.scoping import get_visible_or_404
 from yiyang.regions.models import Region
+from yiyang.regions.services import requested_region
 
 from . import indicators, services, tasks
 from .models import Direction, MonthlyReport
 
 
 def _region_code(request) -> str:
-    raw = request.GET.get("region") or request.POST.get("region") or home_region(request.user)
-    if not raw:
-        first = Region.objects.filter(level=1).order_by("code").first()
-        raw = first.code if first else ""
-    try:
-        return normalize(raw)
-    except InvalidRegionCode:
-        raise Http404 from None
+    raw = request.GET.get("region") or request.POST.get("region")
+    return requested_region(request.user, raw, page=True)
 
 
 class TargetForm(forms.Form):

@@ -4,7 +4,9 @@ Every model that belongs to a region, facility, provider or person declares a `S
 fields that tie a row to each kind of scope, and uses `ScopedQuerySet` as its manager. Reading goes
 through `Model.objects.visible_to(user, action)`: the pages, the API, the admin, exports, search and
 tasks all call it. A user's memberships (role + scope) grant actions through core.roles; a role that
-is not granted the action, or a scope kind the model does not declare, contributes no rows.
+is not granted the action, or a scope kind the model does not declare, contributes no rows. A model may
+also name the account a row belongs to (`ScopeSpec.person`): the memberships of the roles that act on
+their own work only (OWN_ROWS_ROLES, the paired cadre) then reach just that account's rows.
 """
 
 from dataclasses import dataclass
@@ -28,9 +30,17 @@ class ScopeSpec:
     provider: str | None = None
     caregiver: str | None = None
     elder: str | None = None
+    # The path to the one user account a row belongs to (a cadre's own record, pairings and visits).
+    # Where it is declared, a membership of a role in OWN_ROWS_ROLES reaches only the rows of its own user.
+    person: str | None = None
 
     def path_for(self, kind: str) -> str | None:
         return getattr(self, kind, None)
+
+
+# Roles whose memberships act on their own rows only, on models that declare `ScopeSpec.person`: a paired
+# cadre holds a region membership to read the facilities there, but sees and records only their own work.
+OWN_ROWS_ROLES = frozenset({Role.CADRE})
 
 
 def permission_name(model: type[models.Model], action: str) -> str:
@@ -94,14 +104,22 @@ def scope_condition(user, model: type[models.Model], action: str) -> Q | None:
         if path is None:
             continue
         if kind == ScopeKind.REGION:
-            condition |= region_range_q(path, membership.region_code)
+            reach = region_range_q(path, membership.region_code)
         elif membership.scope_id is not None:
-            condition |= Q(**{path: membership.scope_id})
+            reach = Q(**{path: membership.scope_id})
+        else:
+            continue
+        if membership.role in OWN_ROWS_ROLES and spec.person is not None:
+            reach &= Q(**{spec.person: user.pk})
+        condition |= reach
     return condition
 
 
 def _spans_relation(model: type[models.Model]) -> bool:
-    return any(path and "__" in path for path in vars(model.scope).values())
+    # `person` is left out: it follows foreign keys forward to one account, which cannot repeat a row.
+    spec = model.scope
+    paths = (spec.region, spec.facility, spec.provider, spec.caregiver, spec.elder)
+    return any(path and "__" in path for path in paths)
 
 
 class ScopedQuerySet(models.QuerySet):

@@ -17,7 +17,6 @@ from yiyang.core.access import login_only, requires
 from yiyang.core.audit import Actor
 from yiyang.core.errors import DomainError
 from yiyang.core.forms import apply_errors
-from yiyang.core.regioncodes import InvalidRegionCode, normalize
 from yiyang.core.scoping import get_visible_or_404, has_permission, home_region
 from yiyang.elders.models import Elder
 
@@ -213,20 +212,13 @@ def today_view(request):
     return render(request, "homecare/today.html", {"orders": orders})
 
 
-def _region(request) -> str:
-    raw = request.GET.get("region") or home_region(request.user)
-    try:
-        return normalize(raw)
-    except InvalidRegionCode:
-        raise Http404 from None
-
-
 @requires("homecare.view_order")
 def stats_view(request):
-    code = _region(request)
     from yiyang.regions.models import Region
+    from yiyang.regions.services import requested_region
 
-    region = get_visible_or_404(Region.objects, request.user, "view", code=code)
+    code = requested_region(request.user, request.GET.get("region"), default=home_region, page=True)
+    region = Region.objects.get(code=code)
     return render(request, "homecare/stats.html", {"region": region, "stats": services.statistics(request.user, code)})
 
 

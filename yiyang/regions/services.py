@@ -1,16 +1,19 @@
 """Region operations: loading the real divisions, importing streets and communities, population figures."""
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
 from django.db import transaction
+from django.http import Http404
 
 from yiyang.core import audit
+from yiyang.core.api import region_code_param
 from yiyang.core.audit import Actor, AuditAction
 from yiyang.core.errors import FieldErrors
 from yiyang.core.regioncodes import InvalidRegionCode, Level, level_of, normalize, parent_of
-from yiyang.core.scoping import ensure_visible, get_visible_or_404, region_predicate
+from yiyang.core.scoping import ensure_visible, get_visible_or_404, home_region, region_predicate
 
 from . import divisions
 from .models import Region, UrbanRural
@@ -203,27 +206,48 @@ def generate_subdivisions(county_codes: list[str], streets: int, communities: in
 def default_region(user) -> str:
     """The region a user's pages and lists open on when none is asked for: their own region, or for a
     platform-wide user the first province on record ('' when no region is loaded)."""
-    from yiyang.core.scoping import home_region
-
     if code := home_region(user):
         return code
     first = Region.objects.filter(level=1).order_by("code").values_list("code", flat=True).first()
     return first or ""
 
 
-def visible_region(user, raw: str = "") -> Region:
-    """The region a page asks for (`raw`, or the user's own when blank), within the user's scope; a
-    malformed code or a region outside the scope answers 404."""
-    from django.http import Http404
+def requested_region(
+    user,
+    raw: str | None,
+    *,
+    field: str = "region",
+    default: Callable[[object], str | None] | None = default_region,
+    page: bool = False,
+    narrows: bool = False,
+    action: str = "view",
+) -> str:
+    """The 12-digit code of the region a request asks for (`raw`: a query, form or body value), checked
+    against the user's scope. Pages, the API, exports and tasks all ask this one function.
 
-    from yiyang.core.regioncodes import InvalidRegionCode, normalize
-    from yiyang.core.scoping import get_visible_or_404
+    - `raw` blank: `default(user)` (the user's own region, see `default_region`); with no default, or when
+      it gives nothing, a 422 naming `field` ("请指定区划代码");
+    - a malformed code: a 422 naming `field`, with the reason;
+    - a region the user may not `action` (view, or change for a recomputation): 404, so that its existence
+      does not leak.
 
+    `page=True` answers 404 for a blank or malformed code too: a page has no form to show the reason on,
+    the code came from a link. `narrows=True` is for callers whose rows are scoped already and for whom the
+    region only narrows them (a ledger that facility managers read too): any well-formed region may be
+    asked, and the answer holds only the rows the user may see (a neighbouring county's are none).
+    """
+    raw = (raw or "").strip() or (default(user) if default else "") or ""
     try:
-        code = normalize(raw or default_region(user))
-    except InvalidRegionCode:
-        raise Http404 from None
-    return get_visible_or_404(Region.objects, user, "view", code=code)
+        if not raw:
+            raise FieldErrors({field: "请指定区划代码"})
+        code = region_code_param(raw, field)
+    except FieldErrors:
+        if page:
+            raise Http404 from None
+        raise
+    if not narrows:
+        get_visible_or_404(Region.objects, user, action, code=code)
+    return code
 
 
 @lru_cache(maxsize=4096)

@@ -11,9 +11,10 @@ from yiyang.core import coords
 from yiyang.core.api import ErrorOut, region_code_param
 from yiyang.core.errors import FieldErrors
 from yiyang.core.regioncodes import Level, level_of
-from yiyang.core.scoping import get_visible_or_404, has_permission
+from yiyang.core.scoping import has_permission
 from yiyang.facilities.models import Facility, FacilityType, Service
 from yiyang.regions.models import Region
+from yiyang.regions.services import requested_region
 
 from . import boundaries, services
 
@@ -201,15 +202,9 @@ class SupplyDemandOut(Schema):
     unmet_demand: int
 
 
-def _visible_region(request, raw: str) -> str:
-    code = region_code_param(raw)
-    get_visible_or_404(Region.objects, request.user, "view", code=code)
-    return code
-
-
 @router.get("/coverage", response={200: CoverageOut, 404: ErrorOut, 422: ErrorOut}, summary="服务圈覆盖率")
 def coverage(request, region: str):
-    code = _visible_region(request, region)
+    code = requested_region(request.user, region, default=None)
     whole, children = services.rates(request.user, code)
     return {"region": whole.as_dict(), "children": [c.as_dict() for c in children],
             "computed_at": services.computed_at(code)}  # fmt: skip
@@ -217,14 +212,14 @@ def coverage(request, region: str):
 
 @router.get("/coverage/uncovered", response={200: list[UncoveredOut], 404: ErrorOut, 422: ErrorOut})
 def uncovered(request, region: str):
-    return services.uncovered(request.user, _visible_region(request, region))
+    return services.uncovered(request.user, requested_region(request.user, region, default=None))
 
 
 @router.post(
     "/coverage/what-if", response={200: WhatIfOut, 404: ErrorOut, 422: ErrorOut}, summary="规划新设施的覆盖效果"
 )
 def what_if(request, payload: WhatIfIn):
-    code = _visible_region(request, payload.region)
+    code = requested_region(request.user, payload.region, default=None)
     try:
         lat, lng = coords.to_wgs84(payload.lat, payload.lng, payload.coord_system)
     except coords.InvalidCoordinates as exc:
@@ -234,7 +229,7 @@ def what_if(request, payload: WhatIfIn):
 
 @router.post("/coverage/recompute", response={200: CoverageOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
 def recompute(request, region: str):
-    code = _visible_region(request, region)
+    code = requested_region(request.user, region, default=None)
     if not Region.objects.visible_to(request.user, "change").filter(code=code).exists():
         raise PermissionDenied
     services.recompute(code)
@@ -243,14 +238,14 @@ def recompute(request, region: str):
 
 @router.get("/supply-demand", response={200: list[SupplyDemandOut], 404: ErrorOut, 422: ErrorOut}, summary="供需")
 def supply_demand(request, region: str):
-    return services.supply_and_demand(request.user, _visible_region(request, region))
+    return services.supply_and_demand(request.user, requested_region(request.user, region, default=None))
 
 
 @router.get(
     "/boundaries", response={200: dict, 404: ErrorOut, 422: ErrorOut}, summary="下级区划边界与覆盖率（GeoJSON）"
 )
 def region_boundaries(request, region: str):
-    code = _visible_region(request, region)
+    code = requested_region(request.user, region, default=None)
     if not has_permission(request.user, "regions.view_region"):
         raise PermissionDenied
     _, children = services.rates(request.user, code)

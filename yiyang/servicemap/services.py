@@ -12,12 +12,12 @@ from django.utils import timezone
 from yiyang.core import coords
 from yiyang.core.errors import FieldErrors
 from yiyang.core.regioncodes import PREFIX_LENGTH, Level, county_of, level_of, region_range_q
-from yiyang.core.spatial import GridIndex, Point, affected, coverage, walking_minutes
 from yiyang.elders.models import Elder, Status
 from yiyang.facilities.models import Facility, FacilityStatus, FacilityType
 from yiyang.regions.models import Region, UrbanRural
 
 from .models import Area, CommunityCoverage, CoverageRule
+from .spatial import GridIndex, Point, affected, coverage, walking_minutes
 
 DEFAULT_RADIUS = {Area.URBAN: 1000, Area.RURAL: 2000}
 MAX_NEARBY_RADIUS_M = 50_000

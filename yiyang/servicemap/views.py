@@ -8,10 +8,11 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from yiyang.core.access import login_only, public, requires
-from yiyang.core.regioncodes import InvalidRegionCode, ancestors, normalize
-from yiyang.core.scoping import get_visible_or_404, home_region
+from yiyang.core.regioncodes import ancestors
+from yiyang.core.scoping import home_region
 from yiyang.facilities.models import FacilityType, OperationModel, Service
 from yiyang.regions.models import Region
+from yiyang.regions.services import requested_region
 
 from . import services
 
@@ -68,14 +69,8 @@ def _default_region(user) -> str | None:
 
 @requires("regions.view_region")
 def coverage_page(request):
-    raw = request.GET.get("region") or _default_region(request.user)
-    if not raw:
-        raise Http404
-    try:
-        code = normalize(raw)
-    except InvalidRegionCode:
-        raise Http404 from None
-    region = get_visible_or_404(Region.objects, request.user, "view", code=code)
+    code = requested_region(request.user, request.GET.get("region"), default=_default_region, page=True)
+    region = Region.objects.get(code=code)
     whole, children = services.rates(request.user, code)
     path = [r for r in Region.objects.filter(code__in=ancestors(code)).order_by("code")]
     visible_path = [r for r in path if Region.objects.visible_to(request.user, "view").filter(code=r.code).exists()]
@@ -100,11 +95,7 @@ def coverage_page(request):
 @login_only
 @require_POST
 def recompute_view(request):
-    try:
-        code = normalize(request.POST.get("region", ""))
-    except InvalidRegionCode:
-        raise Http404 from None
-    get_visible_or_404(Region.objects, request.user, "change", code=code)
+    code = requested_region(request.user, request.POST.get("region"), default=None, page=True, action="change")
     count = services.recompute(code)
     messages.success(request, f"已重新计算 {count} 个社区（村）的覆盖情况")
     return redirect(f"{reverse('servicemap:coverage')}?region={code}")

@@ -10,8 +10,8 @@ import xlsxwriter
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from yiyang.core import tabular
-from yiyang.core.tabular import Column, TableError, open_table, write_template
+from yiyang.core.tabular import Column, TableError, csvfile, open_table, write_template, xlsxguard
+from yiyang.core.tabular import table as table_module
 
 COLUMNS = [
     Column("name", "姓名"),
@@ -180,7 +180,7 @@ def test_utf16_csv_with_tabs(tmp_path):
 
 
 def test_csv_ascii_start_then_gbk_switches_encoding(tmp_path, monkeypatch):
-    monkeypatch.setattr(tabular, "CHUNK", 16)
+    monkeypatch.setattr(csvfile, "CHUNK", 16)
     columns = [Column("name", "name"), Column("note", "note", required=False)]
     path = tmp_path / "late.csv"
     path.write_bytes(b"name,note\r\n" + b"a,b\r\n" * 10 + "张三,备注\r\n".encode("gbk"))
@@ -193,7 +193,7 @@ def test_csv_with_corrupt_bytes_names_the_line(tmp_path, monkeypatch):
     path = tmp_path / "bad.csv"
     path.write_bytes(good + b"\xff\xfe,1\r\n")
     assert refused(path).startswith("文件第 4 行含有无法识别的字符")
-    monkeypatch.setattr(tabular, "CHUNK", 8)  # the bad byte now arrives after the encoding was chosen
+    monkeypatch.setattr(csvfile, "CHUNK", 8)  # the bad byte now arrives after the encoding was chosen
     table = open_table(path, "bad.csv", COLUMNS, max_bytes=MB)
     with pytest.raises(TableError, match="文件第 4 行含有无法识别的字符"):
         list(table)
@@ -222,12 +222,12 @@ def test_csv_any_text_survives_any_chunking(rows, chunk, encoding, lineterminato
         lineterminator=lineterminator,
         quoting=csv.QUOTE_ALL,  # so that "\r" or "\n" inside a value is quoted whatever the line ending
     )
-    original = tabular.CHUNK
-    tabular.CHUNK = chunk
+    original = csvfile.CHUNK
+    csvfile.CHUNK = chunk
     try:
         _, read_rows = read(path)
     finally:
-        tabular.CHUNK = original
+        csvfile.CHUNK = original
     expected = [
         (number, {"name": a.strip(), "id_number": b.strip(), "phone": "", "birth_date": ""})
         for number, (a, b) in enumerate([*rows, ("最后", "一行")], start=2)
@@ -398,7 +398,7 @@ def test_not_really_xlsx_refused(tmp_path):
     html.write_text("<html><table><tr><td>姓名</td></tr></table></html>", encoding="utf-8")
     assert refused(html).startswith("文件内容不是有效的 .xlsx 表格")
     ole = tmp_path / "old.xlsx"
-    ole.write_bytes(tabular.OLE_MAGIC + bytes(600))
+    ole.write_bytes(table_module.OLE_MAGIC + bytes(600))
     assert refused(ole).startswith("该文件是旧版 .xls 格式或设置了打开密码")
     not_excel = tmp_path / "other.xlsx"
     with zipfile.ZipFile(not_excel, "w") as z:
@@ -448,10 +448,10 @@ def test_sheet_scans_agree_and_cover_common_writers(tmp_path):
     workbook.close()
     for path in (opx, xw):
         with open(path, "rb") as f:
-            package = tabular._Package(f)
+            package = xlsxguard.Package(f)
             _, part = package.first_visible_worksheet()
-            fast = tabular._scan_sheet_fast(package, part)
-            exact = tabular._scan_sheet_exact(package, part)
+            fast = xlsxguard._scan_sheet_fast(package, part)
+            exact = xlsxguard._scan_sheet_exact(package, part)
         assert fast is not None
         assert (fast.max_row, fast.max_col, fast.cells) == (exact.max_row, exact.max_col, exact.cells)
     assert (fast.max_row, fast.max_col) == (300, 31)
@@ -462,8 +462,8 @@ def test_prefixed_sheet_xml_is_read(tmp_path):
     rows += f'<x:row r="2">{inline("张三", "A2", "x:")}{inline("1", "B2", "x:")}</x:row>'
     path = with_sheet(tmp_path, sheet_xml(rows, prefix="x"))
     with open(path, "rb") as f:
-        package = tabular._Package(f)
-        assert tabular._scan_sheet_fast(package, "xl/worksheets/sheet1.xml") is not None
+        package = xlsxguard.Package(f)
+        assert xlsxguard._scan_sheet_fast(package, "xl/worksheets/sheet1.xml") is not None
     _, got = read(path)
     assert got == [(2, {"name": "张三", "id_number": "1", "phone": "", "birth_date": ""})]
 
@@ -472,7 +472,7 @@ def test_cells_without_positions_are_placed_like_calamine(tmp_path):
     rows = f"<row>{inline('姓名')}{inline('公民身份号码')}</row><row>{inline('张三')}{inline('1')}</row>"
     path = with_sheet(tmp_path, sheet_xml(rows))
     with open(path, "rb") as f:
-        assert tabular._scan_sheet_fast(tabular._Package(f), "xl/worksheets/sheet1.xml") is None  # not canonical
+        assert xlsxguard._scan_sheet_fast(xlsxguard.Package(f), "xl/worksheets/sheet1.xml") is None  # not canonical
     _, got = read(path)
     assert got == [(2, {"name": "张三", "id_number": "1", "phone": "", "birth_date": ""})]
     far = rows + f'<row r="1048576"><c s="0"/><c/><c/><c/>{inline("x")}</row>'
@@ -487,7 +487,7 @@ def test_duplicate_position_attribute_refused(tmp_path):
 
 
 def test_shared_strings_expansion_bounded(tmp_path, monkeypatch):
-    monkeypatch.setattr(tabular, "MAX_SHARED_TEXT_BYTES", 1 * MB)
+    monkeypatch.setattr(xlsxguard, "MAX_SHARED_TEXT_BYTES", 1 * MB)
     long_text = "长" * 30_000  # 90 KB once encoded; calamine copies it into every cell that uses it
 
     def build(name, uses):
@@ -507,7 +507,7 @@ def test_shared_strings_expansion_bounded(tmp_path, monkeypatch):
 
 def test_decompressed_size_bounded(tmp_path, monkeypatch):
     path = make_xlsx(tmp_path, [HEADERS] + [["张三", str(i)] for i in range(2000)])
-    monkeypatch.setattr(tabular, "MAX_SHEET_XML_BYTES", 20_000)
+    monkeypatch.setattr(xlsxguard, "MAX_SHEET_XML_BYTES", 20_000)
     assert refused(path).startswith("文件内容过多（解压后超过")
 
 
@@ -540,4 +540,4 @@ def test_template_has_headers_text_format_and_examples(tmp_path):
 def test_error_messages_are_chinese():
     # Every message constant shown to users is Chinese (no English leaking from parsers).
     for name in ("NO_DATA", "NOT_XLSX", "OLE_XLSX", "BROKEN_XLSX", "XLS_REFUSED", "EXCEL_AS_CSV", "BAD_ENCODING"):
-        assert re.search(r"[\u4e00-\u9fff]", getattr(tabular, name))
+        assert re.search(r"[\u4e00-\u9fff]", getattr(table_module, name))

@@ -9,7 +9,7 @@ from yiyang.core.audit import Actor, Interface
 from yiyang.core.errors import FieldErrors
 from yiyang.core.scoping import get_visible_or_404
 from yiyang.facilities.models import Facility, Residence
-from yiyang.regions.services import default_region
+from yiyang.regions.services import requested_region
 
 from ..models import AlertStatus, EscrowAccount, EscrowAlert, EscrowEntry, FacilityClosure
 from ..services import escrow as services
@@ -121,13 +121,6 @@ def _facility_out(request, facility_id: Id, reveal: bool = False) -> dict:
     }
 
 
-def _region(request, raw: str) -> str:
-    code = region_code_param(raw, "region") if raw else default_region(request.user)
-    if not code:
-        raise FieldErrors({"region": "请指定区划代码"})
-    return code
-
-
 class OverviewOut(Schema):
     facility_id: Id
     facility_name: str
@@ -148,7 +141,7 @@ class OverviewOut(Schema):
 @router.get("/escrow/overview", response={200: Page[OverviewOut], 422: ErrorOut},
             summary="辖区预收费总览：各机构预收费总额与固定资产净额（分页；有未处理预警的机构在前）")  # fmt: skip
 def overview(request, region: str = "", page: int = 1, page_size: int = 50):
-    code = _region(request, region)
+    code = requested_region(request.user, region, narrows=True)
     result = paginate(services.overview_accounts(request.user, code), page, page_size)
     result["items"] = [
         {

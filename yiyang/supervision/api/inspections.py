@@ -6,11 +6,11 @@ from django.http import FileResponse
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from yiyang.core.api import ErrorOut, Page, paginate, region_code_param
+from yiyang.core.api import ErrorOut, Page, paginate
 from yiyang.core.audit import Actor, Interface
 from yiyang.core.errors import FieldErrors
 from yiyang.core.scoping import get_visible_or_404
-from yiyang.regions.services import default_region
+from yiyang.regions.services import requested_region
 
 from ..models import Checklist, Hazard, HazardStatus, Severity
 from ..services import inspections as services
@@ -169,20 +169,12 @@ class HazardDetailOut(HazardOut):
 @router.get("/hazards", response=Page[HazardOut], summary="隐患整改台账")
 def list_hazards(request, region: str = "", status: str = "", severity: str = "", overdue: bool = False,
                  escalated: bool = False, facility_id: Id = 0, page: int = 1, page_size: int = 20):  # fmt: skip
-    code = _region(request, region)
+    code = requested_region(request.user, region, narrows=True)
     if status and status not in (services.PENDING, *HazardStatus.values):
         raise FieldErrors({"status": "应为 pending（未销号）、open、submitted 或 closed"})
     hazards = services.ledger(request.user, code, status=status, severity=severity, overdue=overdue,
                               escalated=escalated, facility_id=facility_id or None)  # fmt: skip
     return paginate(hazards, page, page_size)
-
-
-def _region(request, raw: str) -> str:
-    """The asked region, or the user's own; 422 naming the field when the code is malformed."""
-    code = region_code_param(raw, "region") if raw else default_region(request.user)
-    if not code:
-        raise FieldErrors({"region": "请指定区划代码"})
-    return code
 
 
 class SummaryOut(Schema):
@@ -198,13 +190,13 @@ class SummaryOut(Schema):
 
 @router.get("/hazards/summary", response={200: list[SummaryOut], 422: ErrorOut}, summary="台账对账：各下级区划的隐患数")
 def hazard_summary(request, region: str = ""):
-    code = _region(request, region)
+    code = requested_region(request.user, region, narrows=True)
     return services.summary_by_child_region(request.user, code)
 
 
 @router.get("/hazards/export.xlsx", response={200: None, 403: ErrorOut, 422: ErrorOut}, summary="导出隐患整改台账")
 def export_hazards(request, region: str = "", status: str = "", overdue: bool = False):
-    code = _region(request, region)
+    code = requested_region(request.user, region, narrows=True)
     hazards = services.ledger(request.user, code, status=status, overdue=overdue, action="export")
     handle = services.export_ledger(_actor(request), hazards)
     return FileResponse(handle, as_attachment=True, filename="隐患整改台账.xlsx")

@@ -7,9 +7,8 @@ from ninja.files import UploadedFile
 
 from yiyang.core.api import ErrorOut, Page, paginate, region_code_param
 from yiyang.core.audit import Actor, Interface
-from yiyang.core.errors import FieldErrors
 from yiyang.core.scoping import get_visible_or_404
-from yiyang.regions.services import default_region
+from yiyang.regions.services import requested_region
 
 from ..services import pairing as services
 from .types import Id
@@ -253,9 +252,7 @@ class RankingOut(Schema):
 
 @router.get("/pairing/ranking", response={200: RankingOut, 422: ErrorOut}, summary="干部计分排名")
 def get_ranking(request, start: date, end: date, region: str = ""):
-    code = region_code_param(region, "region") if region else default_region(request.user)
-    if not code:
-        raise FieldErrors({"region": "请指定区划代码"})
+    code = requested_region(request.user, region, narrows=True)
     scheme = services.scheme_for(code)
     rows = services.ranking(request.user, code, start, end)
     return {

@@ -29,7 +29,7 @@ class Cadre(models.Model):
     created_at = models.DateTimeField("登记时间", default=timezone.now)
 
     objects = ScopedManager()
-    scope = ScopeSpec(region="region_code")
+    scope = ScopeSpec(region="region_code", person="user")
 
     class Meta:
         verbose_name = verbose_name_plural = "包联干部"
@@ -52,7 +52,7 @@ class Pairing(models.Model):
     created_at = models.DateTimeField("登记时间", default=timezone.now)
 
     objects = ScopedManager()
-    scope = ScopeSpec(region="region_code", facility="facility_id")
+    scope = ScopeSpec(region="region_code", facility="facility_id", person="cadre__user")
 
     class Meta:
         verbose_name = verbose_name_plural = "包联关系"
@@ -90,7 +90,7 @@ class CadreVisit(models.Model):
     created_at = models.DateTimeField("录入时间", default=timezone.now)
 
     objects = ScopedManager()
-    scope = ScopeSpec(region="region_code", facility="facility_id")
+    scope = ScopeSpec(region="region_code", facility="facility_id", person="cadre__user")
 
     class Meta:
         verbose_name = verbose_name_plural = "干部走访记录"

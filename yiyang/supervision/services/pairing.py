@@ -25,33 +25,26 @@ from yiyang.core.phones import normalize as normalize_phone
 from yiyang.core.photos import photo_errors, store
 from yiyang.core.regioncodes import InvalidRegionCode, ancestors, county_of, normalize, region_range_q
 from yiyang.core.roles import Role
-from yiyang.core.scoping import ensure_visible, get_visible_or_404, is_platform_admin, memberships_of
+from yiyang.core.scoping import ensure_visible, get_visible_or_404
 from yiyang.facilities.models import Facility
 
 from .. import conf
 from ..models import Cadre, CadreVisit, Pairing, ScoringScheme
 
-
-def cadre_only(user) -> bool:
-    """Whether the user acts only as a paired cadre (their own record, nothing else)."""
-    roles = {m.role for m in memberships_of(user)}
-    return not is_platform_admin(user) and roles == {Role.CADRE}
-
-
-def _narrow(user, queryset, path: str = "cadre__user"):
-    return queryset.filter(**{path: user}) if cadre_only(user) else queryset
+# A paired cadre sees only their own record, pairings and visits: the models declare the account a row
+# belongs to (`ScopeSpec.person`), and the scoping mechanism limits a cadre's membership to it.
 
 
 def cadres(user, action: str = "view"):
-    return _narrow(user, Cadre.objects.visible_to(user, action), "user")
+    return Cadre.objects.visible_to(user, action)
 
 
 def pairings(user, action: str = "view"):
-    return _narrow(user, Pairing.objects.visible_to(user, action))
+    return Pairing.objects.visible_to(user, action)
 
 
 def visits(user, action: str = "view"):
-    return _narrow(user, CadreVisit.objects.visible_to(user, action))
+    return CadreVisit.objects.visible_to(user, action)
 
 
 def _region(raw: str, field: str = "region_code") -> str:
@@ -232,8 +225,8 @@ def record_visit(actor: Actor, cadre_id: int, facility_id: int, data: dict) -> C
     facility = get_visible_or_404(Facility.objects, actor.user, "view", pk=facility_id)
     if not Facility.objects.visible_to(actor.user, "supervision.add_cadrevisit").filter(pk=facility.pk).exists():
         raise PermissionDenied
-    if cadre_only(actor.user) and cadre.user_id != actor.user.pk:
-        raise PermissionDenied
+    if not cadres(actor.user, "supervision.add_cadrevisit").filter(pk=cadre.pk).exists():
+        raise PermissionDenied  # a cadre records their own visits only
     errors = {}
     visited_on = data.get("visited_on")
     if not isinstance(visited_on, date) or visited_on > timezone.localdate():

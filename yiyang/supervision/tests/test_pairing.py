@@ -250,6 +250,25 @@ def test_lists_show_only_own_county(pairing_rows, neighbour_officer, county_offi
     assert "王建国" not in client_for(neighbour_officer).get("/supervision/pairing/visits/").content.decode()
 
 
+def test_neighbour_county_officer_cannot_see_a_cadre_through_the_scoping_mechanism(
+    pairing_rows, cadre, neighbour_officer, county_officer, city_officer
+):
+    assert not Cadre.objects.visible_to(neighbour_officer).filter(pk=cadre.pk).exists()
+    assert not Pairing.objects.visible_to(neighbour_officer).filter(cadre=cadre).exists()
+    assert Cadre.objects.visible_to(county_officer).filter(pk=cadre.pk).exists()
+    assert Cadre.objects.visible_to(city_officer).filter(pk=cadre.pk).exists()
+    assert client_for(neighbour_officer).get(f"/supervision/pairing/cadres/{cadre.pk}/").status_code == 404
+
+
+def test_a_cadre_membership_reaches_only_the_cadre_s_own_rows(cadre_user, cadre, other_cadre, pairing, facility):
+    assert list(Cadre.objects.visible_to(cadre_user)) == [cadre]
+    assert {p.cadre_id for p in Pairing.objects.visible_to(cadre_user)} == {cadre.pk}
+    # Facilities carry no owner: the cadre's region membership still reads the county's facilities.
+    from yiyang.facilities.models import Facility
+
+    assert Facility.objects.visible_to(cadre_user).filter(pk=facility.pk).exists()
+
+
 # --- Review fixes ---------------------------------------------------------------------------------
 
 

@@ -22,7 +22,8 @@ from yiyang.core.scoping import get_visible_or_404, has_permission
 from yiyang.core.templatetags.money import yuan
 from yiyang.facilities.models import Facility, Residence
 from yiyang.facilities.services import own_facility
-from yiyang.regions.services import path_to, visible_region
+from yiyang.regions.models import Region
+from yiyang.regions.services import path_to, requested_region
 
 from .. import conf
 from ..models import AlertStatus, EscrowAccount, EscrowAlert, EscrowEntry, FacilityClosure, FeeKind
@@ -47,7 +48,7 @@ def overview_view(request):
     if not has_permission(request.user, "regions.view_region"):
         facility = own_facility(request.user, "supervision.view_escrowaccount")
         return redirect("supervision:escrow_facility", facility_id=facility.pk)
-    region = visible_region(request.user, request.GET.get("region", ""))
+    region = Region.objects.get(code=requested_region(request.user, request.GET.get("region", ""), page=True))
     page = Paginator(services.overview_accounts(request.user, region.code), 50).get_page(request.GET.get("page"))
     alerts = services.open_alerts(request.user, region.code)
     return render(request, "supervision/escrow/overview.html", {

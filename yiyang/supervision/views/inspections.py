@@ -19,7 +19,8 @@ from yiyang.core.forms import apply_errors
 from yiyang.core.scoping import get_visible_or_404, has_permission
 from yiyang.facilities.models import Facility
 from yiyang.facilities.services import own_facility
-from yiyang.regions.services import default_region, path_to, visible_region
+from yiyang.regions.models import Region
+from yiyang.regions.services import default_region, path_to, requested_region
 
 from ..models import Checklist, Hazard, HazardStatus, InspectionKind, InspectionStatus, Photo, Severity, StepAction
 from ..services import inspections as services
@@ -40,7 +41,7 @@ def ledger_view(request):
         code = facility.region_code
     else:
         facility = None
-        region = visible_region(request.user, request.GET.get("region", ""))
+        region = Region.objects.get(code=requested_region(request.user, request.GET.get("region", ""), page=True))
         code = region.code
         summary = services.summary_by_child_region(request.user, code)
     status = request.GET.get("status", services.PENDING)

@@ -18,7 +18,8 @@ from yiyang.core.forms import apply_errors
 from yiyang.core.scoping import get_visible_or_404, has_permission
 from yiyang.facilities.models import Facility
 from yiyang.facilities.services import own_facility
-from yiyang.regions.services import default_region, visible_region
+from yiyang.regions.models import Region
+from yiyang.regions.services import default_region, requested_region
 
 from ..models import Cadre
 from ..services import pairing as services
@@ -188,7 +189,7 @@ class SchemeForm(forms.Form):
 @requires("supervision.view_cadre")
 def ranking_view(request):
     """Points of the cadres of a region for a period, best first; officers set the region's scheme."""
-    region = visible_region(request.user, request.GET.get("region", ""))
+    region = Region.objects.get(code=requested_region(request.user, request.GET.get("region", ""), page=True))
     today = timezone.localdate()
     try:
         start = date.fromisoformat(request.GET.get("start") or "")

@@ -22,7 +22,8 @@ from yiyang.core.scoping import get_visible_or_404, has_permission, may
 from yiyang.core.templatetags.money import yuan
 from yiyang.elders.models import CapabilityLevel, Elder
 from yiyang.facilities.models import FacilityType
-from yiyang.regions.services import default_region, visible_region
+from yiyang.regions.models import Region
+from yiyang.regions.services import default_region, requested_region
 
 from ..models import ClaimStatus, SubsidyClaim, SubsidyRateTable
 from ..services import subsidies as services
@@ -42,7 +43,9 @@ def claims_view(request):
     claims = SubsidyClaim.objects.visible_to(request.user).filter(month=month).select_related("facility")
     region = None
     if has_permission(request.user, "regions.view_region"):
-        region = visible_region(request.user, request.GET.get("region") or request.POST.get("region", ""))
+        region = Region.objects.get(
+            code=requested_region(request.user, request.GET.get("region") or request.POST.get("region", ""), page=True)
+        )
         claims = claims.filter(region_range_q("region_code", region.code))
     if request.method == "POST":
         if region is None or not has_permission(request.user, "supervision.add_subsidyclaim"):

@@ -12,7 +12,8 @@ from yiyang.core import tabular
 from yiyang.core.audit import Actor
 from yiyang.core.errors import FieldErrors
 from yiyang.core.exports import write_xlsx
-from yiyang.core.scoping import has_permission
+from yiyang.core.roles import SCOPE_KIND, ScopeKind, grants
+from yiyang.core.scoping import get_visible_or_404, has_permission, memberships_of
 
 from .kinds import KINDS, ImportKind
 from .models import ImportJob
@@ -52,17 +53,39 @@ def start_import(actor: Actor, key: str, upload) -> ImportJob:
     except tabular.TableError as exc:
         stored.unlink(missing_ok=True)
         raise FieldErrors({"file": exc.message}, message=exc.message) from None
-    job = ImportJob.objects.create(kind=kind.key, user=actor.user, filename=name, stored_path=str(stored))
+    job = ImportJob.objects.create(
+        kind=kind.key,
+        user=actor.user,
+        filename=name,
+        stored_path=str(stored),
+        region_code=job_region(actor.user, kind),
+    )
     transaction.on_commit(lambda: run_import.enqueue(job.pk, actor.ip or "", actor.interface))
     return job
 
 
+def job_region(user, kind: ImportKind) -> str:
+    """The region a new job belongs to: the widest region in which the user may import this kind of data
+    ('' for a platform administrator without one)."""
+    codes = [
+        m.region_code
+        for m in memberships_of(user)
+        if m.region_code and SCOPE_KIND[m.role] == ScopeKind.REGION and grants(m.role, kind.permission)
+    ]
+    return min(codes, default="")
+
+
+def visible_jobs(user, kind: ImportKind):
+    """The jobs of this kind the user may see: those of the regions where they may import it."""
+    return ImportJob.objects.visible_to(user, kind.permission).filter(kind=kind.key)
+
+
 def job_for(user, job_id: int) -> ImportJob:
-    """A job its uploader may see; anyone else gets 404."""
-    job = ImportJob.objects.filter(pk=job_id, user=user).first() if user.is_authenticated else None
-    if job is None:
+    """A job the user may see (see `visible_jobs`); any other id answers 404."""
+    key = ImportJob.objects.filter(pk=job_id).values_list("kind", flat=True).first()
+    if key not in KINDS:
         raise Http404
-    return job
+    return get_visible_or_404(ImportJob.objects.filter(kind=key), user, KINDS[key].permission, pk=job_id)
 
 
 def error_report(job: ImportJob):

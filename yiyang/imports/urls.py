@@ -2,7 +2,7 @@ from django.urls import path
 
 from . import views
 
-app_name = "exchange"
+app_name = "imports"
 urlpatterns = [
     path("import/<str:kind>/", views.import_page, name="import"),
     path("import/<str:kind>/upload/", views.upload, name="upload"),

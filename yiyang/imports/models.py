@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from yiyang.core.scoping import ScopedManager, ScopeSpec
+
 
 class JobStatus(models.TextChoices):
     QUEUED = "queued", "排队中"
@@ -11,7 +13,11 @@ class JobStatus(models.TextChoices):
 
 
 class ImportJob(models.Model):
-    """One uploaded file being imported in the background; only its uploader sees it."""
+    """One uploaded file being imported in the background.
+
+    A job belongs to the region of the uploader's membership that allowed the import: the officers of that
+    region who may import the same kind of data see it (and its error report), nobody of a neighbouring one.
+    """
 
     kind = models.CharField("数据类型", max_length=20)
     user = models.ForeignKey(
@@ -28,10 +34,17 @@ class ImportJob(models.Model):
     message = models.CharField("说明", max_length=500, blank=True)
     created_at = models.DateTimeField("上传时间", default=timezone.now)
     finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+    # '' for a platform administrator's upload (then only administrators see the job). A database default
+    # too, so that rows carried over from the old `exchange` table (migration 0002) need no value.
+    region_code = models.CharField("所属区划代码", max_length=12, blank=True, default="", db_default="")
+
+    objects = ScopedManager()
+    scope = ScopeSpec(region="region_code")
 
     class Meta:
         verbose_name = verbose_name_plural = "导入任务"
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["region_code", "kind"], name="import_job_region_kind")]
 
     def __str__(self):
         return f"{self.filename} ({self.get_status_display()})"

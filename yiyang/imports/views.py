@@ -10,14 +10,13 @@ from yiyang.core.audit import Actor
 from yiyang.core.errors import DomainError
 
 from . import services
-from .models import ImportJob
 
 
 @login_only
 def import_page(request, kind: str):
     spec = services.kind_for(request.user, kind)
-    jobs = ImportJob.objects.filter(user=request.user, kind=spec.key)[:10]
-    return render(request, "exchange/import.html", {"kind": spec, "jobs": jobs})
+    jobs = services.visible_jobs(request.user, spec)[:10]
+    return render(request, "imports/import.html", {"kind": spec, "jobs": jobs})
 
 
 @login_only
@@ -27,19 +26,19 @@ def upload(request, kind: str):
     file = request.FILES.get("file")
     if file is None:
         messages.error(request, "请选择要导入的 .xlsx 或 .csv 文件")
-        return redirect("exchange:import", kind=spec.key)
+        return redirect("imports:import", kind=spec.key)
     try:
         job = services.start_import(Actor.from_request(request), spec.key, file)
     except DomainError as exc:
         messages.error(request, exc.message)
-        return redirect("exchange:import", kind=spec.key)
-    return redirect("exchange:job", job_id=job.pk)
+        return redirect("imports:import", kind=spec.key)
+    return redirect("imports:job", job_id=job.pk)
 
 
 @login_only
 def job_page(request, job_id: int):
     job = services.job_for(request.user, job_id)
-    template = "exchange/job_status.html" if request.headers.get("HX-Request") else "exchange/job.html"
+    template = "imports/job_status.html" if request.headers.get("HX-Request") else "imports/job.html"
     return render(request, template, {"job": job, "kind": services.KINDS[job.kind]})
 
 

@@ -1,19 +1,25 @@
 """Importing elders and facilities from .xlsx/.csv as a background task, through the page and the API."""
 
 import io
+from importlib import import_module
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.db.migrations.recorder import MigrationRecorder
+from django.http import Http404
 from django.test import Client
+from django.utils import timezone
 from openpyxl import Workbook, load_workbook
 
 from conftest import make_id_number
 from yiyang.core.audit import Actor
+from yiyang.core.roles import Role
 from yiyang.elders.importers import COLUMNS
 from yiyang.elders.models import Elder, ElderIdentity
-from yiyang.exchange import services
-from yiyang.exchange.models import ImportJob
 from yiyang.facilities.models import Facility
+from yiyang.imports import services
+from yiyang.imports.models import ImportJob
 
 HEADERS = [c.header for c in COLUMNS]
 
@@ -217,3 +223,62 @@ def test_facility_import_updates_by_code(county_officer, django_capture_on_commi
     assert facility.monthly_fee_min == 150000 and facility.services == ["day_care", "meals", "bathing"]
     job = run_import(county_officer, "facilities", "f.xlsx", book, django_capture_on_commit_callbacks)
     assert job.updated == 1 and Facility.objects.count() == 1
+
+
+def _job(user, kind="elders", **values) -> ImportJob:
+    spec = services.KINDS[kind]
+    return ImportJob.objects.create(
+        kind=kind, user=user, filename="a.xlsx", region_code=services.job_region(user, spec), **values
+    )
+
+
+def test_neighbour_county_officer_cannot_see_an_import_job(county_officer, neighbour_officer, make_user):
+    job = _job(county_officer)
+    assert job.region_code == "411002000000"
+    with pytest.raises(Http404):
+        services.job_for(neighbour_officer, job.pk)
+    assert not services.visible_jobs(neighbour_officer, services.KINDS["elders"]).exists()
+    client = Client()
+    client.force_login(neighbour_officer)
+    assert job.filename not in client.get("/exchange/import/elders/").content.decode()
+
+
+def test_officers_of_the_county_and_above_see_its_import_jobs(county_officer, city_officer, make_user):
+    job = _job(county_officer)
+    colleague = make_user(Role.OFFICER, region_code="411002000000")
+    assert services.job_for(colleague, job.pk) == job
+    assert list(services.visible_jobs(city_officer, services.KINDS["elders"])) == [job]
+    client = Client()
+    client.force_login(city_officer)
+    assert client.get(f"/exchange/jobs/{job.pk}/").status_code == 200
+
+
+def test_a_viewer_without_the_import_right_or_an_unknown_id_gets_404(county_officer, make_user):
+    job = _job(county_officer)
+    viewer = make_user(Role.VIEWER, region_code="411002000000")
+    with pytest.raises(Http404):
+        services.job_for(viewer, job.pk)
+    with pytest.raises(Http404):
+        services.job_for(county_officer, job.pk + 1000)
+
+
+def test_jobs_of_the_old_exchange_table_move_over(county_officer):
+    step = import_module("yiyang.imports.migrations.0002_rows_from_exchange")
+    errors = [{"row": 3, "column": "姓名", "reason": "必填"}]
+    job = _job(county_officer, errors=errors, error_count=1)
+    columns = ", ".join(step.COLUMNS)
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TABLE exchange_importjob AS SELECT {columns} FROM imports_importjob")
+        cursor.execute(
+            "INSERT INTO django_migrations (app, name, applied) VALUES (%s, %s, %s)",
+            ["exchange", "0001_initial", timezone.now()],
+        )
+    ImportJob.objects.all().delete()
+
+    assert step.move_rows(connection, ImportJob) == 1
+    moved = ImportJob.objects.get()
+    assert (moved.pk, moved.user, moved.errors, moved.region_code) == (job.pk, county_officer, errors, "")
+    assert "exchange_importjob" not in connection.introspection.table_names()
+    assert not MigrationRecorder(connection).migration_qs.filter(app="exchange").exists()
+    assert _job(county_officer).pk > job.pk  # new ids continue after the carried ones
+    assert step.move_rows(connection, ImportJob) == 0  # nothing to carry on a new database

@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from yiyang.core.coords import InvalidCoordinates, distance_m
-from yiyang.core.spatial import (
+from yiyang.servicemap.spatial import (
     EARTH_RADIUS_M,
     CoverageResult,
     GridIndex,
