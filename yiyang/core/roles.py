@@ -220,6 +220,7 @@ GRANTS: dict[str, frozenset[str]] = {
             "homecare.add_provider",
             "homecare.change_provider",
             "homecare.view_caregiver",
+            "homecare.view_sensitive_caregiver",
             "homecare.view_caregivertraining",
             "homecare.view_order",
             "homecare.view_orderphoto",
@@ -291,6 +292,7 @@ GRANTS: dict[str, frozenset[str]] = {
             "homecare.view_provider",
             "homecare.change_provider",
             "homecare.view_caregiver",
+            "homecare.view_sensitive_caregiver",
             "homecare.add_caregiver",
             "homecare.change_caregiver",
             "homecare.view_caregivertraining",
@@ -304,7 +306,7 @@ GRANTS: dict[str, frozenset[str]] = {
     ),
     Role.CAREGIVER: frozenset(
         {"homecare.view_order", "homecare.serve_order", "homecare.view_caregiver", "homecare.view_orderphoto"}
-        | {"homecare.view_caregivertraining"}
+        | {"homecare.view_caregivertraining", "homecare.view_sensitive_caregiver"}
     ),
     Role.FAMILY: frozenset(
         _ELDER_READ
