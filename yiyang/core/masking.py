@@ -101,7 +101,8 @@ def mask_phone(value: str) -> str:
 # Region names end in one of these (statistical division levels down to community and village); the
 # region part of an address is the longest run of them before the first digit.
 _REGION_PART = re.compile(
-    r"(?:[^\d\s]{1,12}?(?:特别行政区|自治区|自治州|自治县|地区|街道|社区|居委会|村委会|嘎查|苏木|省|市|州|盟|区|县|旗|镇|乡|村))+"
+    r"(?:[^\d\s]{1,12}?(?:特别行政区|自治区|自治州|自治县|地区|街道|社区|居委会|村委会|嘎查|苏木"
+    r"|省|(?<![超菜])市|州|盟|(?<![小园校景厂营])区|县|旗|镇|乡|村))+"
 )
 
 
@@ -109,11 +110,9 @@ def mask_address(value: str) -> str:
     text = str(value or "").strip()
     if not text:
         return ""
-    head = unicodedata.normalize("NFKC", text)
-    match = _REGION_PART.match(head)
-    if not match:
-        return HIDDEN
-    return text[: match.end()] + HIDDEN
+    text = unicodedata.normalize("NFKC", text)
+    match = _REGION_PART.match(text)
+    return (text[: match.end()] if match else "") + HIDDEN
 
 
 def mask_bank_account(value: str) -> str:
