@@ -38,9 +38,10 @@ other fields must keep the combination below a unique answer; the elder tests ch
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 
 from django.core.exceptions import PermissionDenied
 from django.db import models
@@ -193,11 +194,16 @@ def _fields(spec: Sensitive, fields: Iterable[str] | None) -> tuple[str, ...]:
 @dataclass(frozen=True)
 class Shown:
     """Sensitive values as one user sees them. `values` maps each field to its masked or full value;
-    `revealed` tells which; `may_reveal` whether this user could ask for the full values."""
+    `revealed` tells which; `may_reveal` whether this user could ask for the full values (asked of the
+    database only when read, so that a list of masked rows costs no query per row)."""
 
     values: dict
     revealed: bool = False
-    may_reveal: bool = False
+    check: Callable[[], bool] | None = field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def may_reveal(self) -> bool:
+        return self.revealed or bool(self.check and self.check())
 
     def __getitem__(self, name):
         return self.values[name]
@@ -242,10 +248,11 @@ def shown(actor: audit.Actor, obj: models.Model, *, reveal: bool = False, fields
     """The sensitive values as this user may see them on a page or in an API answer about a row they
     may see: masked, unless `reveal` is asked for and granted (then audited); a reveal asked for
     without the right answers the masked values, as a link followed by the wrong person would."""
-    allowed = may_reveal(actor.user, obj)
-    if reveal and allowed:
-        return Shown(reveal_fields(actor, obj, fields), revealed=True, may_reveal=True)
-    return Shown(masked(obj, fields), revealed=False, may_reveal=allowed)
+    if reveal:
+        if may_reveal(actor.user, obj):
+            return Shown(reveal_fields(actor, obj, fields), revealed=True)
+        return Shown(masked(obj, fields), check=lambda: False)
+    return Shown(masked(obj, fields), check=lambda: may_reveal(actor.user, obj))
 
 
 def with_may_reveal(queryset, user):
