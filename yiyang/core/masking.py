@@ -46,6 +46,7 @@ from functools import cached_property
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Case, Value, When
+from django.http import Http404
 
 from . import audit
 from .models import AuditAction
@@ -229,8 +230,6 @@ def reveal_fields(actor: audit.Actor, obj: models.Model, fields: Iterable[str] |
     spec = spec_of(obj)
     names = _fields(spec, fields)
     if not may(actor.user, obj, "view"):
-        from django.http import Http404
-
         raise Http404
     if not may_reveal(actor.user, obj):
         raise PermissionDenied
