@@ -1,4 +1,8 @@
-"""Spreadsheet export: constant-memory .xlsx writing with formula-injection neutralised (DESIGN.md §5)."""
+"""Spreadsheet export: constant-memory .xlsx writing with formula-injection neutralised (DESIGN.md §5).
+
+Sensitive columns are masked the same way as on pages: annotate the queryset with
+`core.masking.with_may_reveal` and write `core.masking.export_values(row, reveal=...)`; audit the export once.
+"""
 
 import tempfile
 from collections.abc import Iterable, Sequence

@@ -5,6 +5,7 @@ from datetime import date
 from django.http import FileResponse
 from ninja import Field, Query, Router, Schema, Status
 
+from yiyang.core import masking
 from yiyang.core.api import ErrorOut, Page, paginate
 from yiyang.core.audit import Actor, Interface
 from yiyang.core.scoping import get_visible_or_404
@@ -152,17 +153,27 @@ class AssessmentOut(Schema):
 
 
 def _detail(actor: Actor, elder: Elder, reveal: bool) -> dict:
-    sensitive = services.sensitive_view(actor, elder, reveal)
+    sensitive = masking.shown(actor, elder, reveal=reveal)
+    contacts = elder.contacts.all()
     return {
-        **ElderOut.build(elder, sensitive),
+        **ElderOut.build(elder, sensitive.values),
         "ethnicity": elder.ethnicity,
         "address": sensitive["address"],
         "health_notes": sensitive["health_notes"],
-        "lat": elder.lat,
-        "lng": elder.lng,
+        "lat": sensitive["lat"],
+        "lng": sensitive["lng"],
         "status_date": elder.status_date,
-        "contacts": list(elder.contacts.values("name", "relation", "phone", "is_guardian")),
-        "revealed": sensitive["id_number"] == elder.id_number,
+        # The contacts' phones are revealed with the elder's record, under its one audit entry.
+        "contacts": [
+            {
+                "name": c.name,
+                "relation": c.relation,
+                "is_guardian": c.is_guardian,
+                "phone": c.phone if sensitive.revealed else masking.masked(c)["phone"],
+            }
+            for c in contacts
+        ],  # fmt: skip
+        "revealed": sensitive.revealed,
     }
 
 
@@ -174,7 +185,7 @@ def _actor(request) -> Actor:
 def list_elders(request, filters: Query[ElderFilterIn]):
     queryset = services.filter_elders(Elder.objects.visible_to(request.user, "view"), filters.to_filter())
     result = paginate(queryset.order_by("region_code", "id"), filters.page, filters.page_size)
-    result["items"] = [ElderOut.build(e, services.masked(e)) for e in result["items"]]
+    result["items"] = [ElderOut.build(e, masking.masked(e, ("id_number", "phone"))) for e in result["items"]]
     return result
 
 

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from yiyang.core.masking import Kind, Sensitive
 from yiyang.core.scoping import ScopedManager, ScopeSpec
 
 
@@ -68,6 +69,17 @@ class Elder(models.Model):
 
     objects = ScopedManager()
     scope = ScopeSpec(region="region_code", facility="facility_id", elder="pk")
+    sensitive = Sensitive(
+        {
+            "id_number": Kind.ID_NUMBER,
+            "phone": Kind.PHONE,
+            "address": Kind.ADDRESS,
+            "health_notes": Kind.TEXT,
+            "lat": Kind.COORDINATE,
+            "lng": Kind.COORDINATE,
+        },
+        "elders.view_sensitive_elder",
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = "老年人"
@@ -122,6 +134,7 @@ class ElderContact(models.Model):
 
     objects = ScopedManager()
     scope = ScopeSpec(region="elder__region_code", facility="elder__facility_id", elder="elder_id")
+    sensitive = Sensitive({"phone": Kind.PHONE}, "elders.view_sensitive_elder")
 
     class Meta:
         verbose_name = verbose_name_plural = "紧急联系人"

@@ -9,7 +9,7 @@ from datetime import date, datetime
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Case, Q, Value, When
+from django.db.models import Q
 from django.utils import timezone
 
 from yiyang.core import audit, coords, idnumber, masking, phones, pinyin
@@ -17,7 +17,7 @@ from yiyang.core.audit import Actor, AuditAction
 from yiyang.core.errors import Conflict, FieldErrors
 from yiyang.core.exports import write_xlsx
 from yiyang.core.regioncodes import InvalidRegionCode, Level, county_of, level_of, normalize, region_range_q
-from yiyang.core.scoping import ensure_visible, get_visible_or_404, scope_condition
+from yiyang.core.scoping import ensure_visible, get_visible_or_404
 from yiyang.regions.models import Region
 
 from . import assessment as rules
@@ -56,7 +56,6 @@ EDITABLE_FIELDS = (
     "status",
     "status_date",
 )
-SENSITIVE_FIELDS = ("id_number", "phone", "address", "health_notes")
 
 
 # --- Validation --------------------------------------------------------------------------------
@@ -374,32 +373,6 @@ def filter_elders(queryset, f: ElderFilter, *, today: date | None = None):
     return queryset
 
 
-def with_sensitive_flag(queryset, user):
-    """Annotate `may_see_sensitive`: whether the user's scope grants unmasked viewing of each row."""
-    condition = scope_condition(user, Elder, "view_sensitive")
-    if condition is None:
-        return queryset.annotate(may_see_sensitive=Value(True))
-    return queryset.annotate(may_see_sensitive=Case(When(condition, then=Value(True)), default=Value(False)))
-
-
-def masked(elder: Elder) -> dict:
-    return {
-        "id_number": masking.mask_id_number(elder.id_number),
-        "phone": masking.mask_phone(elder.phone),
-        "address": masking.mask_address(elder.address),
-        "health_notes": masking.mask_text(elder.health_notes),
-    }
-
-
-def sensitive_view(actor: Actor, elder: Elder, reveal: bool) -> dict:
-    """The sensitive fields as this actor may see them: masked unless `reveal` is asked for and the
-    actor's scope grants it; every unmasked view is written to the audit log."""
-    if reveal and Elder.objects.visible_to(actor.user, "view_sensitive").filter(pk=elder.pk).exists():
-        audit.record(actor, AuditAction.VIEW_SENSITIVE, elder, changes={"fields": list(SENSITIVE_FIELDS)})
-        return {name: getattr(elder, name) for name in SENSITIVE_FIELDS}
-    return masked(elder)
-
-
 def age(elder: Elder, today: date | None = None) -> int:
     return idnumber.age_on(elder.birth_date, today or timezone.localdate())
 
@@ -516,7 +489,7 @@ EXPORT_HEADERS = [
 def export_elders(actor: Actor, queryset, *, reveal: bool = False, description: str = ""):
     """Write the (already scoped and filtered) elders to .xlsx. Sensitive columns stay masked unless
     `reveal` is asked for, and then only on rows whose scope grants it. Returns an open binary file."""
-    exportable = with_sensitive_flag(queryset.visible_to(actor.user, "export"), actor.user).order_by(
+    exportable = masking.with_may_reveal(queryset.visible_to(actor.user, "export"), actor.user).order_by(
         "region_code", "id"
     )
     today = timezone.localdate()
@@ -526,11 +499,7 @@ def export_elders(actor: Actor, queryset, *, reveal: bool = False, description: 
         nonlocal count
         for elder in exportable.iterator(chunk_size=2000):
             count += 1
-            shown = (
-                {n: getattr(elder, n) for n in SENSITIVE_FIELDS}
-                if reveal and elder.may_see_sensitive
-                else masked(elder)
-            )
+            shown = masking.export_values(elder, reveal=reveal, fields=("id_number", "phone", "address"))
             yield [
                 elder.name,
                 elder.get_sex_display(),

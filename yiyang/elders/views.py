@@ -6,6 +6,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse
 from django.shortcuts import redirect, render
 
+from yiyang.core import masking
 from yiyang.core.access import login_only, requires
 from yiyang.core.audit import Actor
 from yiyang.core.errors import DomainError
@@ -87,7 +88,7 @@ def list_view(request):
         apply_errors(form, exc)
         elders = elders.none()
     page = Paginator(elders.order_by("region_code", "id"), 20).get_page(request.GET.get("page"))
-    rows = [(e, services.masked(e), services.age(e)) for e in page]
+    rows = [(e, masking.masked(e), services.age(e)) for e in page]
     return render(
         request,
         "elders/list.html",
@@ -118,18 +119,26 @@ def export_view(request):
     return FileResponse(handle, as_attachment=True, filename="老年人名单.xlsx")
 
 
+def _contacts_shown(elder: Elder, revealed: bool) -> list:
+    # The contacts' phones are revealed with the elder's record, under its one audit entry.
+    contacts = list(elder.contacts.all())
+    for contact in contacts:
+        contact.phone_shown = contact.phone if revealed else masking.masked(contact)["phone"]
+    return contacts
+
+
 @login_only
 def detail_view(request, elder_id: int):
     elder = get_visible_or_404(Elder.objects, request.user, "view", pk=elder_id)
     reveal = request.GET.get("reveal") == "1"
-    sensitive = services.sensitive_view(Actor.from_request(request), elder, reveal)
+    sensitive = masking.shown(Actor.from_request(request), elder, reveal=reveal)
     return render(
         request,
         "elders/detail.html",
         {
             "elder": elder,
-            "sensitive": sensitive,
-            "revealed": reveal and sensitive["id_number"] == elder.id_number,
+            "sensitive": sensitive.values,
+            "revealed": sensitive.revealed,
             "age": services.age(elder),
             "category_labels": categories.to_labels(elder.categories),
             "region_path": " · ".join(
@@ -137,9 +146,9 @@ def detail_view(request, elder_id: int):
                 .order_by("-code")
                 .values_list("name", flat=True)
             ),
-            "contacts": elder.contacts.all(),
+            "contacts": _contacts_shown(elder, sensitive.revealed),
             "assessments": Assessment.objects.visible_to(request.user, "view").filter(elder=elder),
-            "may_reveal": Elder.objects.visible_to(request.user, "view_sensitive").filter(pk=elder.pk).exists(),
+            "may_reveal": sensitive.may_reveal,
             "can_change": Elder.objects.visible_to(request.user, "change").filter(pk=elder.pk).exists(),
             "can_assess": Elder.objects.visible_to(request.user, "elders.add_assessment").filter(pk=elder.pk).exists(),
             "can_book": has_permission(request.user, "homecare.add_order") and elder.status == "active",

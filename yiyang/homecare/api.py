@@ -7,6 +7,7 @@ from django.http import Http404
 from ninja import Field, File, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from yiyang.core import masking
 from yiyang.core.api import ErrorOut, Page, paginate
 from yiyang.core.audit import Actor, Interface
 from yiyang.core.errors import FieldErrors
@@ -235,6 +236,14 @@ class CaregiverIO(Schema):
 class CaregiverOut(CaregiverIO):
     id: int
     provider_id: int
+    phone_revealed: bool = False
+
+
+def _caregiver_out(actor: Actor, caregiver: Caregiver, reveal: bool = False) -> dict:
+    """A caregiver as sent: the phone masked like a staff member's (DESIGN.md §5) unless revealed."""
+    shown = masking.shown(actor, caregiver, reveal=reveal)
+    data = {name: getattr(caregiver, name) for name in CaregiverOut.model_fields if name != "phone_revealed"}
+    return {**data, "phone": shown["phone"], "phone_revealed": shown.revealed}
 
 
 WRITE_RESPONSES = {200: None, 201: None, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
@@ -268,18 +277,30 @@ def create_provider(request, payload: ProviderIO):
 @router.get("/providers/{provider_id}/caregivers", response={200: list[CaregiverOut], 404: ErrorOut})
 def list_caregivers(request, provider_id: int):
     provider = get_visible_or_404(Provider.objects, request.user, "view", pk=provider_id)
-    return list(Caregiver.objects.visible_to(request.user, "view").filter(provider=provider))
+    caregivers = Caregiver.objects.visible_to(request.user, "view").filter(provider=provider)
+    return [_caregiver_out(_actor(request), c) for c in caregivers]
 
 
 @router.post("/providers/{provider_id}/caregivers", response={**WRITE_RESPONSES, 201: CaregiverOut})
 def create_caregiver(request, provider_id: int, payload: CaregiverIO):
-    return Status(201, registry.save_caregiver(_actor(request), provider_id, payload.dict()))
+    actor = _actor(request)
+    return Status(201, _caregiver_out(actor, registry.save_caregiver(actor, provider_id, payload.dict())))
 
 
 @router.put("/caregivers/{caregiver_id}", response={**WRITE_RESPONSES, 200: CaregiverOut}, summary="修改服务人员")
 def update_caregiver(request, caregiver_id: int, payload: CaregiverIO):
     caregiver = get_visible_or_404(Caregiver.objects, request.user, "view", pk=caregiver_id)
-    return registry.save_caregiver(_actor(request), caregiver.provider_id, payload.dict(), caregiver_id)
+    data = payload.dict()
+    data["phone"] = masking.keep_if_masked(caregiver, "phone", data["phone"])  # a masked number sent back
+    actor = _actor(request)
+    return _caregiver_out(actor, registry.save_caregiver(actor, caregiver.provider_id, data, caregiver_id))
+
+
+@router.get("/caregivers/{caregiver_id}", response={200: CaregiverOut, 403: ErrorOut, 404: ErrorOut},
+            summary="服务人员详情（电话脱敏，reveal=true 且有权限时显示完整并留痕）")  # fmt: skip
+def get_caregiver(request, caregiver_id: int, reveal: bool = False):
+    caregiver = get_visible_or_404(Caregiver.objects, request.user, "view", pk=caregiver_id)
+    return _caregiver_out(_actor(request), caregiver, reveal)
 
 
 class TrainingIO(Schema):

@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from yiyang.core.ledger import ImmutableEntry
+from yiyang.core.masking import Kind, Sensitive
 from yiyang.core.owned import RegionOwned
 from yiyang.core.photos import PhotoPath
 from yiyang.core.regioncodes import contains
@@ -117,6 +118,7 @@ class Caregiver(models.Model):
 
     objects = ScopedManager()
     scope = ScopeSpec(region="provider__region_code", provider="provider_id", caregiver="pk")
+    sensitive = Sensitive({"phone": Kind.PHONE}, "homecare.view_sensitive_caregiver", label="服务人员电话")
 
     class Meta:
         verbose_name = verbose_name_plural = "服务人员"

@@ -29,6 +29,7 @@ GRANTS = {
         "homecare.change_serviceitem",
         "homecare.add_provider",
         "homecare.change_provider",
+        "homecare.view_sensitive_caregiver",
         "homecare.view_orderphoto",
         "homecare.assign_order",
         "homecare.view_voucherentry",
@@ -42,6 +43,7 @@ GRANTS = {
     Role.PROVIDER_MANAGER: _PROVIDER_READ
     | {
         "homecare.change_provider",
+        "homecare.view_sensitive_caregiver",
         "homecare.add_caregiver",
         "homecare.change_caregiver",
         "homecare.add_caregivertraining",
@@ -56,6 +58,7 @@ GRANTS = {
         "homecare.serve_order",
         "homecare.view_orderphoto",
         "homecare.view_caregiver",
+        "homecare.view_sensitive_caregiver",
         "homecare.view_caregivertraining",
     },
     Role.FAMILY: _ORDER_BOOK

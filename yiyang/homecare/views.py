@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from yiyang.core import photos
+from yiyang.core import masking, photos
 from yiyang.core.access import login_only, requires
 from yiyang.core.audit import Actor
 from yiyang.core.errors import DomainError
@@ -445,6 +445,7 @@ def provider_view(request, provider_id: int):
     for caregiver in caregivers:
         caregiver.training_hours = hours.get(caregiver.pk, 0)
         caregiver.days_label = "、".join(dict(WEEKDAYS)[d] for d in caregiver.work_days) or "每天"
+        caregiver.phone_shown = masking.masked(caregiver)["phone"]  # in full through the API's audited reveal
     can_add = Provider.objects.visible_to(request.user, "homecare.add_caregiver").filter(pk=provider.pk).exists()
     can_train = (
         Provider.objects.visible_to(request.user, "homecare.add_caregivertraining").filter(pk=provider.pk).exists()

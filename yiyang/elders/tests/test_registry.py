@@ -5,6 +5,7 @@ from datetime import date
 import pytest
 
 from conftest import make_id_number
+from yiyang.core import masking
 from yiyang.core.audit import Actor
 from yiyang.core.errors import Conflict, FieldErrors, OutOfScope
 from yiyang.core.models import AuditEntry
@@ -122,11 +123,11 @@ def test_filters_by_age_band_category_and_region(make_elder):
 
 def test_sensitive_fields_are_masked_and_unmasking_is_audited(county_officer, elder):
     actor = Actor(user=county_officer, ip="10.1.2.3")
-    masked = services.sensitive_view(actor, elder, reveal=False)
-    assert masked["id_number"] == elder.id_number[:4] + "**********" + elder.id_number[-4:]
+    masked = masking.shown(actor, elder, reveal=False)
+    assert masked["id_number"] == elder.id_number[:4] + "*************" + elder.id_number[-1:]
     assert masked["phone"] == "138****1111"
     assert not AuditEntry.objects.filter(action="view_sensitive").exists()
-    full = services.sensitive_view(actor, elder, reveal=True)
+    full = masking.shown(actor, elder, reveal=True)
     assert full["id_number"] == elder.id_number
     entry = AuditEntry.objects.get(action="view_sensitive")
     assert entry.ip == "10.1.2.3" and entry.object_id == str(elder.pk)
@@ -134,7 +135,7 @@ def test_sensitive_fields_are_masked_and_unmasking_is_audited(county_officer, el
 
 def test_viewer_role_cannot_unmask(regions, make_user, elder):
     viewer = make_user("viewer", region_code="411002000000")
-    assert services.sensitive_view(Actor(user=viewer), elder, reveal=True)["phone"] == "138****1111"
+    assert masking.shown(Actor(user=viewer), elder, reveal=True)["phone"] == "138****1111"
 
 
 def test_record_page_names_the_community_street_and_county(county_officer, elder):

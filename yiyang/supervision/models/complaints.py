@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from yiyang.core.ledger import DecisionStep
+from yiyang.core.masking import Kind, Sensitive
 from yiyang.core.scoping import ScopedManager, ScopeSpec
 from yiyang.facilities.models import Facility
 
@@ -52,6 +53,8 @@ class Complaint(models.Model):
 
     objects = ScopedManager()
     scope = ScopeSpec(region="region_code", facility="facility_id", provider="provider_id")
+    sensitive = Sensitive({"complainant_name": Kind.NAME, "complainant_phone": Kind.PHONE},
+                          "supervision.view_sensitive_complaint", label="投诉人联系方式")  # fmt: skip
 
     class Meta:
         verbose_name = verbose_name_plural = "投诉"

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from yiyang.core.ledger import ImmutableEntry
+from yiyang.core.masking import Kind, Sensitive
 from yiyang.core.scoping import ScopedManager, ScopeSpec
 from yiyang.facilities.models import Facility, Residence
 
@@ -41,6 +42,9 @@ class EscrowAccount(models.Model):
 
     objects = ScopedManager()
     scope = ScopeSpec(region="region_code", facility="facility_id")
+    sensitive = Sensitive(
+        {"account_number": Kind.BANK_ACCOUNT}, "supervision.view_sensitive_escrowaccount", label="完整存管账号"
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = "预收费存管账户"

@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from yiyang.core.masking import Kind, Sensitive
 from yiyang.core.scoping import ScopedManager, ScopeSpec
 from yiyang.facilities.models import Facility
 
@@ -73,6 +74,7 @@ class Staff(models.Model):
 
     objects = ScopedManager()
     scope = ScopeSpec(region="region_code", facility="facility_id", provider="provider_id")
+    sensitive = Sensitive({"phone": Kind.PHONE}, "supervision.view_sensitive_staff", label="从业人员电话")
 
     class Meta:
         verbose_name = verbose_name_plural = "从业人员"

@@ -14,10 +14,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from yiyang.core import audit
+from yiyang.core import audit, masking
 from yiyang.core.audit import Actor, AuditAction
 from yiyang.core.errors import FieldErrors
-from yiyang.core.masking import mask_phone, mask_text
 from yiyang.core.phones import InvalidPhone
 from yiyang.core.phones import normalize as normalize_phone
 from yiyang.core.regioncodes import region_range_q
@@ -152,14 +151,8 @@ def transition(actor: Actor, complaint_id: int, to: str, note: str = "", reply: 
 
 def contact_for(actor: Actor, complaint: Complaint, reveal: bool = False) -> dict:
     """The complainant's contact, masked unless the user may see it and asks to (audited)."""
-    allowed = Complaint.objects.visible_to(actor.user, "supervision.view_sensitive_complaint").filter(pk=complaint.pk)
-    if reveal and allowed.exists():
-        audit.record(actor, AuditAction.VIEW_SENSITIVE, complaint, object_repr="查看投诉人联系方式",
-                     changes={"fields": ["complainant_name", "complainant_phone"]})  # fmt: skip
-        return {"name": complaint.complainant_name, "phone": complaint.complainant_phone, "revealed": True}
-    name = complaint.complainant_name
-    return {"name": (name[:1] + "**") if name else mask_text(name), "phone": mask_phone(complaint.complainant_phone),
-            "revealed": False}  # fmt: skip
+    shown = masking.shown(actor, complaint, reveal=reveal)
+    return {"name": shown["complainant_name"], "phone": shown["complainant_phone"], "revealed": shown.revealed}
 
 
 def listing(user, region_code: str = "", *, status: str = "", overdue: bool = False, facility_id: int | None = None,

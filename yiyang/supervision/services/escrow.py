@@ -17,11 +17,10 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, Sum
 from django.utils import timezone
 
-from yiyang.core import audit
+from yiyang.core import audit, masking
 from yiyang.core.audit import Actor, AuditAction
 from yiyang.core.errors import Conflict, FieldErrors
 from yiyang.core.ledger import post_once
-from yiyang.core.masking import mask_id_number
 from yiyang.core.regioncodes import region_range_q
 from yiyang.core.scoping import get_visible_or_404, has_permission
 from yiyang.core.templatetags.money import yuan
@@ -78,7 +77,7 @@ def _clean_account(data: dict, current: EscrowAccount | None = None) -> dict:
 
 def _masked(values: dict) -> dict:
     # The audit log keeps the change but not the full account number (it is itself sensitive).
-    return {**values, "account_number": mask_id_number(values.get("account_number") or "")}
+    return {**values, "account_number": masking.mask_bank_account(values.get("account_number") or "")}
 
 
 @transaction.atomic
@@ -109,11 +108,7 @@ def save_account(actor: Actor, facility_id: int, data: dict) -> EscrowAccount:
 
 def account_number_for(actor: Actor, account: EscrowAccount, reveal: bool = False) -> str:
     """The account number, masked unless the user may see it in full and asks to (audited)."""
-    if reveal and _may(actor.user, EscrowAccount, "supervision.view_sensitive_escrowaccount", account.pk):
-        audit.record(actor, AuditAction.VIEW_SENSITIVE, account, object_repr="查看完整存管账号",
-                     changes={"fields": ["account_number"]})  # fmt: skip
-        return account.account_number
-    return mask_id_number(account.account_number)
+    return masking.shown(actor, account, reveal=reveal)["account_number"]
 
 
 def _locked_account(actor: Actor, facility_id: int, action: str) -> EscrowAccount:

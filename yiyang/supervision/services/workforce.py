@@ -15,10 +15,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
-from yiyang.core import audit, phones
+from yiyang.core import audit, masking, phones
 from yiyang.core.audit import Actor, AuditAction
 from yiyang.core.errors import Conflict, FieldErrors
-from yiyang.core.masking import mask_phone
 from yiyang.core.regioncodes import InvalidRegionCode, county_of, normalize, region_range_q
 from yiyang.core.scoping import ensure_visible, get_visible_or_404
 from yiyang.elders.models import CapabilityLevel
@@ -198,17 +197,13 @@ def change_staff(actor: Actor, staff_id: int, data: dict) -> Staff:
 
 def may_reveal_phone(user, staff: Staff) -> bool:
     """Whether the user's role and scope allow the person's full phone number (DESIGN.md §5)."""
-    return Staff.objects.visible_to(user, "supervision.view_sensitive_staff").filter(pk=staff.pk).exists()
+    return masking.may_reveal(user, staff)
 
 
 def phone_for(actor: Actor, staff: Staff, reveal: bool = False) -> dict:
-    """The person's phone as this actor may see it: masked, unless `reveal` is asked for and allowed;
-    every unmasked view is written to the audit log."""
-    if reveal and staff.phone and may_reveal_phone(actor.user, staff):
-        audit.record(actor, AuditAction.VIEW_SENSITIVE, staff, object_repr=f"查看从业人员电话：{staff}",
-                     changes={"fields": ["phone"]})  # fmt: skip
-        return {"phone": staff.phone, "revealed": True}
-    return {"phone": mask_phone(staff.phone), "revealed": False}
+    """The person's phone as this actor may see it (core.masking: masked unless revealed, audited)."""
+    shown = masking.shown(actor, staff, reveal=reveal and bool(staff.phone))
+    return {"phone": shown["phone"], "revealed": shown.revealed}
 
 
 def current(queryset, today: date | None = None):
