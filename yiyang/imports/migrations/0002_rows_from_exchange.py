@@ -1,6 +1,6 @@
 """Carry the import jobs of a deployment that ran this app under its old label, `exchange`.
 
-Until this app was renamed (docs/decisions/0008-imports-app-name.md), its jobs lived in the table
+Until this app was renamed (docs/decisions/0012-imports-app-name.md), its jobs lived in the table
 `exchange_importjob` and its migration was recorded as `exchange.0001_initial`. When that table exists,
 its rows move into this app's table with their ids, the old table is dropped, and the old migration
 records and content type are renamed, so that the label `exchange` is free for the interconnection app
