@@ -68,21 +68,21 @@ _SUPERVISION_READ = {
 # Workforce (人才队伍): staff, certificates, training. A facility manages its own staff; officers
 # manage every facility's and provider's staff in their region.
 _WORKFORCE_READ = {
-    "supervision.view_staff",
-    "supervision.view_certificate",
-    "supervision.view_trainingclass",
-    "supervision.view_attendance",
+    "providers.view_staff",
+    "providers.view_certificate",
+    "providers.view_trainingclass",
+    "providers.view_attendance",
 }
 _WORKFORCE_MANAGE = _WORKFORCE_READ | {
-    "supervision.add_staff",
-    "supervision.change_staff",
-    "supervision.add_certificate",
-    "supervision.add_trainingclass",
-    "supervision.change_trainingclass",
+    "providers.add_staff",
+    "providers.change_staff",
+    "providers.add_certificate",
+    "providers.add_trainingclass",
+    "providers.change_trainingclass",
 }
 # Seeing a staff member's full phone number (always on request, written to the audit log): the
 # bureau and the employing facility, not read-only roles.
-_WORKFORCE_SENSITIVE = {"supervision.view_sensitive_staff"}
+_WORKFORCE_SENSITIVE = {"providers.view_sensitive_staff"}
 # Ratings (等级评定, GB/T 37276-2018): facilities apply and may withdraw; only officers review,
 # score, decide and publish.
 _RATINGS_READ = {
@@ -216,11 +216,11 @@ GRANTS: dict[str, frozenset[str]] = {
             "homecare.view_serviceitem",
             "homecare.add_serviceitem",
             "homecare.change_serviceitem",
-            "homecare.view_provider",
-            "homecare.add_provider",
-            "homecare.change_provider",
-            "homecare.view_caregiver",
-            "homecare.view_caregivertraining",
+            "providers.view_provider",
+            "providers.add_provider",
+            "providers.change_provider",
+            "providers.view_staff",
+            "providers.view_attendance",
             "homecare.view_order",
             "homecare.view_orderphoto",
             "homecare.add_order",
@@ -288,13 +288,13 @@ GRANTS: dict[str, frozenset[str]] = {
     ),
     Role.PROVIDER_MANAGER: frozenset(
         {
-            "homecare.view_provider",
-            "homecare.change_provider",
-            "homecare.view_caregiver",
-            "homecare.add_caregiver",
-            "homecare.change_caregiver",
-            "homecare.view_caregivertraining",
-            "homecare.add_caregivertraining",
+            "providers.view_provider",
+            "providers.change_provider",
+            "providers.view_staff",
+            "providers.add_caregiver",
+            "providers.change_caregiver",
+            "providers.view_attendance",
+            "providers.add_attendance",
             "homecare.view_order",
             "homecare.view_orderphoto",
             "homecare.accept_order",
@@ -303,8 +303,8 @@ GRANTS: dict[str, frozenset[str]] = {
         | _COMPLAINTS_SUBJECT
     ),
     Role.CAREGIVER: frozenset(
-        {"homecare.view_order", "homecare.serve_order", "homecare.view_caregiver", "homecare.view_orderphoto"}
-        | {"homecare.view_caregivertraining"}
+        {"homecare.view_order", "homecare.serve_order", "providers.view_staff", "homecare.view_orderphoto"}
+        | {"providers.view_attendance"}
     ),
     Role.FAMILY: frozenset(
         _ELDER_READ
