@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "yiyang.accounts",
     "yiyang.elders",
     "yiyang.facilities",
+    "yiyang.providers",
     "yiyang.homecare",
     "yiyang.servicemap",
     "yiyang.supervision",

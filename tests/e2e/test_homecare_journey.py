@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from yiyang.core.roles import Role
 from yiyang.elders.models import Elder
-from yiyang.homecare.models import Caregiver, Order, Provider, ServiceItem
+from yiyang.homecare.models import Order, ServiceItem
+from yiyang.providers.models import Provider, Staff
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -40,7 +41,7 @@ def test_book_dispatch_serve_rate_and_count(live_server, browser, settings, tmp_
                                category="daily_living", unit="visit", price=6000)  # fmt: skip
     provider = Provider.objects.create(name="安康居家服务", region_code="411002001000", county_code="411002",
                                        service_regions=["411002000000"], service_items=["bath"])  # fmt: skip
-    caregiver = Caregiver.objects.create(provider=provider, county_code="411002", name="刘护理", phone="13900001111",
+    caregiver = Staff.objects.create(provider=provider, region_code=provider.region_code, role="carer", county_code="411002", name="刘护理", phone="13900001111",
                                          skill_level=3, lat=34.031, lng=113.85)  # fmt: skip
     make_user(Role.FAMILY, region_code=elder.region_code, scope_id=elder.pk, username="daughter")
     make_user(Role.PROVIDER_MANAGER, region_code=provider.region_code, scope_id=provider.pk, username="anyang")

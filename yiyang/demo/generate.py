@@ -322,7 +322,8 @@ def build_homecare(seed: int = 17, orders_per_county: int = 40) -> int:
     """The service menu of each county of the demo city, two providers with caregivers per county,
     this month's vouchers and a history of orders in every state."""
     from yiyang.homecare import services as homecare
-    from yiyang.homecare.models import Caregiver, Order, OrderStatus, Provider, ServiceItem
+    from yiyang.homecare.models import Order, OrderStatus, ServiceItem
+    from yiyang.providers.models import Certificate, CertificateKind, Provider, Staff, StaffRole
 
     rng = random.Random(seed)
     counties = Region.objects.filter(level=Level.COUNTY, code__startswith=DEMO_CITY[:4]).order_by("code")
@@ -343,14 +344,20 @@ def build_homecare(seed: int = 17, orders_per_county: int = 40) -> int:
                 service_regions=[county.code], service_items=[code for code, *_ in MENU], phone=f"0374-66{n}0000",
             )  # fmt: skip
             for _ in range(4):
-                carers.append(
-                    Caregiver.objects.create(
-                        provider=provider, county_code=head, name=rng.choice(SURNAMES) + rng.choice(["姐", "师傅"]),
-                        phone=f"139{rng.randrange(10**8):08d}", skill_level=rng.choice([2, 3, 3, 4, 4, 5]),
-                        lat=(county.lat or 34.0) + rng.uniform(-0.05, 0.05),
-                        lng=(county.lng or 113.8) + rng.uniform(-0.05, 0.05),
-                    )
+                level = rng.choice([2, 3, 3, 4, 4, 5])
+                carer = Staff.objects.create(
+                    provider=provider, region_code=provider.region_code, county_code=head, role=StaffRole.CARER,
+                    name=rng.choice(SURNAMES) + rng.choice(["姐", "师傅"]), phone=f"139{rng.randrange(10**8):08d}",
+                    hired_on=now.date() - timedelta(days=rng.randrange(200, 2000)), skill_level=level,
+                    lat=(county.lat or 34.0) + rng.uniform(-0.05, 0.05),
+                    lng=(county.lng or 113.8) + rng.uniform(-0.05, 0.05),
                 )  # fmt: skip
+                Certificate.objects.create(
+                    staff=carer, county_code=head, kind=CertificateKind.CARER, level=level,
+                    number=f"HC{head}{carer.pk:06d}", issuer="河南省人力资源和社会保障厅",
+                    issued_on=carer.hired_on + timedelta(days=rng.randrange(30, 180)),
+                )  # fmt: skip
+                carers.append(carer)
         elders = list(Elder.objects.filter(county_code=head, status=Status.ACTIVE, facility_id__isnull=True)[:200])
         history = []
         for _ in range(orders_per_county if elders else 0):
@@ -417,10 +424,10 @@ def build_accounts() -> list[tuple[str, str]]:
     first_community = Region.objects.filter(level=Level.COMMUNITY, code__startswith=DEMO_COUNTY[:6]).first()
     facility = Facility.objects.filter(county_code=DEMO_COUNTY[:6], facility_type=FacilityType.INSTITUTION).first()
     elder = Elder.objects.filter(county_code=DEMO_COUNTY[:6], status=Status.ACTIVE).first()
-    from yiyang.homecare.models import Caregiver, Provider
+    from yiyang.providers.models import Provider, Staff
 
     provider = Provider.objects.filter(county_code=DEMO_COUNTY[:6]).order_by("id").first()
-    carer = Caregiver.objects.filter(provider=provider).order_by("id").first()
+    carer = Staff.objects.filter(provider=provider).order_by("id").first()
     created = []
     for username, name, role, scope, description in DEMO_ACCOUNTS:
         membership = {"role": role, "region_code": scope if scope.isdigit() else ""}

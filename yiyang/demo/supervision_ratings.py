@@ -14,7 +14,7 @@ from django.utils import timezone
 from yiyang.core.audit import Actor
 from yiyang.core.errors import DomainError
 from yiyang.facilities.models import Facility, FacilityStatus, FacilityType, Residence
-from yiyang.supervision.models import Staff, StaffRole
+from yiyang.providers.models import Staff, StaffRole
 from yiyang.supervision.services import ratings, workforce
 
 from . import names

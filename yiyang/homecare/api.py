@@ -13,9 +13,11 @@ from yiyang.core.audit import Actor, Interface
 from yiyang.core.errors import FieldErrors
 from yiyang.core.scoping import get_visible_or_404
 from yiyang.elders.models import Elder
+from yiyang.providers import services as provider_services
+from yiyang.providers.models import Provider, Staff
 
 from . import meals, registry, services, timebank
-from .models import Caregiver, Order, Provider, ServiceItem, Volunteer
+from .models import Order, ServiceItem, Volunteer
 
 router = Router(tags=["居家社区养老服务"])
 
@@ -239,7 +241,7 @@ class CaregiverOut(CaregiverIO):
     phone_revealed: bool = False
 
 
-def _caregiver_out(actor: Actor, caregiver: Caregiver, reveal: bool = False) -> dict:
+def _caregiver_out(actor: Actor, caregiver: Staff, reveal: bool = False) -> dict:
     """A caregiver as sent: the phone masked like a staff member's (DESIGN.md §5) unless revealed."""
     shown = masking.shown(actor, caregiver, reveal=reveal)
     data = {name: getattr(caregiver, name) for name in CaregiverOut.model_fields if name != "phone_revealed"}
@@ -271,35 +273,35 @@ def list_providers(request):
 
 @router.post("/providers", response={**WRITE_RESPONSES, 201: ProviderOut}, summary="登记服务商")
 def create_provider(request, payload: ProviderIO):
-    return Status(201, registry.save_provider(_actor(request), payload.dict()))
+    return Status(201, provider_services.save_provider(_actor(request), payload.dict()))
 
 
 @router.get("/providers/{provider_id}/caregivers", response={200: list[CaregiverOut], 404: ErrorOut})
 def list_caregivers(request, provider_id: int):
     provider = get_visible_or_404(Provider.objects, request.user, "view", pk=provider_id)
-    caregivers = Caregiver.objects.visible_to(request.user, "view").filter(provider=provider)
-    return [_caregiver_out(_actor(request), c) for c in caregivers]
+    caregivers = Staff.objects.visible_to(request.user, "view").filter(provider=provider)
+    return [_caregiver_out(_actor(request), c) for c in caregivers.prefetch_related("certificates")]
 
 
 @router.post("/providers/{provider_id}/caregivers", response={**WRITE_RESPONSES, 201: CaregiverOut})
 def create_caregiver(request, provider_id: int, payload: CaregiverIO):
     actor = _actor(request)
-    return Status(201, _caregiver_out(actor, registry.save_caregiver(actor, provider_id, payload.dict())))
+    return Status(201, _caregiver_out(actor, provider_services.save_caregiver(actor, provider_id, payload.dict())))
 
 
 @router.put("/caregivers/{caregiver_id}", response={**WRITE_RESPONSES, 200: CaregiverOut}, summary="修改服务人员")
 def update_caregiver(request, caregiver_id: int, payload: CaregiverIO):
-    caregiver = get_visible_or_404(Caregiver.objects, request.user, "view", pk=caregiver_id)
+    caregiver = get_visible_or_404(Staff.objects, request.user, "view", pk=caregiver_id, provider__isnull=False)
     data = payload.dict()
     data["phone"] = masking.keep_if_masked(caregiver, "phone", data["phone"])  # a masked number sent back
     actor = _actor(request)
-    return _caregiver_out(actor, registry.save_caregiver(actor, caregiver.provider_id, data, caregiver_id))
+    return _caregiver_out(actor, provider_services.save_caregiver(actor, caregiver.provider_id, data, caregiver_id))
 
 
 @router.get("/caregivers/{caregiver_id}", response={200: CaregiverOut, 403: ErrorOut, 404: ErrorOut},
             summary="服务人员详情（电话脱敏，reveal=true 且有权限时显示完整并留痕）")  # fmt: skip
 def get_caregiver(request, caregiver_id: int, reveal: bool = False):
-    caregiver = get_visible_or_404(Caregiver.objects, request.user, "view", pk=caregiver_id)
+    caregiver = get_visible_or_404(Staff.objects, request.user, "view", pk=caregiver_id, provider__isnull=False)
     return _caregiver_out(_actor(request), caregiver, reveal)
 
 
@@ -311,22 +313,29 @@ class TrainingIO(Schema):
     certificate_no: str = ""
 
 
-class TrainingOut(TrainingIO):
+class TrainingOut(Schema):
+    """One training record of a caregiver: the attendance, with its class's topic, organiser and date."""
+
     id: int
-    caregiver_id: int
+    caregiver_id: int = Field(..., alias="staff_id")
+    topic: str = Field(..., alias="training.topic")
+    trained_on: date = Field(..., alias="training.starts_on")
+    hours: Decimal
+    organiser: str = Field(..., alias="training.organiser")
+    certificate_no: str
 
 
 @router.get("/caregivers/{caregiver_id}/trainings", response={200: list[TrainingOut], 404: ErrorOut},
             summary="服务人员的培训记录")  # fmt: skip
 def list_trainings(request, caregiver_id: int):
-    caregiver = get_visible_or_404(Caregiver.objects, request.user, "view", pk=caregiver_id)
-    return list(caregiver.trainings.all())
+    caregiver = get_visible_or_404(Staff.objects, request.user, "view", pk=caregiver_id)
+    return list(provider_services.caregiver_trainings(caregiver))
 
 
 @router.post("/caregivers/{caregiver_id}/trainings", response={**WRITE_RESPONSES, 201: TrainingOut},
              summary="登记培训记录")  # fmt: skip
 def add_training(request, caregiver_id: int, payload: TrainingIO):
-    return Status(201, registry.add_training(_actor(request), caregiver_id, payload.dict()))
+    return Status(201, provider_services.add_caregiver_training(_actor(request), caregiver_id, payload.dict()))
 
 
 @router.post("/orders/{order_id}/photos", response=TRANSITION_RESPONSES, summary="上传服务照片（multipart）")

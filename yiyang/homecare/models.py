@@ -1,6 +1,5 @@
-"""Home and community care: the service menu, providers and caregivers, orders, voucher ledgers."""
-
-import datetime
+"""Home and community care: the service menu, orders, voucher ledgers, meals and the time bank.
+Providers and their caregivers are kept in the providers registry."""
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -9,11 +8,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from yiyang.core.ledger import ImmutableEntry
-from yiyang.core.masking import Kind, Sensitive
 from yiyang.core.owned import RegionOwned
 from yiyang.core.photos import PhotoPath
-from yiyang.core.regioncodes import contains
 from yiyang.core.scoping import ScopedManager, ScopeSpec
+from yiyang.providers.models import Provider, Staff
 
 
 class Unit(models.TextChoices):
@@ -70,108 +68,6 @@ class ServiceItem(models.Model):
         return self.name
 
 
-class Provider(models.Model):
-    """A service provider (服务商): a company, a facility or a social organisation."""
-
-    name = models.CharField("服务商名称", max_length=100)
-    region_code = models.CharField("注册区划代码", max_length=12)
-    county_code = models.CharField("县（区）代码", max_length=6)
-    service_regions = models.JSONField("服务区域", default=list, help_text="所服务的区划代码（含下级）")
-    service_items = models.JSONField("可提供的服务项目编码", default=list)
-    phone = models.CharField("联系电话", max_length=30, blank=True)
-    is_active = models.BooleanField("有效", default=True)
-
-    objects = ScopedManager()
-    scope = ScopeSpec(region="region_code", provider="pk")
-
-    class Meta:
-        verbose_name = verbose_name_plural = "服务商"
-
-    def __str__(self):
-        return self.name
-
-    def serves(self, community_code: str, item_code: str) -> bool:
-        in_area = any(contains(code, community_code) for code in self.service_regions)
-        return self.is_active and in_area and item_code in self.service_items
-
-
-class Caregiver(models.Model):
-    """A care worker (服务人员) of a provider."""
-
-    provider = models.ForeignKey(Provider, verbose_name="服务商", on_delete=models.PROTECT, related_name="caregivers")
-    county_code = models.CharField("县（区）代码", max_length=6)
-    name = models.CharField("姓名", max_length=50)
-    phone = models.CharField("电话", max_length=20)
-    skill_level = models.PositiveSmallIntegerField(
-        "护理员等级", null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
-    )
-    certificate_no = models.CharField("证书编号", max_length=40, blank=True)
-    lat = models.FloatField("常驻点纬度", null=True, blank=True)
-    lng = models.FloatField("常驻点经度", null=True, blank=True)
-    is_active = models.BooleanField("在岗", default=True)
-    work_regions = models.JSONField(
-        "工作区域", default=list, blank=True, help_text="所负责的区划代码（含下级）；空 = 服务商的全部服务区域"
-    )
-    work_days = models.JSONField("工作日", default=list, blank=True, help_text="1 = 周一 … 7 = 周日；空 = 每天")
-    work_start = models.TimeField("上班时间", null=True, blank=True, help_text="空 = 不限时段")
-    work_end = models.TimeField("下班时间", null=True, blank=True)
-
-    objects = ScopedManager()
-    scope = ScopeSpec(region="provider__region_code", provider="provider_id", caregiver="pk")
-    sensitive = Sensitive({"phone": Kind.PHONE}, "homecare.view_sensitive_caregiver", label="服务人员电话")
-
-    class Meta:
-        verbose_name = verbose_name_plural = "服务人员"
-
-    def __str__(self):
-        return self.name
-
-    def works_at(self, community_code: str, start: datetime.datetime, end: datetime.datetime) -> bool:
-        """Whether the whole slot falls in the caregiver's working day and hours, and in their area."""
-        local, local_end = timezone.localtime(start), timezone.localtime(end)
-        in_hours = (
-            self.work_start is None
-            or self.work_end is None
-            or (
-                local_end.date() == local.date()
-                and self.work_start <= local.time()
-                and local_end.time() <= self.work_end
-            )
-        )
-        on_day = not self.work_days or local.isoweekday() in self.work_days
-        in_area = not self.work_regions or any(contains(code, community_code) for code in self.work_regions)
-        return in_hours and on_day and in_area
-
-    def qualifies_for(self, item: ServiceItem) -> bool:
-        """Level 1 is the highest grade: a level-3 carer may do what needs level 3, 4 or 5."""
-        return item.required_skill is None or (self.skill_level is not None and self.skill_level <= item.required_skill)
-
-
-class CaregiverTraining(models.Model):
-    """A training a caregiver attended (hours count towards the 养老护理员 level requirements)."""
-
-    caregiver = models.ForeignKey(
-        Caregiver, verbose_name="服务人员", on_delete=models.PROTECT, related_name="trainings"
-    )
-    county_code = models.CharField("县（区）代码", max_length=6)
-    topic = models.CharField("培训内容", max_length=100)
-    organiser = models.CharField("培训机构", max_length=100, blank=True)
-    trained_on = models.DateField("培训日期")
-    hours = models.DecimalField("学时", max_digits=5, decimal_places=1)
-    certificate_no = models.CharField("结业证书编号", max_length=40, blank=True)
-
-    objects = ScopedManager()
-    scope = ScopeSpec(region="caregiver__provider__region_code", provider="caregiver__provider_id",
-                      caregiver="caregiver_id")  # fmt: skip
-
-    class Meta:
-        verbose_name = verbose_name_plural = "培训记录"
-        ordering = ["-trained_on", "-id"]
-
-    def __str__(self):
-        return f"{self.topic} {self.hours} 学时"
-
-
 class OrderStatus(models.TextChoices):
     CREATED = "created", "待派单"
     ASSIGNED = "assigned", "已派给服务商"
@@ -196,7 +92,7 @@ class Order(models.Model):
     item = models.ForeignKey(ServiceItem, verbose_name="服务项目", on_delete=models.PROTECT, related_name="+")
     quantity = models.PositiveSmallIntegerField("数量", default=1)
     provider = models.ForeignKey(Provider, null=True, blank=True, on_delete=models.PROTECT, related_name="orders")
-    caregiver = models.ForeignKey(Caregiver, null=True, blank=True, on_delete=models.PROTECT, related_name="orders")
+    caregiver = models.ForeignKey(Staff, null=True, blank=True, on_delete=models.PROTECT, related_name="orders")
     status = models.CharField("状态", max_length=12, choices=OrderStatus.choices, default=OrderStatus.CREATED)
     slot_start = models.DateTimeField("预约时间")
     address = models.CharField("服务地址", max_length=200)

@@ -15,21 +15,15 @@ _TIMEBANK_KEEP = {
     "homecare.confirm_volunteerservice",
     "homecare.view_timeentry",
 }
-# Provider and caregiver records. These names move with the providers app.
-_PROVIDER_READ = {"homecare.view_provider", "homecare.view_caregiver", "homecare.view_caregivertraining"}
 
 GRANTS = {
     Role.OFFICER: _MEALS_READ
     | _ORDER_BOOK
     | _TIMEBANK_KEEP
-    | _PROVIDER_READ
     | {
         "homecare.view_serviceitem",
         "homecare.add_serviceitem",
         "homecare.change_serviceitem",
-        "homecare.add_provider",
-        "homecare.change_provider",
-        "homecare.view_sensitive_caregiver",
         "homecare.view_orderphoto",
         "homecare.assign_order",
         "homecare.view_voucherentry",
@@ -39,27 +33,18 @@ GRANTS = {
     Role.COMMUNITY_WORKER: _MEALS_READ | _ORDER_BOOK | _TIMEBANK_KEEP | {"homecare.view_serviceitem"},
     Role.CADRE: _MEALS_READ,
     Role.AUDITOR: _MEALS_READ,
-    # A provider keeps its own record and caregivers, and takes on and dispatches the orders it is given.
-    Role.PROVIDER_MANAGER: _PROVIDER_READ
-    | {
-        "homecare.change_provider",
-        "homecare.view_sensitive_caregiver",
-        "homecare.add_caregiver",
-        "homecare.change_caregiver",
-        "homecare.add_caregivertraining",
+    # A provider takes on and dispatches the orders it is given (its people: the providers app).
+    Role.PROVIDER_MANAGER: {
         "homecare.view_order",
         "homecare.view_orderphoto",
         "homecare.accept_order",
         "homecare.dispatch_order",
     },
-    # A caregiver serves their own orders and reads their own record and training.
+    # A caregiver serves their own orders.
     Role.CAREGIVER: {
         "homecare.view_order",
         "homecare.serve_order",
         "homecare.view_orderphoto",
-        "homecare.view_caregiver",
-        "homecare.view_sensitive_caregiver",
-        "homecare.view_caregivertraining",
     },
     Role.FAMILY: _ORDER_BOOK
     | {

@@ -1,20 +1,17 @@
-"""Maintaining the service menu, providers and caregivers (validation, scope, audit)."""
-
-import datetime
-from decimal import Decimal, InvalidOperation
+"""Maintaining the service menu (validation, scope, audit). Providers and caregivers are registered by
+the providers app's services."""
 
 from django.db import transaction
-from django.utils import timezone
 
-from yiyang.core import audit, phones
+from yiyang.core import audit
 from yiyang.core.audit import Actor, AuditAction
 from yiyang.core.errors import FieldErrors
-from yiyang.core.regioncodes import InvalidRegionCode, contains, county_of, normalize
-from yiyang.core.scoping import ensure_visible, get_for_action, get_visible_or_404
+from yiyang.core.regioncodes import InvalidRegionCode, county_of, normalize
+from yiyang.core.scoping import ensure_visible, get_visible_or_404
 from yiyang.elders import categories
 from yiyang.regions.models import Region
 
-from .models import Caregiver, CaregiverTraining, Provider, ServiceCategory, ServiceItem, Unit
+from .models import ServiceCategory, ServiceItem, Unit
 
 
 def _region(value, field: str, errors: dict) -> str | None:
@@ -90,129 +87,3 @@ def save_item(actor: Actor, data: dict, item_id: int | None = None) -> ServiceIt
     audit.record(actor, AuditAction.UPDATE if item_id else AuditAction.CREATE, item,
                  changes=audit.diff(before, {k: getattr(item, k) for k in values}))  # fmt: skip
     return item
-
-
-@transaction.atomic
-def save_provider(actor: Actor, data: dict, provider_id: int | None = None) -> Provider:
-    errors: dict[str, str] = {}
-    provider = get_visible_or_404(Provider.objects, actor.user, "change", pk=provider_id) if provider_id else Provider()
-    name = str(data.get("name", provider.name) or "").strip()[:100]
-    if not name:
-        errors["name"] = "必填"
-    region = _region(data.get("region_code", provider.region_code), "region_code", errors)
-    areas = [_region(code, "service_regions", errors) for code in data.get("service_regions", provider.service_regions)]
-    if not areas:
-        errors["service_regions"] = "至少选择一个服务区域"
-    try:
-        phone = phones.normalize(str(data.get("phone", provider.phone) or ""))
-    except phones.InvalidPhone as exc:
-        errors["phone"] = str(exc)
-    if errors:
-        raise FieldErrors(errors)
-    provider.name, provider.region_code, provider.county_code = name, region, county_of(region)
-    provider.service_regions, provider.phone = areas, phone
-    provider.service_items = [str(c) for c in data.get("service_items", provider.service_items)]
-    provider.is_active = bool(data.get("is_active", provider.is_active if provider.pk else True))
-    provider.save()
-    ensure_visible(actor.user, provider, "change" if provider_id else "add")
-    audit.record(actor, AuditAction.UPDATE if provider_id else AuditAction.CREATE, provider)
-    return provider
-
-
-def _time(value, field: str, errors: dict):
-    if value in (None, ""):
-        return None
-    if isinstance(value, datetime.time):
-        return value
-    try:
-        return datetime.time.fromisoformat(str(value))
-    except ValueError:
-        errors[field] = "应为时间，如 08:00"
-        return None
-
-
-def _working_hours(data: dict, caregiver: Caregiver, provider: Provider, errors: dict) -> tuple:
-    """Working area (inside the provider's service area), weekdays 1-7 and daily hours."""
-    regions = []
-    for raw in data.get("work_regions", caregiver.work_regions) or []:
-        if code := _region(raw, "work_regions", errors):
-            if not any(contains(area, code) for area in provider.service_regions):
-                errors["work_regions"] = f"区划 {code} 不在服务商的服务区域内"
-            regions.append(code)
-    days = data.get("work_days", caregiver.work_days) or []
-    if not isinstance(days, list) or any(not isinstance(d, int) or not 1 <= d <= 7 for d in days):
-        errors["work_days"] = "工作日应为 1（周一）到 7（周日）"
-        days = []
-    start = _time(data.get("work_start", caregiver.work_start), "work_start", errors)
-    end = _time(data.get("work_end", caregiver.work_end), "work_end", errors)
-    if (start is None) != (end is None):
-        errors["work_end" if end is None else "work_start"] = "上班和下班时间应同时填写，或都不填（不限时段）"
-    elif start and end and start >= end:
-        errors["work_end"] = "下班时间应晚于上班时间"
-    return sorted(set(regions)), sorted(set(days)), start, end
-
-
-@transaction.atomic
-def save_caregiver(actor: Actor, provider_id: int, data: dict, caregiver_id: int | None = None) -> Caregiver:
-    """Register or change a caregiver of a provider the actor manages (or supervises)."""
-    provider = get_visible_or_404(Provider.objects, actor.user, "view", pk=provider_id)
-    caregiver = (
-        get_visible_or_404(Caregiver.objects, actor.user, "change", pk=caregiver_id, provider=provider)
-        if caregiver_id
-        else Caregiver(provider=provider, county_code=provider.county_code)
-    )
-    errors: dict[str, str] = {}
-    name = str(data.get("name", caregiver.name) or "").strip()[:50]
-    if not name:
-        errors["name"] = "必填"
-    try:
-        phone = phones.normalize(str(data.get("phone", caregiver.phone) or ""))
-        if not phone:
-            errors["phone"] = "必填"
-    except phones.InvalidPhone as exc:
-        errors["phone"] = str(exc)
-    level = _int(data.get("skill_level", caregiver.skill_level), "skill_level", errors, 1, 5, optional=True)
-    hours = _working_hours(data, caregiver, provider, errors)
-    if errors:
-        raise FieldErrors(errors)
-    caregiver.name, caregiver.phone, caregiver.skill_level = name, phone, level
-    caregiver.work_regions, caregiver.work_days, caregiver.work_start, caregiver.work_end = hours
-    caregiver.certificate_no = str(data.get("certificate_no", caregiver.certificate_no) or "")[:40]
-    caregiver.is_active = bool(data.get("is_active", caregiver.is_active if caregiver.pk else True))
-    caregiver.save()
-    ensure_visible(actor.user, caregiver, "change" if caregiver_id else "add")
-    audit.record(actor, AuditAction.UPDATE if caregiver_id else AuditAction.CREATE, caregiver)
-    return caregiver
-
-
-@transaction.atomic
-def add_training(actor: Actor, caregiver_id: int, data: dict) -> CaregiverTraining:
-    """Record a training a caregiver attended."""
-    caregiver = get_for_action(Caregiver.objects, actor.user, "homecare.add_caregivertraining", pk=caregiver_id)
-    errors: dict[str, str] = {}
-    topic = str(data.get("topic", "")).strip()[:100]
-    if not topic:
-        errors["topic"] = "必填"
-    trained_on = data.get("trained_on")
-    if not isinstance(trained_on, datetime.date):
-        try:
-            trained_on = datetime.date.fromisoformat(str(trained_on))
-        except ValueError:
-            errors["trained_on"] = "应为日期，如 2026-10-01"
-    if isinstance(trained_on, datetime.date) and trained_on > timezone.localdate():
-        errors["trained_on"] = "培训日期不能晚于今天"
-    try:
-        hours = Decimal(str(data.get("hours", "")))
-        if not Decimal("0.5") <= hours <= Decimal("500"):
-            errors["hours"] = "学时应在 0.5 到 500 之间"
-    except InvalidOperation:
-        errors["hours"] = "应为数字"
-    if errors:
-        raise FieldErrors(errors)
-    training = CaregiverTraining.objects.create(
-        caregiver=caregiver, county_code=caregiver.county_code, topic=topic, trained_on=trained_on,
-        hours=hours.quantize(Decimal("0.1")), organiser=str(data.get("organiser", "")).strip()[:100],
-        certificate_no=str(data.get("certificate_no", "")).strip()[:40],
-    )  # fmt: skip
-    audit.record(actor, AuditAction.CREATE, training, object_repr=f"{caregiver.name} {topic}")
-    return training

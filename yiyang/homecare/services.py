@@ -23,8 +23,10 @@ from yiyang.core.regioncodes import ancestors, county_of
 from yiyang.core.scoping import ensure_visible, get_visible_or_404, may
 from yiyang.elders import categories
 from yiyang.elders.models import Elder, Status
+from yiyang.providers.models import Provider, Staff
+from yiyang.providers.services import on_duty
 
-from .models import Caregiver, EntryKind, Order, OrderPhoto, OrderStatus, Provider, ServiceItem, VoucherEntry
+from .models import EntryKind, Order, OrderPhoto, OrderStatus, ServiceItem, VoucherEntry
 from .workflows import ORDER
 
 CHECK_IN_FLAG_DISTANCE_M = 500
@@ -144,10 +146,10 @@ def respond(actor: Actor, order_id: int, accept: bool) -> Order:
 def dispatch(actor: Actor, order_id: int, caregiver_id: int) -> Order:
     """The provider sends one of its qualified caregivers."""
     order = _locked(actor, order_id, "dispatch")
-    caregiver = Caregiver.objects.filter(pk=caregiver_id, provider_id=order.provider_id, is_active=True).first()
+    caregiver = on_duty(Staff.objects.filter(pk=caregiver_id, provider_id=order.provider_id)).first()
     if caregiver is None:
         raise FieldErrors({"caregiver_id": "该服务人员不属于接单的服务商或不在岗"})
-    if not caregiver.qualifies_for(order.item):
+    if not caregiver.qualifies_for(order.item.required_skill):
         raise FieldErrors({"caregiver_id": f"该服务需要{order.item.required_skill}级及以上养老护理员"})
     if not caregiver.works_at(order.region_code, order.slot_start, slot_end(order)):
         raise FieldErrors({"caregiver_id": "预约时段或地址不在该服务人员的工作时间或工作区域内"})
@@ -178,19 +180,19 @@ def _busy(caregiver_ids: list[int], order: Order) -> set[int]:
     return {cid for cid, begins, minutes, n in others if begins + timedelta(minutes=minutes * n) > start}
 
 
-def _is_free(caregiver: Caregiver, order: Order) -> bool:
+def _is_free(caregiver: Staff, order: Order) -> bool:
     return caregiver.pk not in _busy([caregiver.pk], order)
 
 
-def candidates(order: Order) -> list[tuple[float, Caregiver]]:
+def candidates(order: Order) -> list[tuple[float, Staff]]:
     """Qualified, free caregivers of providers serving the order's community and service, nearest first."""
     providers = [
         p for p in Provider.objects.filter(is_active=True, county_code=order.county_code)
         if p.serves(order.region_code, order.item.code)
     ]  # fmt: skip
     qualified = [
-        c for c in Caregiver.objects.filter(provider__in=providers, is_active=True).select_related("provider")
-        if c.qualifies_for(order.item) and c.works_at(order.region_code, order.slot_start, slot_end(order))
+        c for c in on_duty(Staff.objects.filter(provider__in=providers)).select_related("provider")
+        if c.qualifies_for(order.item.required_skill) and c.works_at(order.region_code, order.slot_start, slot_end(order))
     ]  # fmt: skip
     busy = _busy([c.pk for c in qualified], order)
     found = []

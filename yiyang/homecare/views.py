@@ -5,7 +5,6 @@ from datetime import date
 
 from django import forms
 from django.contrib import messages
-from django.db.models import Sum
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -19,18 +18,18 @@ from yiyang.core.errors import DomainError
 from yiyang.core.forms import apply_errors
 from yiyang.core.scoping import get_visible_or_404, has_permission, home_region
 from yiyang.elders.models import Elder
+from yiyang.providers import services as provider_services
+from yiyang.providers.models import Provider, Staff
+from yiyang.providers.services import on_duty
 
 from . import meals, registry, services, timebank
 from .models import (
-    Caregiver,
-    CaregiverTraining,
     Meal,
     MealMenu,
     MealMode,
     Order,
     OrderPhoto,
     OrderStatus,
-    Provider,
     ServiceCategory,
     ServiceItem,
     Unit,
@@ -109,8 +108,8 @@ def order_view(request, order_id: int):
     caregivers = (
         [
             c
-            for c in Caregiver.objects.filter(provider_id=order.provider_id, is_active=True)
-            if c.qualifies_for(order.item)
+            for c in on_duty(Staff.objects.filter(provider_id=order.provider_id))
+            if c.qualifies_for(order.item.required_skill)
         ]
         if actions["dispatch"]
         else []
@@ -420,7 +419,9 @@ class TrainingForm(forms.Form):
 @login_only
 def provider_view(request, provider_id: int):
     provider = get_visible_or_404(Provider.objects, request.user, "view", pk=provider_id)
-    caregivers = Caregiver.objects.visible_to(request.user, "view").filter(provider=provider)
+    caregivers = (
+        Staff.objects.visible_to(request.user, "view").filter(provider=provider).prefetch_related("certificates")
+    )
     actor = Actor.from_request(request)
     form = CaregiverForm(request.POST if "name" in request.POST else None)
     training_form = TrainingForm(request.POST if "topic" in request.POST else None, prefix=None)
@@ -430,26 +431,22 @@ def provider_view(request, provider_id: int):
         if chosen.is_valid():
             try:
                 if chosen is form:
-                    registry.save_caregiver(actor, provider.pk, form.cleaned_data)
+                    provider_services.save_caregiver(actor, provider.pk, form.cleaned_data)
                 else:
                     data = training_form.cleaned_data
-                    registry.add_training(actor, data["caregiver"].pk, {**data, "caregiver": None})
+                    provider_services.add_caregiver_training(actor, data["caregiver"].pk, {**data, "caregiver": None})
             except DomainError as exc:
                 apply_errors(chosen, exc)
             else:
                 messages.success(request, "服务人员已登记" if chosen is form else "培训记录已登记")
                 return redirect("homecare:provider", provider_id=provider.pk)
-    hours = dict(
-        CaregiverTraining.objects.filter(caregiver__in=caregivers).values_list("caregiver_id").annotate(h=Sum("hours"))
-    )
+    hours = provider_services.training_hours(caregivers.values_list("pk", flat=True))
     for caregiver in caregivers:
         caregiver.training_hours = hours.get(caregiver.pk, 0)
         caregiver.days_label = "、".join(dict(WEEKDAYS)[d] for d in caregiver.work_days) or "每天"
         caregiver.phone_shown = masking.masked(caregiver)["phone"]  # in full through the API's audited reveal
-    can_add = Provider.objects.visible_to(request.user, "homecare.add_caregiver").filter(pk=provider.pk).exists()
-    can_train = (
-        Provider.objects.visible_to(request.user, "homecare.add_caregivertraining").filter(pk=provider.pk).exists()
-    )
+    can_add = Provider.objects.visible_to(request.user, "providers.add_caregiver").filter(pk=provider.pk).exists()
+    can_train = Provider.objects.visible_to(request.user, "providers.add_attendance").filter(pk=provider.pk).exists()
     return render(request, "homecare/provider.html", {
         "provider": provider, "caregivers": caregivers, "form": form, "training_form": training_form,
         "can_add": can_add, "can_train": can_train, "month": timezone.localdate().strftime("%Y-%m"),

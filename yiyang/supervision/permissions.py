@@ -1,6 +1,6 @@
 """What each role may do in supervision (民政系统监管), one block per area: what officers, read-only roles,
-cadres, facilities and providers may do. The workforce names (staff, certificates) move with the
-providers app."""
+cadres, facilities and providers may do. The workforce (staff, certificates, training) is declared by
+the providers app, which keeps that registry."""
 
 from yiyang.core.roles import Role
 
@@ -11,24 +11,6 @@ _SUPERVISION_READ = {
     "supervision.view_hazardstep",
     "supervision.view_photo",
 }
-# Workforce (人才队伍): staff, certificates, training. A facility manages its own staff; officers
-# manage every facility's and provider's staff in their region.
-_WORKFORCE_READ = {
-    "supervision.view_staff",
-    "supervision.view_certificate",
-    "supervision.view_trainingclass",
-    "supervision.view_attendance",
-}
-_WORKFORCE_MANAGE = _WORKFORCE_READ | {
-    "supervision.add_staff",
-    "supervision.change_staff",
-    "supervision.add_certificate",
-    "supervision.add_trainingclass",
-    "supervision.change_trainingclass",
-}
-# Seeing a staff member's full phone number (always on request, written to the audit log): the
-# bureau and the employing facility, not read-only roles.
-_WORKFORCE_SENSITIVE = {"supervision.view_sensitive_staff"}
 # Ratings (等级评定, GB/T 37276-2018): facilities apply and may withdraw; only officers review,
 # score, decide and publish.
 _RATINGS_READ = {
@@ -54,11 +36,9 @@ _SUBSIDY_READ = {
     "supervision.view_subsidystep",
     "supervision.view_subsidypayment",
 }
-_SUPERVISION_VIEWER = _SUPERVISION_READ | _WORKFORCE_READ | _RATINGS_READ | _SUBSIDY_READ
+_SUPERVISION_VIEWER = _SUPERVISION_READ | _RATINGS_READ | _SUBSIDY_READ
 _SUPERVISION_OFFICER = (
     _SUPERVISION_READ
-    | _WORKFORCE_MANAGE
-    | _WORKFORCE_SENSITIVE
     | _RATINGS_OFFICER
     | _SUBSIDY_READ
     | {
@@ -76,8 +56,6 @@ _SUPERVISION_OFFICER = (
 )
 _SUPERVISION_FACILITY = (
     _SUPERVISION_READ
-    | _WORKFORCE_MANAGE
-    | _WORKFORCE_SENSITIVE
     | _RATINGS_FACILITY
     | _SUBSIDY_READ
     | {"supervision.rectify_hazard", "supervision.submit_subsidyclaim"}

@@ -4,7 +4,8 @@ import pytest
 from django.utils import timezone
 
 from yiyang.core.roles import Role
-from yiyang.homecare.models import Caregiver, Provider, ServiceItem
+from yiyang.homecare.models import ServiceItem
+from yiyang.providers.models import Provider, Staff
 
 
 @pytest.fixture
@@ -30,7 +31,7 @@ def other_provider(regions):
 
 @pytest.fixture
 def caregiver(provider):
-    return Caregiver.objects.create(provider=provider, county_code="411002", name="刘护理", phone="13900001111",
+    return Staff.objects.create(provider=provider, region_code=provider.region_code, role="carer", county_code="411002", name="刘护理", phone="13900001111",
                                     skill_level=3)  # fmt: skip
 
 

@@ -14,8 +14,10 @@ from django.utils import timezone
 from yiyang.core.audit import Actor
 from yiyang.core.errors import Conflict, FieldErrors
 from yiyang.elders.models import Elder
-from yiyang.homecare import registry, services
-from yiyang.homecare.models import Caregiver, OrderPhoto, OrderStatus
+from yiyang.homecare import services
+from yiyang.homecare.models import OrderPhoto, OrderStatus
+from yiyang.providers import services as provider_services
+from yiyang.providers.models import Staff
 
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
@@ -45,7 +47,7 @@ def next_weekday_at(weekday: int, hour: int) -> datetime:
 @pytest.fixture
 def weekday_carer(provider):
     """Works Monday to Friday, 08:00 to 17:00, in 花园社区 only; nearer than the all-hours caregiver."""
-    return Caregiver.objects.create(provider=provider, county_code="411002", name="白班", phone="2", skill_level=3,
+    return Staff.objects.create(provider=provider, region_code=provider.region_code, role="carer", county_code="411002", name="白班", phone="2", skill_level=3,
                                     lat=34.03, lng=113.85, work_days=[1, 2, 3, 4, 5], work_start=time(8),
                                     work_end=time(17), work_regions=["411002001001"])  # fmt: skip
 
@@ -67,7 +69,7 @@ def book_at(elder, family, bath):
 )
 def test_auto_dispatch_respects_working_days_and_hours(book_at, caregiver, weekday_carer, county_officer, moment,
                                                        expected):  # fmt: skip
-    Caregiver.objects.filter(pk=caregiver.pk).update(lat=34.2, lng=113.85)  # farther, but works any time
+    Staff.objects.filter(pk=caregiver.pk).update(lat=34.2, lng=113.85)  # farther, but works any time
     order = book_at(next_weekday_at(*moment))
     order = services.auto_dispatch(Actor(user=county_officer), order.pk)
     assert order.caregiver.name == expected
@@ -75,7 +77,7 @@ def test_auto_dispatch_respects_working_days_and_hours(book_at, caregiver, weekd
 
 def test_a_slot_running_past_the_end_of_the_shift_goes_to_someone_else(book_at, caregiver, weekday_carer,
                                                                         county_officer):  # fmt: skip
-    Caregiver.objects.filter(pk=caregiver.pk).update(lat=34.2, lng=113.85)
+    Staff.objects.filter(pk=caregiver.pk).update(lat=34.2, lng=113.85)
     order = book_at(next_weekday_at(1, 16) + timedelta(minutes=30))  # 16:30 + 60 minutes of bathing > 17:00
     assert services.auto_dispatch(Actor(user=county_officer), order.pk).caregiver.name == "刘护理"
 
@@ -105,14 +107,14 @@ def test_manual_dispatch_outside_working_hours_is_refused(book_at, provider, wee
 )  # fmt: skip
 def test_bad_working_hours_are_refused_naming_the_field(provider_manager, provider, data, field):
     with pytest.raises(FieldErrors) as exc:
-        registry.save_caregiver(
+        provider_services.save_caregiver(
             Actor(user=provider_manager), provider.pk, {"name": "新人", "phone": "13900002222", **data}
         )
     assert field in exc.value.fields
 
 
 def test_trainings_are_recorded_and_summed_on_the_provider_page(provider_manager, provider, caregiver):
-    registry.add_training(Actor(user=provider_manager), caregiver.pk,
+    provider_services.add_caregiver_training(Actor(user=provider_manager), caregiver.pk,
                           {"topic": "失能老人照护", "trained_on": "2026-03-02", "hours": "16"})  # fmt: skip
     client = client_for(provider_manager)
     response = client.post(f"/homecare/providers/{provider.pk}/", {
@@ -126,7 +128,7 @@ def test_trainings_are_recorded_and_summed_on_the_provider_page(provider_manager
 
 def test_bad_trainings_are_refused(provider_manager, caregiver):
     with pytest.raises(FieldErrors) as exc:
-        registry.add_training(Actor(user=provider_manager), caregiver.pk,
+        provider_services.add_caregiver_training(Actor(user=provider_manager), caregiver.pk,
                               {"topic": "", "trained_on": "2099-01-01", "hours": "0"})  # fmt: skip
     assert set(exc.value.fields) == {"topic", "trained_on", "hours"}
 
@@ -134,7 +136,7 @@ def test_bad_trainings_are_refused(provider_manager, caregiver):
 def test_a_caregiver_cannot_record_trainings_and_outsiders_cannot_see_them(caregiver_user, neighbour_officer,
                                                                            caregiver):  # fmt: skip
     with pytest.raises(PermissionDenied):
-        registry.add_training(Actor(user=caregiver_user), caregiver.pk,
+        provider_services.add_caregiver_training(Actor(user=caregiver_user), caregiver.pk,
                               {"topic": "x", "trained_on": "2026-01-01", "hours": 1})  # fmt: skip
     response = client_for(neighbour_officer).post(
         f"/api/v1/homecare/caregivers/{caregiver.pk}/trainings",

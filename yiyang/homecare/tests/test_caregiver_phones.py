@@ -34,9 +34,10 @@ def test_provider_manager_reveals_a_caregiver_phone_with_one_audit_entry(caregiv
 
 
 def test_caregiver_reveals_their_own_phone_only(caregiver, caregiver_user, provider):
-    from yiyang.homecare.models import Caregiver
+    from yiyang.providers.models import Staff
 
-    colleague = Caregiver.objects.create(provider=provider, county_code="411002", name="孙护理", phone="13900003333")
+    colleague = Staff.objects.create(provider=provider, region_code=provider.region_code, county_code="411002",
+                                     role="carer", name="孙护理", phone="13900003333")  # fmt: skip
     client = client_for(caregiver_user)
     assert client.get(f"/api/v1/homecare/caregivers/{caregiver.pk}?reveal=true").json()["phone"] == "13900001111"
     assert client.get(f"/api/v1/homecare/caregivers/{colleague.pk}?reveal=true").status_code == 404

@@ -12,7 +12,8 @@ from yiyang.core.audit import Actor
 from yiyang.core.errors import Conflict
 from yiyang.elders.models import Elder
 from yiyang.homecare import services
-from yiyang.homecare.models import Caregiver, Order, OrderStatus, VoucherEntry
+from yiyang.homecare.models import Order, OrderStatus, VoucherEntry
+from yiyang.providers.models import Staff
 
 
 def a(user):
@@ -27,11 +28,11 @@ def placed(elder, family, bath, tomorrow):
 
 def test_auto_dispatch_proposes_the_nearest_free_qualified_caregiver(placed, provider, caregiver, county_officer,
                                                                        provider_manager):  # fmt: skip
-    near = Caregiver.objects.create(provider=provider, county_code="411002", name="近", phone="1", skill_level=4,
+    near = Staff.objects.create(provider=provider, region_code=provider.region_code, role="carer", county_code="411002", name="近", phone="1", skill_level=4,
                                     lat=34.031, lng=113.85)  # fmt: skip
-    Caregiver.objects.create(provider=provider, county_code="411002", name="无证", phone="2", skill_level=None,
+    Staff.objects.create(provider=provider, region_code=provider.region_code, role="carer", county_code="411002", name="无证", phone="2", skill_level=None,
                              lat=34.0301, lng=113.85)  # fmt: skip
-    Caregiver.objects.filter(pk=caregiver.pk).update(lat=34.2, lng=113.85)
+    Staff.objects.filter(pk=caregiver.pk).update(lat=34.2, lng=113.85)
     order = services.auto_dispatch(a(county_officer), placed.pk)
     assert (order.status, order.provider_id, order.caregiver_id) == (OrderStatus.ASSIGNED, provider.pk, near.pk)
     order = services.respond(a(provider_manager), placed.pk, accept=True)

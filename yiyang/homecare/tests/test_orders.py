@@ -213,9 +213,17 @@ def test_caregiver_sees_only_own_orders_on_the_day_page(
     booked, county_officer, provider, provider_manager, caregiver, caregiver_user, make_user
 ):
     from yiyang.core.roles import Role
-    from yiyang.homecare.models import Caregiver
+    from yiyang.providers.models import Staff
 
-    other = Caregiver.objects.create(provider=provider, county_code="411002", name="别人", phone="1", skill_level=3)
+    other = Staff.objects.create(
+        provider=provider,
+        region_code=provider.region_code,
+        role="carer",
+        county_code="411002",
+        name="别人",
+        phone="1",
+        skill_level=3,
+    )
     other_user = make_user(Role.CAREGIVER, region_code="411002000000", scope_id=other.pk)
     services.assign_provider(a(county_officer), booked.pk, provider.pk)
     services.respond(a(provider_manager), booked.pk, True)

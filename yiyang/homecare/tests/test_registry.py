@@ -8,7 +8,9 @@ from django.test import Client
 from yiyang.core.audit import Actor
 from yiyang.core.errors import FieldErrors, OutOfScope
 from yiyang.homecare import registry
-from yiyang.homecare.models import Caregiver, ServiceItem
+from yiyang.homecare.models import ServiceItem
+from yiyang.providers import services as provider_services
+from yiyang.providers.models import Staff
 
 ITEM = {"region_code": "411002000000", "code": "clean", "name": "助洁", "category": "daily_living", "unit": "hour",
         "price": 4000, "subsidies": {"tekun": 100}}  # fmt: skip
@@ -42,11 +44,11 @@ def test_provider_manages_own_caregivers_only(provider, other_provider, provider
     assert post(provider_manager, f"/api/v1/homecare/providers/{provider.pk}/caregivers", body).status_code == 201
     assert post(provider_manager, f"/api/v1/homecare/providers/{other_provider.pk}/caregivers", body).status_code == 404
     with pytest.raises(OutOfScope):
-        registry.save_caregiver(Actor(user=county_officer), provider.pk, body)
+        provider_services.save_caregiver(Actor(user=county_officer), provider.pk, body)
     client = Client()
     client.force_login(county_officer)
     listed = client.get(f"/api/v1/homecare/providers/{provider.pk}/caregivers").json()
-    assert [c["name"] for c in listed] == ["王护理"] and Caregiver.objects.count() == 1
+    assert [c["name"] for c in listed] == ["王护理"] and Staff.objects.count() == 1
 
 
 def test_officer_registers_a_provider_with_its_service_area(county_officer, neighbour_officer):
@@ -76,7 +78,7 @@ def test_pages_for_menu_orders_and_caregivers_respect_scope(
     manager = Client()
     manager.force_login(provider_manager)
     response = manager.post(f"/homecare/providers/{provider.pk}/", {"name": "赵护理", "phone": "13900003333"})
-    assert response.status_code == 302 and provider.caregivers.filter(name="赵护理").exists()
+    assert response.status_code == 302 and provider.staff.filter(name="赵护理").exists()
     outsider = Client()
     outsider.force_login(neighbour_officer)
     assert outsider.get(f"/homecare/providers/{provider.pk}/").status_code == 404

@@ -3,15 +3,15 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 
 from yiyang.core.api import ErrorOut, Page, paginate
 from yiyang.core.audit import Actor, Interface
 from yiyang.core.masking import mask_phone
 from yiyang.core.scoping import get_visible_or_404
 from yiyang.facilities.models import Facility
+from yiyang.providers.models import Attendance, Certificate, Staff, StaffRole, TrainingClass
 
-from ..models import Attendance, Certificate, Staff, StaffRole, TrainingClass
 from ..services import workforce as services
 from .types import Id
 
@@ -59,7 +59,7 @@ class StaffOut(Schema):
     is_director: bool
     phone: str
     education: str
-    hired_on: date
+    hired_on: date | None = Field(None, description="空 = 未登记（服务人员从居家服务登记而来）")
     left_on: date | None
     is_full_time: bool
     trained_junior_standard: bool
@@ -180,7 +180,7 @@ class StaffingOut(Schema):
 @router.get("/facilities/{facility_id}/staffing", response={200: StaffingOut, 404: ErrorOut},
             summary="机构人员配置（护理员配比、持证率、每 200 名老人医护社工数、入住率）")  # fmt: skip
 def staffing(request, facility_id: Id):
-    facility = get_visible_or_404(Facility.objects, request.user, "supervision.view_staff", pk=facility_id)
+    facility = get_visible_or_404(Facility.objects, request.user, "providers.view_staff", pk=facility_id)
     return {"facility_id": facility.pk, **services.staffing_of(facility).as_dict()}
 
 

@@ -7,4 +7,3 @@ from .inspections import *  # noqa: F403
 from .pairing import *  # noqa: F403
 from .ratings import *  # noqa: F403
 from .subsidies import *  # noqa: F403
-from .workforce import *  # noqa: F403

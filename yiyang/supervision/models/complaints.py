@@ -10,6 +10,7 @@ from yiyang.core.ledger import DecisionStep
 from yiyang.core.masking import Kind, Sensitive
 from yiyang.core.scoping import ScopedManager, ScopeSpec
 from yiyang.facilities.models import Facility
+from yiyang.providers.models import Provider
 
 __all__ = ["Channel", "Complaint", "ComplaintStatus", "ComplaintStep"]
 
@@ -30,12 +31,13 @@ class ComplaintStatus(models.TextChoices):
 
 
 class Complaint(models.Model):
-    """A complaint about one facility (FK) or one home-care provider (by id: that app sits at the same
-    layer). The name and the region are the facility's or the provider's, copied from its row."""
+    """A complaint about one facility or one home-care provider. The name and the region are the
+    facility's or the provider's, copied from its row."""
 
     facility = models.ForeignKey(Facility, verbose_name="被投诉机构", null=True, blank=True, on_delete=models.PROTECT,
                                  related_name="+")  # fmt: skip
-    provider_id = models.BigIntegerField("被投诉服务商", null=True, blank=True, db_index=True)
+    provider = models.ForeignKey(Provider, verbose_name="被投诉服务商", null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="+")  # fmt: skip
     subject_name = models.CharField("被投诉对象", max_length=100)
     region_code = models.CharField("被投诉对象所属区划代码", max_length=12)
     county_code = models.CharField("县（区）代码", max_length=6)
@@ -61,8 +63,8 @@ class Complaint(models.Model):
         ordering = ["deadline", "id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(facility__isnull=False, provider_id__isnull=True)
-                | Q(facility__isnull=True, provider_id__isnull=False),
+                condition=Q(facility__isnull=False, provider__isnull=True)
+                | Q(facility__isnull=True, provider__isnull=False),
                 name="complaint_one_subject",
             )
         ]

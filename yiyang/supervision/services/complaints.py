@@ -9,7 +9,6 @@ complaints, with the complainant's contact masked.
 
 from datetime import date, datetime, timedelta
 
-from django.apps import apps
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -22,6 +21,7 @@ from yiyang.core.phones import normalize as normalize_phone
 from yiyang.core.regioncodes import region_range_q
 from yiyang.core.scoping import ensure_visible, get_visible_or_404
 from yiyang.facilities.models import Facility
+from yiyang.providers.models import Provider
 
 from .. import conf
 from ..models import Channel, Complaint, ComplaintStatus, ComplaintStep
@@ -46,12 +46,10 @@ MAX_ID = 2**63 - 1  # the largest row id the database can hold
 
 
 def _provider(user, provider_id):
-    """The home-care provider complained about, read through the scoping mechanism (the homecare
-    app sits on this app's layer, so it is looked up by name rather than imported)."""
+    """The home-care provider complained about, read through the scoping mechanism."""
     if not isinstance(provider_id, int) or isinstance(provider_id, bool) or not 0 < provider_id <= MAX_ID:
         return None
-    provider_model = apps.get_model("homecare", "Provider")
-    return provider_model.objects.visible_to(user, "view").filter(pk=provider_id).first()
+    return Provider.objects.visible_to(user, "view").filter(pk=provider_id).first()
 
 
 def _subject(actor: Actor, data: dict, errors: dict) -> dict:
@@ -69,7 +67,7 @@ def _subject(actor: Actor, data: dict, errors: dict) -> dict:
     if provider is None:
         errors["provider_id"] = "服务商编号不存在或不在您的管辖范围内"
         return {}
-    return {"provider_id": provider.pk, "subject_name": provider.name[:100], "region_code": provider.region_code,
+    return {"provider": provider, "subject_name": provider.name[:100], "region_code": provider.region_code,
             "county_code": provider.county_code}  # fmt: skip
 
 

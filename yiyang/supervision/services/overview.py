@@ -71,7 +71,7 @@ def cards(user) -> list[Card]:
             ("未办结", open_complaints.count()),
             ("逾期未答复", Complaint.objects.visible_to(user).filter(complaints.overdue_q(today)).count()),
         ]))  # fmt: skip
-    if has_permission(user, "supervision.view_staff"):
+    if has_permission(user, "providers.view_staff"):
         found.append(Card("人才队伍", "supervision:workforce", []))
     if has_permission(user, "supervision.view_pairing"):
         found.append(Card("干部包联", "supervision:pairing", []))

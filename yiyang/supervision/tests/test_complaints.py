@@ -5,13 +5,13 @@ of each route."""
 from datetime import timedelta
 
 import pytest
-from django.apps import apps
 from django.utils import timezone
 
 from yiyang.core.audit import Actor
 from yiyang.core.errors import Conflict, FieldErrors
 from yiyang.core.models import AuditEntry
 from yiyang.core.roles import Role
+from yiyang.providers.models import Provider
 from yiyang.supervision.models import Complaint, ComplaintStatus, ComplaintStep
 from yiyang.supervision.services import complaints as services
 
@@ -55,14 +55,14 @@ def test_hotline_complaints_need_the_ticket_number(county_officer, facility):
 
 @pytest.fixture
 def provider(regions):
-    return apps.get_model("homecare", "Provider").objects.create(
+    return Provider.objects.create(
         name="安康居家服务公司", region_code="411002001000", county_code="411002", service_regions=["411002000000"]
     )
 
 
 @pytest.fixture
 def neighbour_provider(regions):
-    return apps.get_model("homecare", "Provider").objects.create(
+    return Provider.objects.create(
         name="建安服务社", region_code="411003100000", county_code="411003", service_regions=["411003000000"]
     )
 

@@ -9,11 +9,11 @@ from django.http import Http404
 from django.utils import timezone
 
 from yiyang.core.audit import Actor
-from yiyang.core.errors import Conflict, FieldErrors, OutOfScope
+from yiyang.core.errors import Conflict, FieldErrors
 from yiyang.core.models import AuditAction, AuditEntry, Interface
 from yiyang.core.roles import Role
 from yiyang.facilities.models import Residence
-from yiyang.supervision.models import Attendance, Certificate, Staff
+from yiyang.providers.models import Attendance, Certificate, Provider, Staff
 from yiyang.supervision.services import workforce
 
 from .conftest import assert_locks_only_own_rows, client_for
@@ -100,14 +100,17 @@ def test_staff_belongs_to_a_facility_or_a_provider(officer_actor, facility):
     assert "facility_id" in refused.value.fields
 
 
-def test_provider_staff_carry_the_given_region_and_stay_in_scope(officer_actor):
-    person = workforce.add_staff(officer_actor, {"provider_id": 42, "region_code": "411002001001", "name": "赵师傅",
-                                                 "role": "carer", "hired_on": date(2023, 1, 1)})  # fmt: skip
-    assert (person.provider_id, person.county_code) == (42, "411002")
-    with pytest.raises(OutOfScope):
-        workforce.add_staff(officer_actor, {"provider_id": 43, "region_code": "411003100201", "name": "钱师傅",
-                                            "role": "carer", "hired_on": date(2023, 1, 1)})  # fmt: skip
-    assert not Staff.objects.filter(provider_id=43).exists()
+def test_provider_staff_take_the_providers_region_and_stay_in_scope(officer_actor):
+    mine = Provider.objects.create(name="安康居家服务公司", region_code="411002001001", county_code="411002")
+    theirs = Provider.objects.create(name="建安服务社", region_code="411003100201", county_code="411003")
+    person = workforce.add_staff(officer_actor, {"provider_id": mine.pk, "name": "赵师傅", "role": "carer",
+                                                 "hired_on": date(2023, 1, 1)})  # fmt: skip
+    assert (person.provider_id, person.region_code, person.county_code) == (mine.pk, "411002001001", "411002")
+    with pytest.raises(FieldErrors) as refused:
+        workforce.add_staff(officer_actor, {"provider_id": theirs.pk, "name": "钱师傅", "role": "carer",
+                                            "hired_on": date(2023, 1, 1)})  # fmt: skip
+    assert "provider_id" in refused.value.fields
+    assert not Staff.objects.filter(provider=theirs).exists()
 
 
 def test_certificates_are_checked_against_the_role_and_numbered_once(officer_actor, carer):
@@ -290,7 +293,7 @@ def test_lists_hold_only_the_users_rows(county_officer, facility_manager, carer,
 
 
 def _phone_views(carer):
-    return AuditEntry.objects.filter(action=AuditAction.VIEW_SENSITIVE, object_type="supervision.staff",
+    return AuditEntry.objects.filter(action=AuditAction.VIEW_SENSITIVE, object_type="providers.staff",
                                      object_id=str(carer.pk))  # fmt: skip
 
 

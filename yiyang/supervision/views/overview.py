@@ -15,7 +15,7 @@ from ..services import overview
     "supervision.view_ratingapplication",
     "supervision.view_escrowalert",
     "supervision.view_complaint",
-    "supervision.view_staff",
+    "providers.view_staff",
     "supervision.view_pairing",
 )
 def index_view(request):

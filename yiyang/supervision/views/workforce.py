@@ -17,9 +17,9 @@ from yiyang.core.forms import apply_errors
 from yiyang.core.masking import mask_phone
 from yiyang.core.scoping import get_visible_or_404, has_permission
 from yiyang.facilities.models import Facility, FacilityType
+from yiyang.providers.models import Attendance, CertificateKind, Education, Staff, StaffRole, TrainingClass
 from yiyang.regions.services import default_region
 
-from ..models import Attendance, CertificateKind, Education, Staff, StaffRole, TrainingClass
 from ..services import workforce as services
 
 RESIDENTIAL = [FacilityType.INSTITUTION, FacilityType.SUPPORT_HOME, FacilityType.STREET_CENTRE]
@@ -30,11 +30,11 @@ def _may(user, model, row, permission: str) -> bool:
     return model.objects.visible_to(user, permission).filter(pk=row.pk).exists()
 
 
-@requires("supervision.view_staff")
+@requires("providers.view_staff")
 def workforce_view(request):
     """Facilities in the user's scope with their current staff counts; a facility manager goes
     straight to their own facility."""
-    facilities = Facility.objects.visible_to(request.user, "supervision.view_staff")
+    facilities = Facility.objects.visible_to(request.user, "providers.view_staff")
     if not has_permission(request.user, "regions.view_region"):
         own = facilities.first()
         if own is None:
@@ -99,8 +99,8 @@ class StaffEditForm(StaffForm):
 
 @login_only
 def facility_staff_view(request, facility_id: int):
-    facility = get_visible_or_404(Facility.objects, request.user, "supervision.view_staff", pk=facility_id)
-    may_add = _may(request.user, Facility, facility, "supervision.add_staff")
+    facility = get_visible_or_404(Facility.objects, request.user, "providers.view_staff", pk=facility_id)
+    may_add = _may(request.user, Facility, facility, "providers.add_staff")
     form = StaffForm(request.POST or None) if may_add else None
     if request.method == "POST":
         if form is None:
@@ -148,8 +148,8 @@ class CertificateForm(forms.Form):
 def staff_view(request, staff_id: int):
     """One person: the edit form, certificates with the add form, training attended."""
     staff = get_visible_or_404(Staff.objects.select_related("facility"), request.user, pk=staff_id)
-    may_change = _may(request.user, Staff, staff, "supervision.change_staff")
-    may_certify = _may(request.user, Staff, staff, "supervision.add_certificate")
+    may_change = _may(request.user, Staff, staff, "providers.change_staff")
+    may_certify = _may(request.user, Staff, staff, "providers.add_certificate")
     initial = {name: getattr(staff, name) for name in services.STAFF_FIELDS if name != "phone"}
     edit_form = StaffEditForm(initial=initial, prefix="staff", current_phone=staff.phone) if may_change else None
     certificate_form = CertificateForm(prefix="cert") if may_certify else None
@@ -204,16 +204,16 @@ class TrainingForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["facility"].queryset = Facility.objects.visible_to(user, "supervision.add_trainingclass")
+        self.fields["facility"].queryset = Facility.objects.visible_to(user, "providers.add_trainingclass")
         if not has_permission(user, "regions.view_region"):
             # A facility organises for itself only.
             del self.fields["region_code"], self.fields["organiser"]
             self.fields["facility"].required = True
 
 
-@requires("supervision.view_trainingclass")
+@requires("providers.view_trainingclass")
 def trainings_view(request):
-    may_add = has_permission(request.user, "supervision.add_trainingclass")
+    may_add = has_permission(request.user, "providers.add_trainingclass")
     initial = {"region_code": default_region(request.user)}
     form = TrainingForm(request.POST or None, initial=initial, user=request.user) if may_add else None
     if request.method == "POST":
@@ -253,7 +253,7 @@ class AttendanceForm(forms.Form):
 @login_only
 def training_view(request, training_id: int):
     training = get_visible_or_404(TrainingClass.objects.select_related("facility"), request.user, pk=training_id)
-    may_record = _may(request.user, TrainingClass, training, "supervision.change_trainingclass")
+    may_record = _may(request.user, TrainingClass, training, "providers.change_trainingclass")
     form = AttendanceForm(request.POST or None, user=request.user, training=training) if may_record else None
     if request.method == "POST":
         if form is None:
