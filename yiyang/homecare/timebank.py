@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from yiyang.core import audit, phones
 from yiyang.core.audit import Actor, AuditAction
-from yiyang.core.errors import Conflict, FieldErrors
+from yiyang.core.errors import FieldErrors
 from yiyang.core.idnumber import age_on
 from yiyang.core.ledger import post_once
 from yiyang.core.regioncodes import InvalidRegionCode, Level, county_of, level_of, normalize
@@ -21,6 +21,7 @@ from yiyang.core.scoping import ensure_visible, get_visible_or_404
 from yiyang.elders.models import Elder
 
 from .models import TimeEntry, Volunteer, VolunteerService
+from .workflows import VOLUNTEER_SERVICE
 
 
 @dataclass(frozen=True)
@@ -99,20 +100,22 @@ def report(actor: Actor, volunteer_id: int, day: date, hours, description: str, 
 
 @transaction.atomic
 def confirm(actor: Actor, service_id: int, accepted: bool = True) -> VolunteerService:
-    """The served person (or family) or the organiser confirms; the hours are credited once, up to
-    the cap: hours beyond it are recorded as not credited."""
-    service = get_visible_or_404(
-        VolunteerService.objects.select_for_update().select_related("volunteer"),
-        actor.user,
-        "homecare.confirm_volunteerservice",
-        pk=service_id,
-    )
-    if service.state != VolunteerService.State.PENDING:
-        raise Conflict("该记录已确认或已退回", {"state": service.state})
-    service.state = VolunteerService.State.CONFIRMED if accepted else VolunteerService.State.REJECTED
+    """The served person (or family) or the organiser confirms or rejects the reported hours."""
+    return decide(actor, service_id, "confirm" if accepted else "reject")
+
+
+@transaction.atomic
+def decide(actor: Actor, service_id: int, step: str) -> VolunteerService:
+    """Take a step of the record's workflow ("confirm" or "reject"); on confirmation the hours are
+    credited once, up to the cap: hours beyond it are recorded as not credited."""
+    if step not in VOLUNTEER_SERVICE:
+        get_visible_or_404(VolunteerService.objects, actor.user, "view", pk=service_id)
+        raise FieldErrors({"step": "应为确认或退回"})
+    service = VOLUNTEER_SERVICE.lock(actor, service_id, step, VolunteerService.objects.select_related("volunteer"))
+    VOLUNTEER_SERVICE.move(actor, service, step)
     service.confirmed_by = actor.db_user
     service.save(update_fields=["state", "confirmed_by"])
-    if accepted:
+    if service.state == VolunteerService.State.CONFIRMED:
         room = max(rules().cap_hours - balance(service.volunteer_id), Decimal("0"))
         credited = min(service.hours, room)
         note = (

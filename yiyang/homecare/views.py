@@ -17,6 +17,7 @@ from yiyang.core.audit import Actor
 from yiyang.core.errors import DomainError
 from yiyang.core.forms import apply_errors
 from yiyang.core.scoping import get_visible_or_404, has_permission, home_region
+from yiyang.core.workflow import options_by_row
 from yiyang.elders.models import Elder
 from yiyang.providers import services as provider_services
 from yiyang.providers.models import Provider, Staff
@@ -36,7 +37,7 @@ from .models import (
     Volunteer,
     VolunteerService,
 )
-from .workflows import ORDER
+from .workflows import ORDER, VOLUNTEER_SERVICE
 
 
 class BookForm(forms.Form):
@@ -305,7 +306,9 @@ def timebank_view(request):
     if request.method == "POST":
         try:
             if "confirm" in request.POST:
-                timebank.confirm(actor, int(request.POST["confirm"]), request.POST.get("accepted") == "1")
+                # The buttons name the workflow's step; a form that only says whether it accepts still works.
+                step = request.POST.get("step") or ("confirm" if request.POST.get("accepted") == "1" else "reject")
+                timebank.decide(actor, int(request.POST["confirm"]), step)
                 messages.success(request, "已处理")
                 return redirect("homecare:timebank")
             if "v-name" in request.POST:
@@ -324,11 +327,13 @@ def timebank_view(request):
         except DomainError as exc:
             messages.error(request, exc.message)
     volunteers = [(v, timebank.balance(v.pk)) for v in Volunteer.objects.visible_to(request.user, "view")[:200]]
-    pending = (
+    pending = list(
         VolunteerService.objects.visible_to(request.user, "homecare.confirm_volunteerservice")
         .filter(state=VolunteerService.State.PENDING)
         .select_related("volunteer")[:200]
     )
+    steps = options_by_row(VOLUNTEER_SERVICE, request.user, pending)
+    pending = [(service, steps[service.pk]) for service in pending]
     return render(request, "homecare/timebank.html", {"volunteers": volunteers, "pending": pending,
                                                       "volunteer_form": volunteer_form, "report_form": report_form,
                                                       "can_manage": has_permission(request.user, "homecare.add_volunteer")})  # fmt: skip

@@ -1,8 +1,9 @@
-"""The home-care order's state machine, declared as data for core's workflow mechanism."""
+"""The state machines of home care, declared as data for core's workflow mechanism: the service order
+and the time bank's volunteer service record."""
 
 from yiyang.core.workflow import Transition, Workflow, register
 
-from .models import Order, OrderStatus
+from .models import Order, OrderStatus, VolunteerService
 
 S = OrderStatus
 # Every state but the ends and the on-site ones may still be cancelled.
@@ -32,4 +33,20 @@ ORDER = Workflow(
     ),
 )
 
-register(ORDER)
+# --- The time bank: the served family or a community worker confirms the hours a volunteer reports -----
+
+V = VolunteerService.State
+VOLUNTEER_SERVICE = Workflow(
+    name="homecare.volunteerservice",
+    model=VolunteerService,
+    field="state",
+    # A user who may see the record but not confirm it is answered as if it did not exist.
+    hide_refused=True,
+    refused_message=lambda service, t: "该记录已确认或已退回",
+    transitions=(
+        Transition("confirm", "确认", V.PENDING, V.CONFIRMED, "homecare.confirm_volunteerservice"),
+        Transition("reject", "退回", V.PENDING, V.REJECTED, "homecare.confirm_volunteerservice"),
+    ),
+)
+
+register(ORDER, VOLUNTEER_SERVICE)

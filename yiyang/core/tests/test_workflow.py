@@ -11,7 +11,7 @@ from yiyang.core.audit import Actor
 from yiyang.core.errors import Conflict, FieldErrors
 from yiyang.core.regioncodes import Level
 from yiyang.core.roles import Role, grants
-from yiyang.core.workflow import Refusal, StepLog, Transition, Workflow, registered
+from yiyang.core.workflow import Refusal, StepLog, Transition, Workflow, options_by_row, registered
 
 # The mechanism is exercised on a real scoped model with a step history: the complaint. Its own
 # workflow is declared by the supervision app; the ones below are made up for these tests.
@@ -109,6 +109,15 @@ def test_a_neighbour_county_officer_gets_404_not_the_state(neighbour_officer, co
     assert TEST_FLOW.options(neighbour_officer, complaint) == []
 
 
+def test_a_list_page_gets_the_same_options_as_each_row_asked_alone(county_officer, city_officer, neighbour_officer,
+                                                                   facility):  # fmt: skip
+    rows = [register(county_officer, facility), register(county_officer, facility, content="投诉内容" * 10)]
+    for user in (county_officer, city_officer, neighbour_officer):
+        by_row = options_by_row(TEST_FLOW, user, rows)
+        for row in rows:
+            assert by_row[row.pk] == TEST_FLOW.options(user, row), (user, row.pk)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_move_outside_a_transaction_is_refused(county_officer, complaint):
     with pytest.raises(ImproperlyConfigured):
@@ -118,7 +127,8 @@ def test_a_move_outside_a_transaction_is_refused(county_officer, complaint):
 def test_every_declared_transition_names_a_permission_some_role_is_granted():
     workflows = registered()
     assert {w.name for w in workflows} >= {"homecare.order", "supervision.complaint", "supervision.ratingapplication",
-                                           "supervision.subsidyclaim", "supervision.inspection", "supervision.hazard"}  # fmt: skip
+                                           "supervision.subsidyclaim", "supervision.inspection", "supervision.hazard",
+                                           "homecare.volunteerservice"}  # fmt: skip
     roles = [r for r in Role if r != Role.PLATFORM_ADMIN]
     for workflow in workflows:
         states = set(workflow.model._meta.get_field(workflow.field).get_choices(include_blank=False))

@@ -103,3 +103,46 @@ def test_hours_that_are_not_a_number_are_refused_on_every_time_bank_endpoint(vol
         assert response.status_code == 422, (path, response.content)
         assert "hours" in response.json()["fields"], path
     assert TimeEntry.objects.count() == 0
+
+
+def test_a_rejected_record_cannot_be_confirmed_afterwards(volunteer, worker):
+    service = timebank.report(Actor(user=worker), volunteer.pk, date(2026, 11, 3), 2, "助浴")
+    timebank.confirm(Actor(user=worker), service.pk, accepted=False)
+    with pytest.raises(Conflict) as refused:
+        timebank.confirm(Actor(user=worker), service.pk)
+    assert (refused.value.message, refused.value.code) == ("该记录已确认或已退回", "invalid_transition")
+    service.refresh_from_db()
+    assert service.state == "rejected"
+    assert timebank.balance(volunteer.pk) == 0
+
+
+def test_confirming_twice_through_the_api_answers_409(volunteer, worker):
+    service = timebank.report(Actor(user=worker), volunteer.pk, date(2026, 11, 4), 1, "助行")
+    client = Client()
+    client.force_login(worker)
+    url = f"/api/v1/homecare/volunteer-services/{service.pk}/confirm"
+    assert client.post(url).status_code == 200
+    second = client.post(url + "?accepted=false")
+    assert second.status_code == 409
+    assert second.json()["message"] == "该记录已确认或已退回"
+    assert timebank.balance(volunteer.pk) == 1
+
+
+def test_a_neighbour_county_officer_cannot_confirm_hours(volunteer, worker, neighbour_officer):
+    service = timebank.report(Actor(user=worker), volunteer.pk, date(2026, 11, 5), 1, "助洁")
+    client = Client()
+    client.force_login(neighbour_officer)
+    assert client.post(f"/api/v1/homecare/volunteer-services/{service.pk}/confirm").status_code == 404
+    assert timebank.balance(volunteer.pk) == 0
+
+
+def test_the_page_offers_the_steps_of_the_workflow(volunteer, worker):
+    service = timebank.report(Actor(user=worker), volunteer.pk, date(2026, 11, 6), 1, "读报")
+    client = Client()
+    client.force_login(worker)
+    page = client.get("/homecare/timebank/").content.decode()
+    assert 'name="step" value="confirm"' in page and 'name="step" value="reject"' in page
+    client.post("/homecare/timebank/", {"confirm": service.pk, "step": "reject"})
+    service.refresh_from_db()
+    assert service.state == "rejected"
+    assert "没有待确认的记录" in client.get("/homecare/timebank/").content.decode()
