@@ -1,5 +1,6 @@
 """The state machines of supervision, declared as data for core's workflow mechanism: complaints,
-rating applications, operation-subsidy claims, inspections and the hazards they find."""
+rating applications, operation-subsidy claims, inspections and the hazards they find, the prepaid-fee
+escrow alerts and the facility closure procedure."""
 
 from datetime import date
 
@@ -9,10 +10,14 @@ from yiyang.core.regioncodes import Level
 from yiyang.core.workflow import Refusal, StepLog, Transition, Workflow, register
 
 from .models import (
+    AlertStatus,
     ClaimStatus,
+    ClosureStatus,
     Complaint,
     ComplaintStatus,
     ComplaintStep,
+    EscrowAlert,
+    FacilityClosure,
     Hazard,
     HazardStatus,
     HazardStep,
@@ -150,4 +155,27 @@ HAZARD = Workflow(
     ),
 )  # fmt: skip
 
-register(COMPLAINT, RATING, CLAIM, INSPECTION, HAZARD)
+# --- Prepaid-fee escrow: the bureau acknowledges an alert; a closure completes once all is refunded --
+
+ESCROW_ALERT = Workflow(
+    name="supervision.escrowalert",
+    model=EscrowAlert,
+    refused_message=lambda alert, t: "该预警已处理",
+    transitions=(
+        Transition("acknowledge", "知悉", AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED,
+                   "supervision.acknowledge_escrowalert"),
+    ),
+)  # fmt: skip
+
+CLOSURE = Workflow(
+    name="supervision.facilityclosure",
+    model=FacilityClosure,
+    refused_message=lambda closure, t: "停业退费已完成",
+    transitions=(
+        # Part of the closure refund (services.escrow.refund_for_closure), when no resident holds a
+        # balance any more: never a button of its own.
+        Transition("complete", "退费完成", ClosureStatus.ANNOUNCED, ClosureStatus.COMPLETED, None),
+    ),
+)
+
+register(COMPLAINT, RATING, CLAIM, INSPECTION, HAZARD, ESCROW_ALERT, CLOSURE)

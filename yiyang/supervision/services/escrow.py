@@ -22,7 +22,7 @@ from yiyang.core.audit import Actor, AuditAction
 from yiyang.core.errors import Conflict, FieldErrors
 from yiyang.core.ledger import post_once
 from yiyang.core.regioncodes import region_range_q
-from yiyang.core.scoping import get_visible_or_404, has_permission
+from yiyang.core.scoping import get_visible_or_404
 from yiyang.core.templatetags.money import yuan
 from yiyang.facilities.models import Facility, Residence
 
@@ -30,7 +30,6 @@ from .. import conf
 from ..models import (
     AlertKind,
     AlertStatus,
-    ClosureStatus,
     EntryType,
     EscrowAccount,
     EscrowAlert,
@@ -38,6 +37,7 @@ from ..models import (
     FacilityClosure,
     FeeKind,
 )
+from ..workflows import CLOSURE, ESCROW_ALERT
 
 
 def _may(user, model, action: str, pk) -> bool:
@@ -272,14 +272,12 @@ def _check_assets(actor: Actor, account: EscrowAccount) -> EscrowAlert | None:
 
 @transaction.atomic
 def acknowledge_alert(actor: Actor, alert_id: int, note: str = "") -> EscrowAlert:
-    alert = get_visible_or_404(EscrowAlert.objects.select_for_update(), actor.user, "view", pk=alert_id)
-    if not _may(actor.user, EscrowAlert, "supervision.acknowledge_escrowalert", alert.pk):
-        raise PermissionDenied
-    if alert.status != AlertStatus.OPEN:
-        raise Conflict("该预警已处理", {"status": alert.status}, code="invalid_transition")
-    alert.status, alert.acknowledged_by, alert.acknowledged_at = AlertStatus.ACKNOWLEDGED, actor.db_user, timezone.now()
-    alert.note = note.strip()[:500]
-    alert.save(update_fields=["status", "acknowledged_by", "acknowledged_at", "note"])
+    def record(alert: EscrowAlert) -> list[str]:
+        alert.acknowledged_by, alert.acknowledged_at = actor.db_user, timezone.now()
+        alert.note = note.strip()[:500]
+        return ["acknowledged_by", "acknowledged_at", "note"]
+
+    alert = ESCROW_ALERT.run(actor, alert_id, "acknowledge", change=record)
     audit.record(actor, AuditAction.UPDATE, alert, object_repr=f"知悉预警：{alert.note or alert.get_kind_display()}")
     return alert
 
@@ -491,8 +489,10 @@ def refund_for_closure(actor: Actor, facility_id: int) -> int:
     refunded = 0
     for residence_id in _holders(facility_id):
         refunded += _refund_all(actor, account, residence_id, f"closure-{closure.pk}", "机构停业退费")
-    if closure.status != ClosureStatus.COMPLETED and not _holders(facility_id):
-        closure.status, closure.completed_at = ClosureStatus.COMPLETED, timezone.now()
+    if closure.status in CLOSURE["complete"].source and not _holders(facility_id):
+        # The user's right was checked on the account above: completing follows from the refund.
+        CLOSURE.move(actor, closure, "complete", authorised=True)
+        closure.completed_at = timezone.now()
         closure.save(update_fields=["status", "completed_at"])
     audit.record(actor, AuditAction.UPDATE, closure, object_repr=f"停业退费 {yuan(refunded)} 元")
     return refunded
@@ -584,7 +584,3 @@ def open_alerts(user, region_code: str):
 
 def may_post(user, account: EscrowAccount) -> bool:
     return _may(user, EscrowAccount, "supervision.add_escrowentry", account.pk)
-
-
-def may_acknowledge(user) -> bool:
-    return has_permission(user, "supervision.acknowledge_escrowalert")

@@ -703,3 +703,42 @@ def test_the_demo_follows_the_rules_of_the_services(db):
         if complaint.status in (ComplaintStatus.REPLIED, ComplaintStatus.CLOSED, ComplaintStatus.REOPENED):
             assert complaint.reply
     assert {ComplaintStatus.CLOSED, ComplaintStatus.REOPENED} <= set(by_status)
+
+
+# --- The declared workflows: illegal steps refused, buttons from the workflow ----------------------
+
+
+def test_an_acknowledged_alert_cannot_be_acknowledged_again(escrow_rows, county_officer):
+    officer = Actor(user=county_officer)
+    alert = services.acknowledge_alert(officer, escrow_rows["alert"].pk, "已约谈")
+    with pytest.raises(Conflict) as refused:
+        services.acknowledge_alert(officer, alert.pk, "再次知悉")
+    assert (refused.value.message, refused.value.code) == ("该预警已处理", "invalid_transition")
+    alert.refresh_from_db()
+    assert (alert.status, alert.note) == (AlertStatus.ACKNOWLEDGED, "已约谈")
+
+
+def test_the_overview_offers_acknowledging_only_to_who_may(escrow_rows, county_officer, viewer):
+    action = f"/supervision/escrow/alerts/{escrow_rows['alert'].pk}/acknowledge/"
+    officer_page = client_for(county_officer).get("/supervision/escrow/?region=411002000000").content.decode()
+    assert action in officer_page and ">知悉</button>" in officer_page
+    viewer_page = client_for(viewer).get("/supervision/escrow/?region=411002000000").content.decode()
+    assert "预收费总额超过固定资产净额" in viewer_page and action not in viewer_page
+
+
+def test_a_completed_closure_cannot_complete_again(facility, facility_manager, resident, account):
+    from yiyang.supervision.workflows import CLOSURE
+
+    actor = Actor(user=facility_manager)
+    receive(facility_manager, resident, FeeKind.DEPOSIT, 1000)
+    services.announce_closure(actor, facility.pk, timezone.localdate() + timedelta(days=45), "停业整顿")
+    services.refund_for_closure(actor, facility.pk)
+    closure = FacilityClosure.objects.get(facility=facility)
+    completed_at = closure.completed_at
+    assert closure.status == ClosureStatus.COMPLETED and completed_at is not None
+    with transaction.atomic(), pytest.raises(Conflict) as refused:
+        CLOSURE.move(actor, closure, "complete", authorised=True)
+    assert (refused.value.message, refused.value.code) == ("停业退费已完成", "invalid_transition")
+    services.refund_for_closure(actor, facility.pk)
+    closure.refresh_from_db()
+    assert (closure.status, closure.completed_at) == (ClosureStatus.COMPLETED, completed_at)

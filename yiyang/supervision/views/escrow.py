@@ -20,6 +20,7 @@ from yiyang.core.errors import DomainError
 from yiyang.core.forms import apply_errors
 from yiyang.core.scoping import get_visible_or_404, has_permission
 from yiyang.core.templatetags.money import yuan
+from yiyang.core.workflow import options_by_row
 from yiyang.facilities.models import Facility, Residence
 from yiyang.facilities.services import own_facility
 from yiyang.regions.models import Region
@@ -28,6 +29,7 @@ from yiyang.regions.services import path_to, requested_region
 from .. import conf
 from ..models import AlertStatus, EscrowAccount, EscrowAlert, EscrowEntry, FacilityClosure, FeeKind
 from ..services import escrow as services
+from ..workflows import ESCROW_ALERT
 
 ALERTS_SHOWN = 50  # open alerts listed above the overview; the rest are in the alerts list of the API
 
@@ -51,10 +53,12 @@ def overview_view(request):
     region = Region.objects.get(code=requested_region(request.user, request.GET.get("region", ""), page=True))
     page = Paginator(services.overview_accounts(request.user, region.code), 50).get_page(request.GET.get("page"))
     alerts = services.open_alerts(request.user, region.code)
+    shown = list(alerts[:ALERTS_SHOWN])
+    steps = options_by_row(ESCROW_ALERT, request.user, shown)
     return render(request, "supervision/escrow/overview.html", {
         "region": region, "path": path_to(region.code), "page": page,
-        "rows": services.overview_rows(request.user, page.object_list), "alerts": alerts[:ALERTS_SHOWN],
-        "alerts_count": alerts.count(), "may_acknowledge": services.may_acknowledge(request.user),
+        "rows": services.overview_rows(request.user, page.object_list),
+        "alerts": [(alert, steps[alert.pk]) for alert in shown], "alerts_count": alerts.count(),
     })  # fmt: skip
 
 
