@@ -116,6 +116,9 @@ def decide(actor: Actor, service_id: int, step: str) -> VolunteerService:
     service.confirmed_by = actor.db_user
     service.save(update_fields=["state", "confirmed_by"])
     if service.state == VolunteerService.State.CONFIRMED:
+        # The workflow locks the record alone: the volunteer's row is locked here so that two records of
+        # one volunteer confirmed at once cannot both fit under the cap.
+        Volunteer.objects.select_for_update().filter(pk=service.volunteer_id).first()
         room = max(rules().cap_hours - balance(service.volunteer_id), Decimal("0"))
         credited = min(service.hours, room)
         note = (
