@@ -13,6 +13,12 @@ the rows a `select_related` joins stay free), its current state is checked again
 two clicks, the second finds the state already moved and is refused), then the right, the level and
 the guards; the new state is set and the immutable step record written. Pages, the API and tests all
 read `Workflow.options` / `Workflow.allowed`, so no page lists the next steps again by hand.
+
+Versions (DESIGN.md §2a, "an edit names the version it replaces"). A workflow may name an integer
+`version` field of its model: every transition then adds one to it, a caller may name the version it
+acted on (`expected_version`) and a stale one is a 409, and a transition that leaves the state as it is
+(a re-dispatch: dispatched to dispatched) must name the current version, so that twenty clicks on one
+button make one change, not twenty, while a deliberate repeat still goes through.
 """
 
 import dataclasses
@@ -22,6 +28,7 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db import models, transaction
+from django.db.models import F
 
 from .errors import Conflict, FieldErrors
 from .ledger import post_once
@@ -126,6 +133,8 @@ class Workflow:
     hide_refused: bool = False
     # The message for a transition the current state does not allow; receives the row and the transition.
     refused_message: Callable[[Any, Transition], str] | None = None
+    # The model's integer field counting transitions (optimistic versions, see the module text); None: none.
+    version: str | None = None
     by_name: dict[str, Transition] = dataclasses.field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
@@ -183,17 +192,19 @@ class Workflow:
         return get_for_action(rows, actor.user, transition.permission, lock=True, pk=pk)
 
     def move(self, actor, obj, name: str, note: str = "", *, authorised: bool = False, at=None,
-             step_note: str | None = None, **context) -> str:  # fmt: skip
+             step_note: str | None = None, expected_version: int | None = None, **context) -> str:  # fmt: skip
         """Take transition `name` on a row locked in the current transaction: check the state, the
         right, the level, the guards and the note, set the new state and write the step record. Returns
         the state before. `step_note` is written instead of the note where the history says more (e.g.
         the reply itself when a reply has no note). `authorised` skips the right and level, for the platform's own scheduled work
-        and for a transition that follows from one the user just took (the caller checked the user)."""
+        and for a transition that follows from one the user just took (the caller checked the user).
+        `expected_version` is the version the caller acted on, where the workflow keeps one (409 if stale)."""
         if not transaction.get_connection().in_atomic_block:
             raise ImproperlyConfigured("状态变更必须在事务中进行")
         transition = self[name]
         before = getattr(obj, self.field)
         self.check_state(obj, transition)
+        self.check_version(obj, transition, expected_version)
         if not authorised and not self._authorised(actor.user, obj, transition):
             raise PermissionDenied
         refusal = self._refusal(obj, transition, context)
@@ -203,12 +214,16 @@ class Workflow:
         if transition.note_required and not note:
             raise FieldErrors({"note": transition.note_required})
         setattr(obj, self.field, transition.target)
+        if self.version is not None:
+            # Written at once, whatever fields the caller saves afterwards; the row is locked.
+            type(obj)._default_manager.filter(pk=obj.pk).update(**{self.version: F(self.version) + 1})
+            setattr(obj, self.version, getattr(obj, self.version) + 1)
         if self.steps is not None:
             self.steps.write(actor, obj, transition, before, note if step_note is None else step_note.strip(), at)
         return before
 
     def run(self, actor, pk, name: str, note: str = "", *, change: Callable[[Any], Iterable[str] | None] | None = None,
-            queryset=None, at=None, **context):  # fmt: skip
+            queryset=None, at=None, expected_version: int | None = None, **context):  # fmt: skip
         """The whole transition in one transaction: lock, move, let `change` set what else the step
         changes on the row (it returns the further fields to save, and may refuse with a FieldErrors),
         save, write the step. Returns the row."""
@@ -216,7 +231,7 @@ class Workflow:
             obj = self.lock(actor, pk, name, queryset)
             self.check_state(obj, self[name])
             extra = change(obj) if change is not None else None
-            self.move(actor, obj, name, note, at=at, **context)
+            self.move(actor, obj, name, note, at=at, expected_version=expected_version, **context)
             obj.save(update_fields=[self.field, *(extra or ())])
             return obj
 
@@ -226,6 +241,18 @@ class Workflow:
         if state not in transition.source:
             message = (self.refused_message or (lambda o, t: _refused_message(o, t, self.field)))(obj, transition)
             raise Conflict(message, {self.field: state}, code="invalid_transition")
+
+    def check_version(self, obj, transition: Transition, expected: int | None) -> None:
+        """Refuse, with 409, a stale version, and a repeat of the current state that names none."""
+        if self.version is None:
+            return
+        current = getattr(obj, self.version)
+        if expected is not None and expected != current:
+            raise Conflict(f"记录已被他人更新（当前版本 {current}），请刷新后再{transition.label}",
+                           {"version": current}, code="stale_version")  # fmt: skip
+        if expected is None and getattr(obj, self.field) == transition.target:
+            raise Conflict(f"当前状态已是“{_display(obj, self.field)}”；如确需再次{transition.label}，请注明当前版本 {current}",
+                           {"version": current}, code="version_required")  # fmt: skip
 
     # --- Inside -----------------------------------------------------------------------------------
 

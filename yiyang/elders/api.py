@@ -9,6 +9,7 @@ from yiyang.core import masking
 from yiyang.core.api import ErrorOut, Page, paginate
 from yiyang.core.audit import Actor, Interface
 from yiyang.core.scoping import get_visible_or_404
+from yiyang.regions.services import requested_region
 
 from . import categories, services
 from .models import Assessment, Elder
@@ -28,7 +29,10 @@ class ElderFilterIn(Schema):
     page: int = Field(1, ge=1)
     page_size: int = Field(20, ge=1, description="最大 100")
 
-    def to_filter(self) -> services.ElderFilter:
+    def to_filter(self, user) -> services.ElderFilter:
+        """The filter, with a region outside the user's scope answered 404 as a detail would be."""
+        if self.region:
+            requested_region(user, self.region, narrows=True)
         return services.ElderFilter(**self.dict(exclude={"page", "page_size"}))
 
 
@@ -40,12 +44,15 @@ class ContactIO(Schema):
 
 
 class ElderOut(Schema):
-    """An elder as listed: sensitive fields masked."""
+    """An elder as listed: sensitive fields masked. Beside a masked ID number only the birth year is
+    given (`birth_date` is null): the full date, the sex and the community would leave too few ID
+    numbers to try (see core.masking)."""
 
     id: int
     name: str
     sex: str
-    birth_date: date
+    birth_date: date | None
+    birth_year: int
     age: int
     id_number: str
     phone: str
@@ -59,9 +66,11 @@ class ElderOut(Schema):
     facility_id: int | None
 
     @staticmethod
-    def build(elder: Elder, sensitive: dict) -> dict:
+    def build(elder: Elder, sensitive: dict, revealed: bool = False) -> dict:
         return {
             **{f: getattr(elder, f) for f in ElderOut.model_fields if hasattr(elder, f)},
+            "birth_date": elder.birth_date if revealed else None,
+            "birth_year": elder.birth_date.year,
             "age": services.age(elder),
             "categories": categories.to_codes(elder.categories),
             "id_number": sensitive["id_number"],
@@ -156,7 +165,7 @@ def _detail(actor: Actor, elder: Elder, reveal: bool) -> dict:
     sensitive = masking.shown(actor, elder, reveal=reveal)
     contacts = elder.contacts.all()
     return {
-        **ElderOut.build(elder, sensitive.values),
+        **ElderOut.build(elder, sensitive.values, sensitive.revealed),
         "ethnicity": elder.ethnicity,
         "address": sensitive["address"],
         "health_notes": sensitive["health_notes"],
@@ -181,15 +190,19 @@ def _actor(request) -> Actor:
     return Actor.from_request(request, Interface.API)
 
 
-@router.get("/", response={200: Page[ElderOut], 422: ErrorOut}, summary="老年人列表（按管辖范围）")
+@router.get("/", response={200: Page[ElderOut], 404: ErrorOut, 422: ErrorOut}, summary="老年人列表（按管辖范围）")
 def list_elders(request, filters: Query[ElderFilterIn]):
-    queryset = services.filter_elders(Elder.objects.visible_to(request.user, "view"), filters.to_filter())
+    queryset = services.filter_elders(
+        Elder.objects.visible_to(request.user, "view"), filters.to_filter(request.user), user=request.user
+    )
     result = paginate(queryset.order_by("region_code", "id"), filters.page, filters.page_size)
     result["items"] = [ElderOut.build(e, masking.masked(e, ("id_number", "phone"))) for e in result["items"]]
     return result
 
 
-@router.get("/export.xlsx", summary="导出筛选结果（.xlsx）", response={200: None, 403: ErrorOut, 422: ErrorOut})
+@router.get(
+    "/export.xlsx", summary="导出筛选结果（.xlsx）", response={200: None, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+)
 def export_elders(request, filters: Query[ElderFilterIn], reveal: bool = False):
     """Exports respect scope and masking; `reveal=true` unmasks rows the user may see in full (audited)."""
     from django.core.exceptions import PermissionDenied
@@ -198,7 +211,7 @@ def export_elders(request, filters: Query[ElderFilterIn], reveal: bool = False):
 
     if not has_permission(request.user, "elders.export_elder"):
         raise PermissionDenied
-    queryset = services.filter_elders(Elder.objects.all(), filters.to_filter())
+    queryset = services.filter_elders(Elder.objects.all(), filters.to_filter(request.user), user=request.user)
     handle = services.export_elders(_actor(request), queryset, reveal=reveal, description=filters.model_dump_json())
     return FileResponse(handle, as_attachment=True, filename="elders.xlsx")
 

@@ -17,7 +17,7 @@ from yiyang.core.audit import Actor, AuditAction
 from yiyang.core.errors import Conflict, FieldErrors
 from yiyang.core.exports import write_xlsx
 from yiyang.core.regioncodes import InvalidRegionCode, Level, county_of, level_of, normalize, region_range_q
-from yiyang.core.scoping import ensure_visible, get_visible_or_404
+from yiyang.core.scoping import ensure_visible, get_visible_or_404, scope_condition
 from yiyang.regions.models import Region
 
 from . import assessment as rules
@@ -332,25 +332,37 @@ def _years_before(day: date, years: int) -> date:
         return day.replace(year=day.year - years, day=28)
 
 
-def search_q(q: str) -> Q:
-    """What a search box string matches: ID number, phone, pinyin initials or full pinyin, or name."""
+def search_q(q: str, user=None) -> Q:
+    """What a search box string matches: ID number, phone, pinyin initials or full pinyin, or name.
+
+    ID numbers and phones are matched only on the rows `user` may see in full (when a user is given):
+    on a masked row, a search that answers "found" or "not found" would let the hidden digits be
+    guessed one query at a time, undoing the mask."""
     text = q.strip().replace(" ", "")
     if not text:
         return Q()
     if len(text) == 18 and text[:17].isdigit():
-        return Q(id_number=text.upper())
+        return _revealable(Q(id_number=text.upper()), user)
     if text.isdigit():
-        return Q(phone__startswith=text) if len(text) >= 7 else Q(id_number__endswith=text)
+        return _revealable(Q(phone__startswith=text) if len(text) >= 7 else Q(id_number__endswith=text), user)
     if text.isascii() and text.isalpha():
         low = text.lower()
         return Q(name_initials__startswith=low) | Q(name_pinyin__startswith=low)
     return Q(name__startswith=text) if len(text) == 1 else Q(name__contains=text)
 
 
-def filter_elders(queryset, f: ElderFilter, *, today: date | None = None):
+def _revealable(condition: Q, user) -> Q:
+    if user is None:
+        return condition
+    scope = scope_condition(user, Elder, Elder.sensitive.permission)
+    return condition if scope is None else condition & scope
+
+
+def filter_elders(queryset, f: ElderFilter, *, today: date | None = None, user=None):
+    """`user`: the reader, whose right to see rows in full limits searching by ID number and phone."""
     today = today or timezone.localdate()
     if f.q:
-        queryset = queryset.filter(search_q(f.q))
+        queryset = queryset.filter(search_q(f.q, user))
     if f.region:
         try:
             queryset = queryset.filter(region_range_q("region_code", normalize(f.region)))
@@ -472,7 +484,7 @@ def _safe_date(year: int, month: int, day: int) -> date:
 EXPORT_HEADERS = [
     "姓名",
     "性别",
-    "出生日期",
+    "出生日期（屏蔽时为出生年份）",
     "年龄",
     "公民身份号码",
     "联系电话",
@@ -500,10 +512,12 @@ def export_elders(actor: Actor, queryset, *, reveal: bool = False, description: 
         for elder in exportable.iterator(chunk_size=2000):
             count += 1
             shown = masking.export_values(elder, reveal=reveal, fields=("id_number", "phone", "address"))
+            # Beside a masked ID number, the birth year only (see core.masking).
+            full = reveal and getattr(elder, "may_reveal", False)
             yield [
                 elder.name,
                 elder.get_sex_display(),
-                elder.birth_date.isoformat(),
+                elder.birth_date.isoformat() if full else str(elder.birth_date.year),
                 idnumber.age_on(elder.birth_date, today),
                 shown["id_number"],
                 shown["phone"],

@@ -83,7 +83,7 @@ def list_view(request):
     form = FilterForm(request.GET or None)
     elders = Elder.objects.visible_to(request.user, "view")
     try:
-        elders = services.filter_elders(elders, form.to_filter())
+        elders = services.filter_elders(elders, form.to_filter(), user=request.user)
     except DomainError as exc:
         apply_errors(form, exc)
         elders = elders.none()
@@ -108,7 +108,7 @@ def list_view(request):
 def export_view(request):
     form = FilterForm(request.GET or None)
     try:
-        queryset = services.filter_elders(Elder.objects.all(), form.to_filter())
+        queryset = services.filter_elders(Elder.objects.all(), form.to_filter(), user=request.user)
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect("elders:list")

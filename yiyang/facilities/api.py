@@ -9,6 +9,7 @@ from ninja import Field, Query, Router, Schema, Status
 from yiyang.core.api import ErrorOut, Page, paginate
 from yiyang.core.audit import Actor, Interface
 from yiyang.core.scoping import get_visible_or_404, has_permission
+from yiyang.regions.services import requested_region
 
 from . import services
 from .models import Facility, Residence
@@ -27,7 +28,10 @@ class FacilityFilterIn(Schema):
     page: int = Field(1, ge=1)
     page_size: int = Field(20, ge=1, description="最大 100")
 
-    def to_filter(self) -> services.FacilityFilter:
+    def to_filter(self, user) -> services.FacilityFilter:
+        """The filter, with a region outside the user's scope answered 404 as a detail would be."""
+        if self.region:
+            requested_region(user, self.region, narrows=True)
         return services.FacilityFilter(**self.dict(exclude={"page", "page_size"}))
 
 
@@ -131,9 +135,11 @@ def _actor(request) -> Actor:
     return Actor.from_request(request, Interface.API)
 
 
-@router.get("/", response={200: Page[FacilityOut], 422: ErrorOut}, summary="机构列表（按管辖范围）")
+@router.get("/", response={200: Page[FacilityOut], 404: ErrorOut, 422: ErrorOut}, summary="机构列表（按管辖范围）")
 def list_facilities(request, filters: Query[FacilityFilterIn]):
-    queryset = services.filter_facilities(Facility.objects.visible_to(request.user, "view"), filters.to_filter())
+    queryset = services.filter_facilities(
+        Facility.objects.visible_to(request.user, "view"), filters.to_filter(request.user)
+    )
     return paginate(queryset.order_by("region_code", "id"), filters.page, filters.page_size)
 
 
@@ -141,7 +147,7 @@ def list_facilities(request, filters: Query[FacilityFilterIn]):
 def export_facilities(request, filters: Query[FacilityFilterIn]):
     if not has_permission(request.user, "facilities.export_facility"):
         raise PermissionDenied
-    queryset = services.filter_facilities(Facility.objects.all(), filters.to_filter())
+    queryset = services.filter_facilities(Facility.objects.all(), filters.to_filter(request.user))
     handle = services.export_facilities(_actor(request), queryset, filters.model_dump_json())
     return FileResponse(handle, as_attachment=True, filename="facilities.xlsx")
 

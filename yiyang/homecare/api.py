@@ -73,10 +73,12 @@ class OrderOut(Schema):
     rating: int | None
     confirmed_at: datetime | None
     confirmed_by: str
+    version: int
 
 
 class ProviderIn(Schema):
     provider_id: int
+    version: int | None = Field(None, description="订单当前版本；填写时须与订单一致，否则 409")
 
 
 class RespondIn(Schema):
@@ -85,6 +87,7 @@ class RespondIn(Schema):
 
 class CaregiverIn(Schema):
     caregiver_id: int
+    version: int | None = Field(None, description="订单当前版本；改派（订单已派人）时必填，否则 409")
 
 
 class CheckInIn(Schema):
@@ -149,7 +152,7 @@ TRANSITION_RESPONSES = {200: OrderOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorO
 
 @router.post("/orders/{order_id}/assign", response=TRANSITION_RESPONSES, summary="派给服务商")
 def assign(request, order_id: int, payload: ProviderIn):
-    return services.assign_provider(_actor(request), order_id, payload.provider_id)
+    return services.assign_provider(_actor(request), order_id, payload.provider_id, payload.version)
 
 
 @router.post("/orders/{order_id}/respond", response=TRANSITION_RESPONSES, summary="服务商接单或拒单")
@@ -159,7 +162,7 @@ def respond(request, order_id: int, payload: RespondIn):
 
 @router.post("/orders/{order_id}/dispatch", response=TRANSITION_RESPONSES, summary="派给服务人员")
 def dispatch(request, order_id: int, payload: CaregiverIn):
-    return services.dispatch(_actor(request), order_id, payload.caregiver_id)
+    return services.dispatch(_actor(request), order_id, payload.caregiver_id, payload.version)
 
 
 @router.post("/orders/{order_id}/check-in", response=TRANSITION_RESPONSES, summary="上门签到")

@@ -94,6 +94,8 @@ class Order(models.Model):
     provider = models.ForeignKey(Provider, null=True, blank=True, on_delete=models.PROTECT, related_name="orders")
     caregiver = models.ForeignKey(Staff, null=True, blank=True, on_delete=models.PROTECT, related_name="orders")
     status = models.CharField("状态", max_length=12, choices=OrderStatus.choices, default=OrderStatus.CREATED)
+    # Raised by one on every transition (core.workflow): a dispatch names the version it replaces.
+    version = models.PositiveIntegerField("版本", default=0)
     slot_start = models.DateTimeField("预约时间")
     address = models.CharField("服务地址", max_length=200)
     lat = models.FloatField("纬度", null=True, blank=True)

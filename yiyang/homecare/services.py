@@ -110,12 +110,13 @@ def book(actor: Actor, elder_id: int, item_id: int, slot_start: datetime, *, qua
 
 
 @transaction.atomic
-def assign_provider(actor: Actor, order_id: int, provider_id: int) -> Order:
+def assign_provider(actor: Actor, order_id: int, provider_id: int, version: int | None = None) -> Order:
+    """Send the order to a provider; `version`, when given, must be the order's current one (409 if not)."""
     order = _locked(actor, order_id, "assign")
     provider = Provider.objects.filter(pk=provider_id).first()
     if provider is None or not provider.serves(order.region_code, order.item.code):
         raise FieldErrors({"provider_id": "该服务商不在此地区提供这项服务"})
-    ORDER.move(actor, order, "assign")
+    ORDER.move(actor, order, "assign", expected_version=version)
     order.provider, order.caregiver, order.assigned_at, order.escalated = provider, None, timezone.now(), False
     order.save(update_fields=["status", "provider", "caregiver", "assigned_at", "escalated"])
     audit.record(
@@ -143,8 +144,9 @@ def respond(actor: Actor, order_id: int, accept: bool) -> Order:
 
 
 @transaction.atomic
-def dispatch(actor: Actor, order_id: int, caregiver_id: int) -> Order:
-    """The provider sends one of its qualified caregivers."""
+def dispatch(actor: Actor, order_id: int, caregiver_id: int, version: int | None = None) -> Order:
+    """The provider sends one of its qualified caregivers. Sending another to an order already dispatched
+    (or the same one again) must name the order's current `version`: of twenty clicks at once one wins."""
     order = _locked(actor, order_id, "dispatch")
     caregiver = on_duty(Staff.objects.filter(pk=caregiver_id, provider_id=order.provider_id)).first()
     if caregiver is None:
@@ -153,7 +155,7 @@ def dispatch(actor: Actor, order_id: int, caregiver_id: int) -> Order:
         raise FieldErrors({"caregiver_id": f"该服务需要{order.item.required_skill}级及以上养老护理员"})
     if not caregiver.works_at(order.region_code, order.slot_start, slot_end(order)):
         raise FieldErrors({"caregiver_id": "预约时段或地址不在该服务人员的工作时间或工作区域内"})
-    ORDER.move(actor, order, "dispatch")
+    ORDER.move(actor, order, "dispatch", expected_version=version)
     order.caregiver, order.dispatched_at = caregiver, timezone.now()
     order.save(update_fields=["status", "caregiver", "dispatched_at"])
     audit.record(actor, AuditAction.UPDATE, order, changes={"caregiver": [None, caregiver.pk]})

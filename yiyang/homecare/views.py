@@ -136,12 +136,20 @@ def photo_view(request, photo_id: int):
     return photos.serve(photo.file, photo.extension)
 
 
+def _version(post) -> int | None:
+    """The order version the page was drawn at: a second click of the same form is then refused."""
+    raw = post.get("version", "")
+    return int(raw) if raw.isdigit() else None
+
+
 STEPS = {
-    "assign": lambda actor, order, post: services.assign_provider(actor, order, int(post["provider_id"])),
+    "assign": lambda actor, order, post: services.assign_provider(
+        actor, order, int(post["provider_id"]), _version(post)
+    ),
     "auto": lambda actor, order, post: services.auto_dispatch(actor, order),
     "accept": lambda actor, order, post: services.respond(actor, order, True),
     "decline": lambda actor, order, post: services.respond(actor, order, False),
-    "dispatch": lambda actor, order, post: services.dispatch(actor, order, int(post["caregiver_id"])),
+    "dispatch": lambda actor, order, post: services.dispatch(actor, order, int(post["caregiver_id"]), _version(post)),
     "check_in": lambda actor, order, post: services.check_in(actor, order, float(post["lat"]), float(post["lng"])),
     "check_out": lambda actor, order, post, files: _check_out_and_confirm(actor, order, post, files),
     "confirm": lambda actor, order, post: services.confirm(actor, order, post.get("code", "")),

@@ -13,6 +13,7 @@ ORDER = Workflow(
     name="homecare.order",
     model=Order,
     hide_refused=True,
+    version="version",
     refused_message=lambda order, t: (
         f"订单当前状态为“{order.get_status_display()}”，不能变为“{OrderStatus(t.target).label}”"
     ),

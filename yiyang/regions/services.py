@@ -12,8 +12,15 @@ from yiyang.core import audit
 from yiyang.core.api import region_code_param
 from yiyang.core.audit import Actor, AuditAction
 from yiyang.core.errors import FieldErrors
-from yiyang.core.regioncodes import InvalidRegionCode, Level, level_of, normalize, parent_of
-from yiyang.core.scoping import ensure_visible, get_visible_or_404, home_region, region_predicate
+from yiyang.core.regioncodes import InvalidRegionCode, Level, contains, level_of, normalize, parent_of
+from yiyang.core.scoping import (
+    ensure_visible,
+    get_visible_or_404,
+    home_region,
+    is_platform_admin,
+    memberships_of,
+    region_predicate,
+)
 
 from . import divisions
 from .models import Region, UrbanRural
@@ -233,8 +240,9 @@ def requested_region(
 
     `page=True` answers 404 for a blank or malformed code too: a page has no form to show the reason on,
     the code came from a link. `narrows=True` is for callers whose rows are scoped already and for whom the
-    region only narrows them (a ledger that facility managers read too): any well-formed region may be
-    asked, and the answer holds only the rows the user may see (a neighbouring county's are none).
+    region only narrows them (lists and ledgers that facility managers and families read too, though they
+    see no region as such): the region must lie within the region of one of the user's memberships, else
+    404 as well, so that a list never answers "none here" for a region the user has no business in.
     """
     raw = (raw or "").strip() or (default(user) if default else "") or ""
     try:
@@ -245,9 +253,20 @@ def requested_region(
         if page:
             raise Http404 from None
         raise
-    if not narrows:
+    if narrows:
+        if not _within_memberships(user, code):
+            raise Http404
+    else:
         get_visible_or_404(Region.objects, user, action, code=code)
     return code
+
+
+def _within_memberships(user, code: str) -> bool:
+    """Whether `code` lies within the region one of the user's memberships belongs to (every membership
+    records one, a facility's or an elder's included)."""
+    if is_platform_admin(user):
+        return True
+    return any(m.region_code and contains(m.region_code, code) for m in memberships_of(user))
 
 
 @lru_cache(maxsize=4096)

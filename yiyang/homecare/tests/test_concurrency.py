@@ -64,3 +64,29 @@ def test_twenty_check_outs_debit_the_vouchers_once(
     assert not errors and len(wins) == 20  # a resent check-out answers with the completed order
     assert VoucherEntry.objects.filter(kind="debit").count() == 1
     assert services.balance(elder.pk) == 0
+
+
+def test_twenty_parallel_dispatches_of_one_order_make_one_change(
+    family, elder, bath, tomorrow, county_officer, provider, provider_manager, caregiver
+):
+    from yiyang.core.models import AuditEntry
+
+    order = services.book(Actor(user=family), elder.pk, bath.pk, tomorrow)
+    services.assign_provider(Actor(user=county_officer), order.pk, provider.pk)
+    accepted = services.respond(Actor(user=provider_manager), order.pk, True)
+
+    def audits():
+        rows = AuditEntry.objects.filter(object_type="homecare.order", object_id=str(order.pk))
+        return rows.filter(changes__has_key="caregiver").count()
+
+    # Without a version: the first sends the caregiver, the others find the order dispatched already.
+    wins, refusals, errors = race(20, lambda: services.dispatch(Actor(user=provider_manager), order.pk, caregiver.pk))
+    assert not errors and len(wins) == 1 and len(refusals) == 19 and audits() == 1
+    # Naming the version they saw: one deliberate re-dispatch wins, the others are stale.
+    version = accepted.version + 1
+    wins, refusals, errors = race(
+        20, lambda: services.dispatch(Actor(user=provider_manager), order.pk, caregiver.pk, version=version)
+    )
+    assert not errors and len(wins) == 1 and len(refusals) == 19 and audits() == 2
+    order.refresh_from_db()
+    assert order.status == OrderStatus.DISPATCHED and order.version == version + 1

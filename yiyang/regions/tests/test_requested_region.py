@@ -44,11 +44,15 @@ def test_pages_answer_404_for_a_malformed_or_missing_code(county_officer, make_u
         requested_region(county_officer, "", default=None, page=True)
 
 
-def test_a_region_that_only_narrows_scoped_rows_is_not_checked_against_the_scope(county_officer, facility_manager):
-    assert requested_region(facility_manager, "411003", narrows=True) == "411003000000"
-    assert requested_region(county_officer, "411003", narrows=True) == "411003000000"
+def test_a_region_that_narrows_scoped_rows_must_lie_within_a_membership_s_region(county_officer, facility_manager):
+    # A facility manager sees no region as such, yet may narrow their rows to their facility's region.
+    assert requested_region(facility_manager, "411002001001", narrows=True) == "411002001001"
+    assert requested_region(county_officer, "411002001", narrows=True) == "411002001000"
+    for user in (facility_manager, county_officer):
+        with pytest.raises(Http404):
+            requested_region(user, "411003", narrows=True)
     with pytest.raises(Http404):
-        requested_region(facility_manager, "411003")
+        requested_region(facility_manager, "411002001001")
 
 
 @pytest.mark.parametrize(

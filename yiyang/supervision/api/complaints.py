@@ -4,10 +4,11 @@ from datetime import date, datetime
 
 from ninja import Router, Schema, Status
 
-from yiyang.core.api import ErrorOut, Page, paginate, region_code_param
+from yiyang.core.api import ErrorOut, Page, paginate
 from yiyang.core.audit import Actor, Interface
 from yiyang.core.errors import FieldErrors
 from yiyang.core.scoping import get_visible_or_404
+from yiyang.regions.services import requested_region
 
 from ..models import Complaint, ComplaintStatus
 from ..services import complaints as services
@@ -70,13 +71,13 @@ def _out(actor: Actor, complaint: Complaint, reveal: bool = False) -> dict:
     return data
 
 
-@router.get("/complaints", response={200: Page[ComplaintOut], 422: ErrorOut},
+@router.get("/complaints", response={200: Page[ComplaintOut], 404: ErrorOut, 422: ErrorOut},
             summary="投诉（按管辖范围；overdue=true 只看逾期）")  # fmt: skip
 def list_complaints(request, region: str = "", status: str = "", overdue: bool = False, facility_id: Id = 0,
                     page: int = 1, page_size: int = 20):  # fmt: skip
     if status and status not in ComplaintStatus.values:
         raise FieldErrors({"status": "不是可选值之一"})
-    code = region_code_param(region, "region") if region else ""
+    code = requested_region(request.user, region, narrows=True) if region else ""
     rows = services.listing(request.user, code, status=status, overdue=overdue, facility_id=facility_id or None)
     result = paginate(rows, page, page_size)
     actor = _actor(request)

@@ -4,7 +4,7 @@ from datetime import date, datetime
 
 from ninja import Router, Schema, Status
 
-from yiyang.core.api import ErrorOut, Page, paginate, region_code_param
+from yiyang.core.api import ErrorOut, Page, paginate
 from yiyang.core.audit import Actor, Interface
 from yiyang.core.errors import FieldErrors
 from yiyang.core.scoping import get_visible_or_404
@@ -138,7 +138,7 @@ class OverviewOut(Schema):
     closure_status: str | None
 
 
-@router.get("/escrow/overview", response={200: Page[OverviewOut], 422: ErrorOut},
+@router.get("/escrow/overview", response={200: Page[OverviewOut], 404: ErrorOut, 422: ErrorOut},
             summary="辖区预收费总览：各机构预收费总额与固定资产净额（分页；有未处理预警的机构在前）")  # fmt: skip
 def overview(request, region: str = "", page: int = 1, page_size: int = 50):
     code = requested_region(request.user, region, narrows=True)
@@ -293,13 +293,13 @@ class AlertOut(Schema):
     note: str
 
 
-@router.get("/escrow/alerts", response={200: Page[AlertOut], 422: ErrorOut}, summary="预收费预警")
+@router.get("/escrow/alerts", response={200: Page[AlertOut], 404: ErrorOut, 422: ErrorOut}, summary="预收费预警")
 def list_alerts(request, region: str = "", status: str = "", page: int = 1, page_size: int = 20):
     from yiyang.core.regioncodes import region_range_q
 
     rows = EscrowAlert.objects.visible_to(request.user)
     if region:
-        rows = rows.filter(region_range_q("region_code", region_code_param(region, "region")))
+        rows = rows.filter(region_range_q("region_code", requested_region(request.user, region, narrows=True)))
     if status:
         if status not in AlertStatus.values:
             raise FieldErrors({"status": "不是可选值之一"})

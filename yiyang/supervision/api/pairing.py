@@ -2,12 +2,13 @@
 
 from datetime import date
 
+from django.core.exceptions import PermissionDenied
 from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from yiyang.core.api import ErrorOut, Page, paginate, region_code_param
+from yiyang.core.api import ErrorOut, Page, paginate
 from yiyang.core.audit import Actor, Interface
-from yiyang.core.scoping import get_visible_or_404
+from yiyang.core.scoping import get_visible_or_404, has_permission
 from yiyang.regions.services import requested_region
 
 from ..services import pairing as services
@@ -51,13 +52,13 @@ class CadreOut(Schema):
         return bool(obj.photo)
 
 
-@router.get("/pairing/cadres", response={200: Page[CadreOut], 422: ErrorOut}, summary="包联干部")
+@router.get("/pairing/cadres", response={200: Page[CadreOut], 404: ErrorOut, 422: ErrorOut}, summary="包联干部")
 def list_cadres(request, region: str = "", page: int = 1, page_size: int = 50):
     from yiyang.core.regioncodes import region_range_q
 
     rows = services.cadres(request.user)
     if region:
-        rows = rows.filter(region_range_q("region_code", region_code_param(region, "region")))
+        rows = rows.filter(region_range_q("region_code", requested_region(request.user, region, narrows=True)))
     return paginate(rows.order_by("region_code", "name", "id"), page, page_size)
 
 
@@ -250,9 +251,13 @@ class RankingOut(Schema):
     rows: list[RankOut]
 
 
-@router.get("/pairing/ranking", response={200: RankingOut, 422: ErrorOut}, summary="干部计分排名")
+@router.get("/pairing/ranking", response={200: RankingOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+            summary="干部计分排名")  # fmt: skip
 def get_ranking(request, start: date, end: date, region: str = ""):
-    code = requested_region(request.user, region, narrows=True)
+    """The scheme is a region's own: only those who may read its cadres, and only for a region in scope."""
+    if not has_permission(request.user, "supervision.view_cadre"):
+        raise PermissionDenied
+    code = requested_region(request.user, region)
     scheme = services.scheme_for(code)
     rows = services.ranking(request.user, code, start, end)
     return {

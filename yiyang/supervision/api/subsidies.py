@@ -4,10 +4,11 @@ from datetime import date, datetime
 
 from ninja import Field, Router, Schema, Status
 
-from yiyang.core.api import ErrorOut, Page, paginate, region_code_param
+from yiyang.core.api import ErrorOut, Page, paginate
 from yiyang.core.audit import Actor, Interface
 from yiyang.core.regioncodes import region_range_q
 from yiyang.core.scoping import get_visible_or_404
+from yiyang.regions.services import requested_region
 
 from ..models import SubsidyClaim, SubsidyRateTable
 from ..services import subsidies as services
@@ -98,12 +99,16 @@ class ClaimDetailOut(ClaimOut):
     steps: list[StepOut]
 
 
-@router.get("/subsidy-claims", response={200: Page[ClaimOut], 422: ErrorOut}, summary="运营补贴申报（按管辖范围）")
+@router.get(
+    "/subsidy-claims",
+    response={200: Page[ClaimOut], 404: ErrorOut, 422: ErrorOut},
+    summary="运营补贴申报（按管辖范围）",
+)
 def list_claims(request, region: str = "", month: date | None = None, status: str = "", page: int = 1,
                 page_size: int = 20):  # fmt: skip
     claims = SubsidyClaim.objects.visible_to(request.user)
     if region:
-        claims = claims.filter(region_range_q("region_code", region_code_param(region)))
+        claims = claims.filter(region_range_q("region_code", requested_region(request.user, region, narrows=True)))
     if month:
         claims = claims.filter(month=services.first_of_month(month))
     if status:

@@ -332,3 +332,23 @@ def test_oversized_path_ids_are_refused_not_a_server_error(county_officer, route
     response = call(client_for(county_officer), "post", f"/api/v1/supervision/pairing/pairings/{2**64}/end",
                     {"until": "2025-06-01"})  # fmt: skip
     assert response.status_code in (404, 422)
+
+
+def test_another_region_s_scoring_scheme_is_not_readable_through_the_ranking(
+    county_officer, neighbour_officer, make_user, elder, cadre, pairing
+):
+    services.save_scheme(Actor(user=neighbour_officer), "411003000000", 17, 9, 40)
+    url = "/api/v1/supervision/pairing/ranking?start=2025-01-01&end=2025-01-31&region="
+    family = make_user(Role.FAMILY, region_code=elder.region_code, scope_id=elder.pk, username="family-of-elder")
+    facility_manager = make_user(Role.FACILITY_MANAGER, region_code="411002001001", scope_id=pairing.facility_id)
+    # Those who hold no right to read cadres are refused whatever region they name.
+    for user in (family, facility_manager):
+        for region in ("411003000000", "411002000000", ""):
+            response = client_for(user).get(url + region)
+            assert response.status_code == 403, (user.username, region, response.status_code)
+            assert "40" not in str(response.json().get("scheme", ""))
+    # An officer of another county gets 404, as for any row outside the scope; their own region still works.
+    assert client_for(county_officer).get(url + "411003000000").status_code == 404
+    assert client_for(neighbour_officer).get(url + "411003000000").json()["scheme"]["points_per_visit"] == 17
+    page = client_for(county_officer).get("/supervision/pairing/ranking/?region=411003000000")
+    assert page.status_code == 404
