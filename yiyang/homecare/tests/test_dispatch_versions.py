@@ -11,7 +11,8 @@ from yiyang.core.audit import Actor
 from yiyang.core.errors import Conflict
 from yiyang.core.models import AuditEntry
 from yiyang.homecare import services
-from yiyang.homecare.models import Caregiver, Order, OrderStatus
+from yiyang.homecare.models import Order, OrderStatus
+from yiyang.providers.models import Staff
 
 
 @pytest.fixture
@@ -23,7 +24,7 @@ def accepted(family, elder, bath, tomorrow, county_officer, provider, provider_m
 
 @pytest.fixture
 def second_caregiver(provider):
-    return Caregiver.objects.create(provider=provider, county_code="411002", name="陈护理", phone="13900002222",
+    return Staff.objects.create(provider=provider, region_code=provider.region_code, role="carer", county_code="411002", name="陈护理", phone="13900002222",
                                     skill_level=3)  # fmt: skip
 
 

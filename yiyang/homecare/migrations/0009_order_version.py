@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('homecare', '0007_order_confirmation'),
+        ('homecare', '0008_providers_registry'),
     ]
 
     operations = [
