@@ -6,37 +6,12 @@ from django.db import transaction
 from yiyang.core import audit
 from yiyang.core.audit import Actor, AuditAction
 from yiyang.core.errors import FieldErrors
-from yiyang.core.regioncodes import InvalidRegionCode, county_of, normalize
+from yiyang.core.regioncodes import county_of
 from yiyang.core.scoping import ensure_visible, get_visible_or_404
 from yiyang.elders import categories
-from yiyang.regions.models import Region
+from yiyang.providers.services import int_field, region_field
 
 from .models import ServiceCategory, ServiceItem, Unit
-
-
-def _region(value, field: str, errors: dict) -> str | None:
-    try:
-        code = normalize(str(value or ""))
-    except InvalidRegionCode as exc:
-        errors[field] = "必填" if not value else str(exc)
-        return None
-    if not Region.objects.filter(code=code).exists():
-        errors[field] = f"区划代码 {code} 不存在"
-        return None
-    return code
-
-
-def _int(value, field: str, errors: dict, low: int, high: int, *, optional: bool = False) -> int | None:
-    if value in (None, "") and optional:
-        return None
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        errors[field] = "应为整数"
-        return None
-    if not low <= number <= high:
-        errors[field] = f"应在 {low} 到 {high} 之间"
-    return number
 
 
 @transaction.atomic
@@ -44,16 +19,16 @@ def save_item(actor: Actor, data: dict, item_id: int | None = None) -> ServiceIt
     """Create or change a menu entry. Prices arrive in fen; subsidies as {category code: percent}."""
     errors: dict[str, str] = {}
     item = get_visible_or_404(ServiceItem.objects, actor.user, "change", pk=item_id) if item_id else ServiceItem()
-    region = _region(data.get("region_code", item.region_code), "region_code", errors)
+    region = region_field(data.get("region_code", item.region_code), "region_code", errors)
     values = {
         "code": str(data.get("code", item.code) or "").strip()[:20],
         "name": str(data.get("name", item.name) or "").strip()[:50],
         "category": data.get("category", item.category),
         "unit": data.get("unit", item.unit),
-        "price": _int(data.get("price", item.price), "price", errors, 0, 10_000_000),
-        "duration_minutes": _int(data.get("duration_minutes", item.duration_minutes), "duration_minutes", errors, 1, 1440),
-        "min_minutes": _int(data.get("min_minutes", item.min_minutes), "min_minutes", errors, 0, 1440),
-        "required_skill": _int(data.get("required_skill", item.required_skill), "required_skill", errors, 1, 5,
+        "price": int_field(data.get("price", item.price), "price", errors, 0, 10_000_000),
+        "duration_minutes": int_field(data.get("duration_minutes", item.duration_minutes), "duration_minutes", errors, 1, 1440),
+        "min_minutes": int_field(data.get("min_minutes", item.min_minutes), "min_minutes", errors, 0, 1440),
+        "required_skill": int_field(data.get("required_skill", item.required_skill), "required_skill", errors, 1, 5,
                                optional=True),
         "is_active": bool(data.get("is_active", item.is_active if item.pk else True)),
     }  # fmt: skip

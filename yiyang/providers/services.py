@@ -55,7 +55,8 @@ MAX_TRAINING_HOURS = Decimal("2000")
 # --- Field checks --------------------------------------------------------------------------------
 
 
-def _region(value, field: str, errors: dict) -> str | None:
+def region_field(value, field: str, errors: dict) -> str | None:
+    """A registered region code from a form field, or None with the reason in `errors[field]`."""
     try:
         code = normalize(str(value or ""))
     except InvalidRegionCode as exc:
@@ -67,7 +68,8 @@ def _region(value, field: str, errors: dict) -> str | None:
     return code
 
 
-def _int(value, field: str, errors: dict, low: int, high: int, *, optional: bool = False) -> int | None:
+def int_field(value, field: str, errors: dict, low: int, high: int, *, optional: bool = False) -> int | None:
+    """An integer within [low, high] from a form field, or None with the reason in `errors[field]`."""
     if value in (None, "") and optional:
         return None
     try:
@@ -150,8 +152,10 @@ def save_provider(actor: Actor, data: dict, provider_id: int | None = None) -> P
     name = str(data.get("name", provider.name) or "").strip()[:100]
     if not name:
         errors["name"] = "必填"
-    region = _region(data.get("region_code", provider.region_code), "region_code", errors)
-    areas = [_region(code, "service_regions", errors) for code in data.get("service_regions", provider.service_regions)]
+    region = region_field(data.get("region_code", provider.region_code), "region_code", errors)
+    areas = [
+        region_field(code, "service_regions", errors) for code in data.get("service_regions", provider.service_regions)
+    ]
     if not areas:
         errors["service_regions"] = "至少选择一个服务区域"
     try:
@@ -177,7 +181,7 @@ def _working_hours(data: dict, caregiver: Staff, provider: Provider, errors: dic
     """Working area (inside the provider's service area), weekdays 1-7 and daily hours."""
     regions = []
     for raw in data.get("work_regions", caregiver.work_regions) or []:
-        if code := _region(raw, "work_regions", errors):
+        if code := region_field(raw, "work_regions", errors):
             if not any(contains(area, code) for area in provider.service_regions):
                 errors["work_regions"] = f"区划 {code} 不在服务商的服务区域内"
             regions.append(code)
@@ -245,7 +249,7 @@ def save_caregiver(actor: Actor, provider_id: int, data: dict, caregiver_id: int
             errors["phone"] = "必填"
     except phones.InvalidPhone as exc:
         errors["phone"] = str(exc)
-    level = _int(data.get("skill_level", caregiver.skill_level), "skill_level", errors, 1, 5, optional=True)
+    level = int_field(data.get("skill_level", caregiver.skill_level), "skill_level", errors, 1, 5, optional=True)
     number = str(data.get("certificate_no", caregiver.certificate_no if caregiver.pk else "") or "").strip()[:40]
     hours = _working_hours(data, caregiver, provider, errors)
     if errors:
