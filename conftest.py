@@ -141,3 +141,13 @@ def full_scores(value_for=lambda item: item.max_score) -> dict:
     from yiyang.elders import assessment
 
     return {item.code: value_for(item) for item in assessment.ITEMS}
+
+
+def pdf_pages(content: bytes) -> list[str]:
+    """The text of each page of a PDF answer (printed documents are checked by what they say)."""
+    import io
+
+    from pypdf import PdfReader
+
+    assert content.startswith(b"%PDF-"), content[:100]
+    return [page.extract_text() for page in PdfReader(io.BytesIO(content)).pages]

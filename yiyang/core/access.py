@@ -5,6 +5,9 @@ A page view carries exactly one of three declarations:
     @requires("elders.view_elder")                    signed in and holding the permission (or any one of
     @requires("a.view_x", "a.confirm_y")              several); anonymous users go to the login page,
                                                       others without it get 403
+    @requires("a.view_x", hidden=True)                as above, but 404 instead of 403 without the right: for
+                                                      pages of one row (a printed document), whose existence
+                                                      must not show to roles that never see such rows
     @login_only                                       any signed-in user; the rows are limited by scoping
     @public                                           anyone, signed in or not (the public map, login)
 
@@ -22,6 +25,7 @@ from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 
 from .scoping import has_permission
 
@@ -49,15 +53,16 @@ def _declare(view: Callable, access: Access) -> Callable:
     return view
 
 
-def requires(permission: str, *alternatives: str) -> Callable[[Callable], Callable]:
-    """Page view decorator: sign-in required, then `permission` or any one of `alternatives`, else 403."""
+def requires(permission: str, *alternatives: str, hidden: bool = False) -> Callable[[Callable], Callable]:
+    """Page view decorator: sign-in required, then `permission` or any one of `alternatives`, else 403
+    (404 with `hidden`, as for a row outside the user's scope)."""
     access = Access(permissions=(permission, *alternatives))
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
         def checked(request, *args, **kwargs):
             if not access.allows(request.user):
-                raise PermissionDenied
+                raise Http404 if hidden else PermissionDenied
             return view(request, *args, **kwargs)
 
         return _declare(login_required(checked), access)

@@ -5,13 +5,13 @@ from datetime import date
 from django.http import FileResponse
 from ninja import Field, Query, Router, Schema, Status
 
-from yiyang.core import masking
+from yiyang.core import masking, pdf
 from yiyang.core.api import ErrorOut, Page, paginate
 from yiyang.core.audit import Actor, Interface
 from yiyang.core.scoping import get_visible_or_404
 from yiyang.regions.services import requested_region
 
-from . import categories, services
+from . import categories, documents, services
 from .models import Assessment, Elder
 
 router = Router(tags=["老年人"])
@@ -253,3 +253,14 @@ def list_assessments(request, elder_id: int):
 )
 def create_assessment(request, elder_id: int, payload: AssessmentIn):
     return Status(201, services.record_assessment(_actor(request), elder_id, payload.dict()))
+
+
+@router.get(
+    "/{elder_id}/assessments/{assessment_id}/report.pdf",
+    response={200: None, 404: ErrorOut},
+    summary="能力评估报告（PDF，GB/T 42195-2022 附录 C）",
+)
+def assessment_report_pdf(request, elder_id: int, assessment_id: int, reveal: bool = False):
+    """The elder's sensitive fields are masked; `reveal=true` prints them in full where the role allows (audited)."""
+    context = documents.assessment_report(_actor(request), elder_id, assessment_id, reveal=reveal)
+    return pdf.response(request, documents.TEMPLATE, context, filename=documents.filename(context["record"]))

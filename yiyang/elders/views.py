@@ -5,8 +5,9 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 
-from yiyang.core import masking
+from yiyang.core import masking, pdf
 from yiyang.core.access import login_only, requires
 from yiyang.core.audit import Actor
 from yiyang.core.errors import DomainError
@@ -16,7 +17,7 @@ from yiyang.core.scoping import get_visible_or_404, has_permission
 from yiyang.regions.models import Region
 
 from . import assessment as rules
-from . import categories, services
+from . import categories, documents, services
 from .models import Assessment, AssessmentReason, CapabilityLevel, Elder, LivingSituation, Relation, Status
 
 BLANK = [("", "全部")]
@@ -252,3 +253,21 @@ def assess_view(request, elder_id: int):
             messages.success(request, f"评估已保存：总分 {record.total}，{record.get_final_level_display()}")
             return redirect("elders:detail", elder_id=elder.pk)
     return render(request, "elders/assess.html", {"form": form, "elder": elder})
+
+
+@requires("elders.view_assessment")
+def assessment_print_view(request, elder_id: int, assessment_id: int):
+    """The assessment report (GB/T 42195-2022 Annex C) as a page to print; `?reveal=1` unmasks (audited)."""
+    context = documents.assessment_report(
+        Actor.from_request(request), elder_id, assessment_id, reveal=request.GET.get("reveal") == "1"
+    )
+    pdf_url = reverse("elders:assessment_pdf", args=[elder_id, assessment_id])
+    return pdf.page(request, documents.TEMPLATE, context, pdf_url=pdf_url + ("?reveal=1" if context["revealed"] else ""))
+
+
+@requires("elders.view_assessment")
+def assessment_pdf_view(request, elder_id: int, assessment_id: int):
+    context = documents.assessment_report(
+        Actor.from_request(request), elder_id, assessment_id, reveal=request.GET.get("reveal") == "1"
+    )
+    return pdf.response(request, documents.TEMPLATE, context, filename=documents.filename(context["record"]))
