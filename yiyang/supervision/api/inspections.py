@@ -6,12 +6,14 @@ from django.http import FileResponse
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from yiyang.core import pdf
 from yiyang.core.api import ErrorOut, Page, paginate
 from yiyang.core.audit import Actor, Interface
 from yiyang.core.errors import FieldErrors
 from yiyang.core.scoping import get_visible_or_404
 from yiyang.regions.services import requested_region
 
+from .. import documents
 from ..models import Checklist, Hazard, HazardStatus, Severity
 from ..services import inspections as services
 from .types import Id
@@ -99,6 +101,13 @@ def list_inspections(request, status: str = "", facility_id: Id = 0, page: int =
 @router.get("/inspections/{inspection_id}", response={200: InspectionOut, 404: ErrorOut})
 def get_inspection(request, inspection_id: Id):
     return services.get_inspection(request.user, inspection_id)
+
+
+@router.get("/inspections/{inspection_id}/notice.pdf", response={200: None, 404: ErrorOut},
+            summary="整改通知书（PDF，检查完成后）")  # fmt: skip
+def rectification_notice_pdf(request, inspection_id: Id):
+    context = documents.rectification_notice(request.user, inspection_id)
+    return pdf.response(request, documents.NOTICE_TEMPLATE, context, filename=documents.notice_filename(context))
 
 
 class FindingIn(Schema):

@@ -6,11 +6,13 @@ from django.core.exceptions import PermissionDenied
 from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from yiyang.core import pdf
 from yiyang.core.api import ErrorOut, Page, paginate
 from yiyang.core.audit import Actor, Interface
 from yiyang.core.scoping import get_visible_or_404, has_permission
 from yiyang.regions.services import requested_region
 
+from .. import documents
 from ..services import pairing as services
 from .types import Id
 
@@ -164,6 +166,13 @@ def get_board(request, facility_id: Id):
             for p in rows
         ],  # fmt: skip
     }
+
+
+@router.get("/pairing/facilities/{facility_id}/board.pdf", response={200: None, 404: ErrorOut},
+            summary="包联干部公示牌（PDF，A4 横向）")  # fmt: skip
+def board_pdf(request, facility_id: Id):
+    context = documents.pairing_board(request.user, facility_id, for_pdf=True)
+    return pdf.response(request, documents.BOARD_TEMPLATE, context, filename=documents.board_filename(context))
 
 
 class VisitIn(Schema):

@@ -4,12 +4,14 @@ from datetime import date, datetime
 
 from ninja import Field, Router, Schema, Status
 
+from yiyang.core import pdf
 from yiyang.core.api import ErrorOut, Page, paginate
 from yiyang.core.audit import Actor, Interface
 from yiyang.core.regioncodes import region_range_q
 from yiyang.core.scoping import get_visible_or_404
 from yiyang.regions.services import requested_region
 
+from .. import documents
 from ..models import SubsidyClaim, SubsidyRateTable
 from ..services import subsidies as services
 from .types import Id
@@ -119,6 +121,13 @@ def list_claims(request, region: str = "", month: date | None = None, status: st
 @router.get("/subsidy-claims/{claim_id}", response={200: ClaimDetailOut, 404: ErrorOut})
 def get_claim(request, claim_id: Id):
     return get_visible_or_404(SubsidyClaim.objects, request.user, pk=claim_id)
+
+
+@router.get("/subsidy-claims/{claim_id}/claim.pdf", response={200: None, 404: ErrorOut},
+            summary="运营补贴申报表及补贴明细（PDF）")  # fmt: skip
+def claim_pdf(request, claim_id: Id):
+    context = documents.subsidy_claim(request.user, claim_id)
+    return pdf.response(request, documents.CLAIM_TEMPLATE, context, filename=documents.claim_filename(context))
 
 
 class StepIn(Schema):

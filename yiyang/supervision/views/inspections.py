@@ -9,9 +9,10 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 
-from yiyang.core import photos
+from yiyang.core import pdf, photos
 from yiyang.core.access import login_only, requires
 from yiyang.core.audit import Actor
 from yiyang.core.errors import DomainError
@@ -22,6 +23,7 @@ from yiyang.facilities.services import own_facility
 from yiyang.regions.models import Region
 from yiyang.regions.services import default_region, path_to, requested_region
 
+from .. import documents
 from ..models import Checklist, Hazard, HazardStatus, InspectionKind, InspectionStatus, Photo, Severity, StepAction
 from ..services import inspections as services
 from ..workflows import HAZARD, INSPECTION
@@ -273,3 +275,17 @@ def checklists_view(request):
                 return redirect("supervision:checklists")
     checklists = Checklist.objects.visible_to(request.user).order_by("region_code", "name", "-version")[:200]
     return render(request, "supervision/checklists.html", {"form": form, "checklists": checklists})
+
+
+@requires("supervision.view_inspection")
+def notice_view(request, inspection_id: int):
+    """The rectification notice (整改通知书) of a carried-out inspection, as a page to print."""
+    context = documents.rectification_notice(request.user, inspection_id)
+    return pdf.page(request, documents.NOTICE_TEMPLATE, context,
+                    pdf_url=reverse("supervision:inspection_notice_pdf", args=[inspection_id]))  # fmt: skip
+
+
+@requires("supervision.view_inspection")
+def notice_pdf_view(request, inspection_id: int):
+    context = documents.rectification_notice(request.user, inspection_id)
+    return pdf.response(request, documents.NOTICE_TEMPLATE, context, filename=documents.notice_filename(context))

@@ -8,9 +8,10 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 
-from yiyang.core import photos
+from yiyang.core import pdf, photos
 from yiyang.core.access import login_only, requires
 from yiyang.core.audit import Actor
 from yiyang.core.errors import DomainError
@@ -21,6 +22,7 @@ from yiyang.facilities.services import own_facility
 from yiyang.regions.models import Region
 from yiyang.regions.services import default_region, requested_region
 
+from .. import documents
 from ..models import Cadre
 from ..services import pairing as services
 
@@ -131,8 +133,15 @@ def cadre_photo_view(request, cadre_id: int):
 @requires("supervision.view_pairing")
 def board_view(request, facility_id: int):
     """The board of paired cadres (name, post, phone, photo) a centre prints and posts on its wall."""
-    facility, rows = services.board(request.user, facility_id)
-    return render(request, "supervision/pairing/board.html", {"facility": facility, "pairings": rows})
+    context = documents.pairing_board(request.user, facility_id, for_pdf=False)
+    return pdf.page(request, documents.BOARD_TEMPLATE, context,
+                    pdf_url=reverse("supervision:pairing_board_pdf", args=[facility_id]))  # fmt: skip
+
+
+@requires("supervision.view_pairing")
+def board_pdf_view(request, facility_id: int):
+    context = documents.pairing_board(request.user, facility_id, for_pdf=True)
+    return pdf.response(request, documents.BOARD_TEMPLATE, context, filename=documents.board_filename(context))
 
 
 class VisitForm(forms.Form):

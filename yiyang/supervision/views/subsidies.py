@@ -10,9 +10,11 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Sum
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from yiyang.core import pdf
 from yiyang.core.access import login_only, requires
 from yiyang.core.audit import Actor
 from yiyang.core.errors import DomainError
@@ -25,6 +27,7 @@ from yiyang.facilities.models import FacilityType
 from yiyang.regions.models import Region
 from yiyang.regions.services import default_region, requested_region
 
+from .. import documents
 from ..models import ClaimStatus, SubsidyClaim, SubsidyRateTable
 from ..services import subsidies as services
 from ..workflows import CLAIM
@@ -178,3 +181,17 @@ def rates_view(request):
                 return redirect("supervision:subsidy_rates")
     tables = SubsidyRateTable.objects.visible_to(request.user)[:200]
     return render(request, "supervision/subsidies/rates.html", {"form": form, "tables": tables})
+
+
+@requires("supervision.view_subsidyclaim")
+def claim_print_view(request, claim_id: int):
+    """A claim with its evidence lines (运营补贴申报表), as a page to print."""
+    context = documents.subsidy_claim(request.user, claim_id)
+    return pdf.page(request, documents.CLAIM_TEMPLATE, context,
+                    pdf_url=reverse("supervision:claim_pdf", args=[claim_id]))  # fmt: skip
+
+
+@requires("supervision.view_subsidyclaim")
+def claim_pdf_view(request, claim_id: int):
+    context = documents.subsidy_claim(request.user, claim_id)
+    return pdf.response(request, documents.CLAIM_TEMPLATE, context, filename=documents.claim_filename(context))
