@@ -42,7 +42,9 @@ def assessment_report(actor: Actor, elder_id: int, assessment_id: int, *, reveal
         )  # fmt: skip
     applied = {change.get("rule") for change in record.level_changes}
     risk_labels = dict(config.risk_events)
-    names = dict(Region.objects.filter(code__in=[*ancestors(elder.region_code), elder.region_code]).values_list("code", "name"))
+    names = dict(
+        Region.objects.filter(code__in=[*ancestors(elder.region_code), elder.region_code]).values_list("code", "name")
+    )
     return {
         "record": record,
         "elder": elder,
@@ -64,4 +66,3 @@ def assessment_report(actor: Actor, elder_id: int, assessment_id: int, *, reveal
 
 def _age_on(elder: Elder, record: Assessment) -> int:
     return idnumber.age_on(elder.birth_date, record.assessed_on)
-

@@ -262,7 +262,9 @@ def assessment_print_view(request, elder_id: int, assessment_id: int):
         Actor.from_request(request), elder_id, assessment_id, reveal=request.GET.get("reveal") == "1"
     )
     pdf_url = reverse("elders:assessment_pdf", args=[elder_id, assessment_id])
-    return pdf.page(request, documents.TEMPLATE, context, pdf_url=pdf_url + ("?reveal=1" if context["revealed"] else ""))
+    return pdf.page(
+        request, documents.TEMPLATE, context, pdf_url=pdf_url + ("?reveal=1" if context["revealed"] else "")
+    )
 
 
 @requires("elders.view_assessment")

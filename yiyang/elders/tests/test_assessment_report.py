@@ -26,7 +26,11 @@ def record(county_officer, elder):
 
 def urls(record):
     base = f"/elders/{record.elder_id}/assessments/{record.pk}"
-    return [f"{base}/print/", f"{base}/report.pdf", f"/api/v1/elders/{record.elder_id}/assessments/{record.pk}/report.pdf"]
+    return [
+        f"{base}/print/",
+        f"{base}/report.pdf",
+        f"/api/v1/elders/{record.elder_id}/assessments/{record.pk}/report.pdf",
+    ]
 
 
 def client_for(user):
