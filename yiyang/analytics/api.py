@@ -5,11 +5,12 @@ from datetime import date
 from django.http import FileResponse, Http404
 from ninja import Field, Router, Schema, Status
 
+from yiyang.core import pdf
 from yiyang.core.api import ErrorOut, region_code_param
 from yiyang.core.audit import Actor, Interface
 from yiyang.core.scoping import get_visible_or_404
 
-from . import indicators, services, tasks
+from . import documents, indicators, services, tasks
 from .models import MonthlyReport
 
 router = Router(tags=["数据决策分析"])
@@ -138,3 +139,9 @@ def report_file(request, report_id: int):
     if not report.file:
         raise Http404
     return FileResponse(open(report.file, "rb"), as_attachment=True, filename=f"report-{report.month:%Y%m}.xlsx")  # noqa: SIM115
+
+
+@router.get("/reports/{report_id}/report.pdf", response={200: None, 404: ErrorOut}, summary="月度报告（PDF）")
+def report_pdf(request, report_id: int):
+    context = documents.monthly_report(request.user, report_id)
+    return pdf.response(request, documents.TEMPLATE, context, filename=documents.filename(context))

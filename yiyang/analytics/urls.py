@@ -10,4 +10,6 @@ urlpatterns = [
     path("screen/", views.screen_page, name="screen"),
     path("reports/", views.request_report_view, name="request-report"),
     path("reports/<int:report_id>/file/", views.report_file, name="report-file"),
+    path("reports/<int:report_id>/print/", views.report_print_view, name="report-print"),
+    path("reports/<int:report_id>/report.pdf", views.report_pdf_view, name="report-pdf"),
 ]

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from yiyang.core import pdf
 from yiyang.core.access import login_only, requires
 from yiyang.core.audit import Actor
 from yiyang.core.errors import DomainError
@@ -17,7 +18,7 @@ from yiyang.core.scoping import get_visible_or_404
 from yiyang.regions.models import Region
 from yiyang.regions.services import requested_region
 
-from . import indicators, services, tasks
+from . import documents, indicators, services, tasks
 from .models import Direction, MonthlyReport
 
 
@@ -138,3 +139,16 @@ def report_file(request, report_id: int):
     if not report.file:
         raise Http404
     return FileResponse(open(report.file, "rb"), as_attachment=True, filename=f"月度报告-{report.month:%Y%m}.xlsx")  # noqa: SIM115
+
+
+@requires("analytics.view_monthlyreport", hidden=True)
+def report_print_view(request, report_id: int):
+    """The monthly report as a page to print."""
+    context = documents.monthly_report(request.user, report_id)
+    return pdf.page(request, documents.TEMPLATE, context, pdf_url=reverse("analytics:report-pdf", args=[report_id]))
+
+
+@requires("analytics.view_monthlyreport", hidden=True)
+def report_pdf_view(request, report_id: int):
+    context = documents.monthly_report(request.user, report_id)
+    return pdf.response(request, documents.TEMPLATE, context, filename=documents.filename(context))
