@@ -226,6 +226,9 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["d
 ASSESSMENT_RAISE_STACKING = os.environ.get("ASSESSMENT_RAISE_STACKING", "single")
 ASSESSMENT_REVIEW_MONTHS = int(os.environ.get("ASSESSMENT_REVIEW_MONTHS", "12"))
 API_MAX_PAGE_SIZE = 100
+# Printed documents (core/pdf.py): the family name of an installed font covering Chinese; blank picks the
+# first installed of Noto Sans CJK SC, Source Han Sans SC, WenQuanYi Micro Hei, ...
+PDF_FONT_FAMILY = os.environ.get("PDF_FONT_FAMILY", "")
 
 # Time bank (时间银行): local rules, no national standard (e.g. Nanjing caps stored time at 1,500 hours;
 # Beijing lets volunteers spend their hours from age 60).
