@@ -50,6 +50,7 @@ def assessment_report(actor: Actor, elder_id: int, assessment_id: int, *, reveal
         "elder": elder,
         "sensitive": sensitive.values,
         "revealed": sensitive.revealed,
+        "shown": sensitive,  # `shown.may_reveal` asks the database only when the page reads it
         "region_path": "".join(names[code] for code in sorted(names)) or elder.region_code,
         "age": _age_on(elder, record),
         "dimensions": dimensions,

@@ -73,6 +73,9 @@ def test_the_print_page_is_the_same_layout_with_a_print_button(county_officer, r
     page = response.content.decode()
     assert "@media print" in page and 'id="print-document"' in page and "张华山" in page
     assert f'href="{urls(record)[1]}"' in page
+    assert 'id="reveal"' in page
+    revealed = client_for(county_officer).get(urls(record)[0] + "?reveal=1").content.decode()
+    assert f'href="{urls(record)[1]}?reveal=1"' in revealed and 'id="reveal"' not in revealed
 
 
 def test_the_record_page_links_to_the_report(county_officer, record):
@@ -106,3 +109,14 @@ def test_an_assessment_of_another_elder_is_not_found_under_this_one(county_offic
     other = make_elder(name="刘桂兰")
     response = client_for(county_officer).get(f"/elders/{other.pk}/assessments/{record.pk}/report.pdf")
     assert response.status_code == 404
+
+
+def test_a_viewer_without_the_right_prints_masked_values_even_when_asking(make_user, record, elder):
+    from yiyang.core.roles import Role
+
+    viewer = make_user(Role.VIEWER, region_code="411002000000")
+    response = client_for(viewer).get(urls(record)[2] + "?reveal=true")
+    text = "".join(pdf_pages(response.content))
+    assert response.status_code == 200 and "张华山" in text
+    assert elder.id_number not in text and "13800001111" not in text
+    assert 'id="reveal"' not in client_for(viewer).get(urls(record)[0]).content.decode()
