@@ -314,7 +314,7 @@ def import_jobs(world: World, k: int) -> None:
 
 def map_facilities(world: World, k: int) -> None:
     for _ in range(k):
-        new_facility(world, status="operating", is_published=True, lat=34.03 + next(_serial) / 10000, lng=113.85)
+        new_facility(world, status="operating", is_published=True, lat=34.03 + next(_serial) % 50 / 10000, lng=113.85)
 
 
 def volunteers(world: World, k: int) -> None:
