@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied
 from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from yiyang.core import masking
 from yiyang.core.api import ErrorOut, Page, paginate
 from yiyang.core.audit import Actor, Interface
 from yiyang.core.scoping import get_visible_or_404, has_permission
@@ -46,10 +47,20 @@ class CadreOut(Schema):
     user_id: Id | None
     is_active: bool
     has_photo: bool
+    revealed: bool = False
 
     @staticmethod
     def resolve_has_photo(obj) -> bool:
         return bool(obj.photo)
+
+    @staticmethod
+    def resolve_phone(obj) -> str:
+        # Masked unless `with_phone_shown` revealed it on request (audited).
+        return getattr(obj, "phone_shown", None) or masking.masked(obj)["phone"]
+
+    @staticmethod
+    def resolve_revealed(obj) -> bool:
+        return bool(getattr(obj, "revealed", False))
 
 
 @router.get("/pairing/cadres", response={200: Page[CadreOut], 404: ErrorOut, 422: ErrorOut}, summary="包联干部")
@@ -69,8 +80,10 @@ def create_cadre(request, payload: CadreIn):
 
 
 @router.get("/pairing/cadres/{cadre_id}", response={200: CadreOut, 404: ErrorOut})
-def get_cadre(request, cadre_id: Id):
-    return get_visible_or_404(services.cadres(request.user), request.user, pk=cadre_id)
+def get_cadre(request, cadre_id: Id, reveal: bool = False):
+    """`reveal=true`: the full phone for the bureau (written to the audit log); masked otherwise."""
+    cadre = get_visible_or_404(services.cadres(request.user), request.user, pk=cadre_id)
+    return services.with_phone_shown(_actor(request), cadre, reveal)
 
 
 @router.patch("/pairing/cadres/{cadre_id}", response={200: CadreOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
@@ -147,8 +160,11 @@ class BoardOut(Schema):
 
 @router.get("/pairing/facilities/{facility_id}/board", response={200: BoardOut, 404: ErrorOut},
             summary="包联干部公示牌（上墙）")  # fmt: skip
-def get_board(request, facility_id: Id):
+def get_board(request, facility_id: Id, reveal: bool = False):
+    """Phones masked; `reveal=true` gives the bureau the full phones to print (each written to the audit log)."""
     facility, rows = services.board(request.user, facility_id)
+    for p in rows:
+        services.with_phone_shown(_actor(request), p.cadre, reveal)
     return {
         "facility_id": facility.pk,
         "facility_name": facility.name,
@@ -157,7 +173,7 @@ def get_board(request, facility_id: Id):
                 "cadre_id": p.cadre_id,
                 "name": p.cadre.name,
                 "post": p.cadre.post,
-                "phone": p.cadre.phone,
+                "phone": p.cadre.phone_shown,
                 "since": p.since,
                 "has_photo": bool(p.cadre.photo),
             }

@@ -62,7 +62,7 @@ def cadres_view(request):
         if p.since <= today:
             current.setdefault(p.cadre_id, []).append(p.facility)
     return render(request, "supervision/pairing/cadres.html", {
-        "form": form, "rows": [(c, current.get(c.pk, [])) for c in cadres],
+        "form": form, "rows": [(c, current.get(c.pk, [])) for c in services.with_phones_masked(cadres)],
     })  # fmt: skip
 
 
@@ -103,6 +103,7 @@ def cadre_view(request, cadre_id: int):
         except DomainError as exc:
             apply_errors(pair_form, exc, rename=lambda n: n.removesuffix("_id")) if action == "pair" else (
                 messages.error(request, exc.message))  # fmt: skip
+    services.with_phone_shown(Actor.from_request(request), cadre, request.GET.get("reveal") == "1")
     return render(request, "supervision/pairing/cadre.html", {
         "cadre": cadre, "may_change": may_change, "pair_form": pair_form,
         "pairings": services.pairings(request.user).filter(cadre=cadre).select_related("facility"),
@@ -132,7 +133,12 @@ def cadre_photo_view(request, cadre_id: int):
 def board_view(request, facility_id: int):
     """The board of paired cadres (name, post, phone, photo) a centre prints and posts on its wall."""
     facility, rows = services.board(request.user, facility_id)
-    return render(request, "supervision/pairing/board.html", {"facility": facility, "pairings": rows})
+    actor, reveal = Actor.from_request(request), request.GET.get("reveal") == "1"
+    for p in rows:
+        services.with_phone_shown(actor, p.cadre, reveal)
+    may_reveal = bool(rows) and rows[0].cadre.may_reveal  # the bureau of the region; one check for the board
+    return render(request, "supervision/pairing/board.html",
+                  {"facility": facility, "pairings": rows, "may_reveal": may_reveal})  # fmt: skip
 
 
 class VisitForm(forms.Form):
