@@ -7,7 +7,7 @@ from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from yiyang.core.api import ErrorOut, Page, paginate
-from yiyang.core.audit import Actor, Interface
+from yiyang.core.api import api_actor as _actor
 from yiyang.core.errors import FieldErrors
 from yiyang.core.scoping import get_visible_or_404
 from yiyang.regions.services import requested_region
@@ -17,10 +17,6 @@ from ..services import inspections as services
 from .types import Id
 
 router = Router(tags=["监管：检查与隐患整改"])
-
-
-def _actor(request) -> Actor:
-    return Actor.from_request(request, Interface.API)
 
 
 class ChecklistItemIO(Schema):

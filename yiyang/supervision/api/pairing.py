@@ -8,7 +8,7 @@ from ninja.files import UploadedFile
 
 from yiyang.core import masking
 from yiyang.core.api import ErrorOut, Page, paginate
-from yiyang.core.audit import Actor, Interface
+from yiyang.core.api import api_actor as _actor
 from yiyang.core.scoping import get_visible_or_404, has_permission
 from yiyang.regions.services import requested_region
 
@@ -16,10 +16,6 @@ from ..services import pairing as services
 from .types import Id
 
 router = Router(tags=["监管：干部包联"])
-
-
-def _actor(request) -> Actor:
-    return Actor.from_request(request, Interface.API)
 
 
 class CadreIn(Schema):
