@@ -127,10 +127,10 @@ def update_cadre(actor: Actor, cadre_id: int, data: dict) -> Cadre:
 
 
 def with_phone_shown(actor: Actor, cadre: Cadre, reveal: bool = False) -> Cadre:
-    """The cadre with `phone_shown` (masked unless the user may see it and asks to, audited) and
-    `revealed` set, for a page or an API answer about this one cadre."""
+    """The cadre with `phone_shown` (masked unless the user may see it and asks to, audited),
+    `revealed` and `shown` (whose `may_reveal` asks the database only when read) set."""
     shown = masking.shown(actor, cadre, reveal=reveal)
-    cadre.phone_shown, cadre.revealed, cadre.may_reveal = shown["phone"], shown.revealed, shown.may_reveal
+    cadre.phone_shown, cadre.revealed, cadre.shown = shown["phone"], shown.revealed, shown
     return cadre
 
 

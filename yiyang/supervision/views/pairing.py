@@ -133,7 +133,7 @@ def board_view(request, facility_id: int):
     actor, reveal = Actor.from_request(request), request.GET.get("reveal") == "1"
     for p in rows:
         services.with_phone_shown(actor, p.cadre, reveal)
-    may_reveal = bool(rows) and rows[0].cadre.may_reveal  # the bureau of the region; one check for the board
+    may_reveal = bool(rows) and rows[0].cadre.shown.may_reveal  # the bureau of the region; one check for the board
     return render(request, "supervision/pairing/board.html",
                   {"facility": facility, "pairings": rows, "may_reveal": may_reveal})  # fmt: skip
 
