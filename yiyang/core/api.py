@@ -5,7 +5,14 @@ from typing import Generic, TypeVar
 from django.conf import settings
 from ninja import Schema
 
+from .audit import Actor, Interface
+
 T = TypeVar("T")
+
+
+def api_actor(request) -> Actor:
+    """Who acts in an API request, recorded as coming through the API."""
+    return Actor.from_request(request, Interface.API)
 
 
 class ErrorOut(Schema):

@@ -1,6 +1,20 @@
-"""Showing a refused operation (DomainError) on the page form that submitted it."""
+"""Page forms: whether a page's form was submitted, and showing a refused operation (DomainError) on
+the form that submitted it."""
+
+from django.core.exceptions import PermissionDenied
 
 from .errors import DomainError
+
+
+def submitted(request, form) -> bool:
+    """Whether a valid form was posted to a page that offers one: False for a GET or a form with
+    errors (the page shows them); 403 for a POST when the page offers this user no form (`form` is
+    None because the user lacks the right to submit it)."""
+    if request.method != "POST":
+        return False
+    if form is None:
+        raise PermissionDenied
+    return form.is_valid()
 
 
 def apply_errors(form, exc: DomainError, rename=None) -> None:

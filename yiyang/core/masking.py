@@ -20,7 +20,9 @@ Each kind has one masker (`mask(kind, value)`); all accept empty and full-width 
 - address: the region part (province … community/village) is kept, the rest (road, house number) is
   hidden (`河南省郑州市金水区****`); an address without a recognisable region part is hidden entirely.
 - bank account: the last 4 digits only (`************5678`); 8 characters or fewer are hidden entirely.
-- coordinates: rounded to 2 decimals (about 1 km), enough for a map of a county, not for a door.
+- coordinates: omitted (None). A home's point rounded to 2 decimals still lies within about 500 m of
+  the door, and with the community shown beside it the rounding hides little; a masked reader places
+  the person by the community, whose own coordinates the regions tree holds.
 - name: the family name only (`张**`).
 - text (health notes and other free text): hidden (`****`).
 
@@ -32,7 +34,8 @@ the community code (whose first 6 digits are usually the ID's address code) unma
 must hide the whole sequence: with birth date, county and last 4 shown side by side, every digit would
 be known. Showing the check character leaves 500 sequences (sex known) of which about 45 fit it; that
 is as far as the masked ID may go. Phones, addresses and bank numbers share no digits with the ID or
-with each other, so their masks add nothing to it. Any new page that shows a masked value next to
+with each other, so their masks add nothing to it. A home's coordinates are not shown masked at all
+(the community is), and a cadre's or a contact's phone follows the phone mask. Any new page that shows a masked value next to
 other fields must keep the combination below a unique answer; the elder tests check this.
 """
 
@@ -126,10 +129,8 @@ def mask_bank_account(value: str) -> str:
     return "*" * (len(text) - 4) + text[-4:]
 
 
-def mask_coordinate(value) -> float | None:
-    if value is None or value == "":
-        return None
-    return round(float(value), 2)
+def mask_coordinate(value) -> None:
+    return None
 
 
 def mask_name(value: str) -> str:

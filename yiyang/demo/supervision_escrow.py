@@ -11,9 +11,11 @@ bulk_create is how they are written here as well). Rules that the services apply
 import random
 from datetime import timedelta
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from yiyang.core.audit import Actor
 from yiyang.facilities.models import Facility, FacilityType, Residence
 from yiyang.supervision import conf
 from yiyang.supervision.models import (
@@ -33,6 +35,7 @@ from yiyang.supervision.models import (
     ScoringScheme,
 )
 from yiyang.supervision.services import complaints
+from yiyang.supervision.workflows import COMPLAINT
 
 DEMO_CITY_PREFIX = "4110"  # 许昌市
 BANKS = ["中国银行许昌分行", "中国建设银行许昌分行", "中国工商银行许昌分行", "许昌农商银行"]
@@ -158,9 +161,11 @@ REPLY = "已核实并整改，当面答复"
 
 
 def build_complaints(rng: random.Random, per_county: int = 6) -> int:
-    """Complaints in every state, each with the history that led there. Deadlines, replies and
-    closing times follow the rules of the services (`complaints.reply_deadline`,
-    `complaints.apply_transition`), at the dates of the history rather than today's."""
+    """Complaints in every state, each with the history that led there, written through the
+    workflow (`COMPLAINT.replay`). Deadlines, replies and closing times follow the rules of the
+    services (`complaints.reply_deadline`, `complaints.step_effects`), at the dates of the history
+    rather than today's."""
+    bureau = Actor(user=get_user_model().objects.get(username="xuchang"))
     now = timezone.now()
     today = timezone.localdate()
     made = 0
@@ -180,17 +185,17 @@ def build_complaints(rng: random.Random, per_county: int = 6) -> int:
                 content=rng.choice(COMPLAINTS), received_on=received, deadline=complaints.reply_deadline(received),
             )  # fmt: skip
             at = now - timedelta(days=(today - received).days)
-            steps = [(ComplaintStatus.RECEIVED, "", f"{complaint.get_channel_display()}登记", at)]
+            complaint.save()
+            ComplaintStep.objects.create(complaint=complaint, county_code=county, from_status="",
+                                         to_status=ComplaintStatus.RECEIVED, by_name="系统", at=at,
+                                         note=f"{complaint.get_channel_display()}登记")  # fmt: skip
+            steps = []
             for step in PATHS[final]:
                 at = min(at + timedelta(days=rng.randint(1, 4)), now)
-                complaints.apply_transition(complaint, step, at, REPLY)
-                steps.append((step, steps[-1][0], NOTES[step] or REPLY, at))
+                steps.append((step, NOTES[step] or REPLY, at))
+            COMPLAINT.replay(bureau, complaint, steps, change=lambda c, name, when: complaints.step_effects(
+                c, name, when, REPLY))  # fmt: skip
             complaint.save()
-            ComplaintStep.objects.bulk_create([
-                ComplaintStep(complaint=complaint, county_code=county, from_status=previous, to_status=status,
-                              note=note, by_name="系统" if not previous else "区民政局", at=when)
-                for status, previous, note, when in steps
-            ])  # fmt: skip
             made += 1
     return made
 

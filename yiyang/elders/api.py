@@ -7,7 +7,8 @@ from ninja import Field, Query, Router, Schema, Status
 
 from yiyang.core import masking, pdf
 from yiyang.core.api import ErrorOut, Page, paginate
-from yiyang.core.audit import Actor, Interface
+from yiyang.core.api import api_actor as _actor
+from yiyang.core.audit import Actor
 from yiyang.core.scoping import get_visible_or_404
 from yiyang.regions.services import requested_region
 
@@ -184,10 +185,6 @@ def _detail(actor: Actor, elder: Elder, reveal: bool) -> dict:
         ],  # fmt: skip
         "revealed": sensitive.revealed,
     }
-
-
-def _actor(request) -> Actor:
-    return Actor.from_request(request, Interface.API)
 
 
 @router.get("/", response={200: Page[ElderOut], 404: ErrorOut, 422: ErrorOut}, summary="老年人列表（按管辖范围）")

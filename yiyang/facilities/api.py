@@ -7,7 +7,7 @@ from django.http import FileResponse
 from ninja import Field, Query, Router, Schema, Status
 
 from yiyang.core.api import ErrorOut, Page, paginate
-from yiyang.core.audit import Actor, Interface
+from yiyang.core.api import api_actor as _actor
 from yiyang.core.scoping import get_visible_or_404, has_permission
 from yiyang.regions.services import requested_region
 
@@ -129,10 +129,6 @@ class ResidenceOut(Schema):
 
 class DischargeIn(Schema):
     left_on: date
-
-
-def _actor(request) -> Actor:
-    return Actor.from_request(request, Interface.API)
 
 
 @router.get("/", response={200: Page[FacilityOut], 404: ErrorOut, 422: ErrorOut}, summary="机构列表（按管辖范围）")

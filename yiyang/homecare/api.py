@@ -9,7 +9,8 @@ from ninja.files import UploadedFile
 
 from yiyang.core import masking
 from yiyang.core.api import ErrorOut, Page, paginate
-from yiyang.core.audit import Actor, Interface
+from yiyang.core.api import api_actor as _actor
+from yiyang.core.audit import Actor
 from yiyang.core.errors import FieldErrors
 from yiyang.core.scoping import get_visible_or_404
 from yiyang.elders.models import Elder
@@ -106,10 +107,6 @@ class RateIn(Schema):
 
 class CancelIn(Schema):
     reason: str = ""
-
-
-def _actor(request) -> Actor:
-    return Actor.from_request(request, Interface.API)
 
 
 @router.get("/elders/{elder_id}/menu", response={200: MenuOut, 404: ErrorOut}, summary="老人可预约的服务与服务券余额")

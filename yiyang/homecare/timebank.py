@@ -39,6 +39,16 @@ def balance(volunteer_id: int) -> Decimal:
     return TimeEntry.objects.filter(volunteer_id=volunteer_id).aggregate(s=Sum("hours"))["s"] or Decimal("0")
 
 
+def balances(volunteer_ids) -> dict[int, Decimal]:
+    """{volunteer id: balance} for many volunteers in one query (a list page)."""
+    ids = list(volunteer_ids)
+    sums = dict(
+        TimeEntry.objects.filter(volunteer_id__in=ids).values("volunteer_id").annotate(s=Sum("hours"))
+        .values_list("volunteer_id", "s")
+    )  # fmt: skip
+    return {pk: sums.get(pk) or Decimal("0") for pk in ids}
+
+
 def _hours(value, field: str = "hours") -> Decimal:
     try:
         hours = Decimal(str(value))

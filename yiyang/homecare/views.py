@@ -334,7 +334,9 @@ def timebank_view(request):
                     return redirect("homecare:timebank")
         except DomainError as exc:
             messages.error(request, exc.message)
-    volunteers = [(v, timebank.balance(v.pk)) for v in Volunteer.objects.visible_to(request.user, "view")[:200]]
+    volunteers = list(Volunteer.objects.visible_to(request.user, "view")[:200])
+    hours = timebank.balances(v.pk for v in volunteers)
+    volunteers = [(v, hours[v.pk]) for v in volunteers]
     pending = list(
         VolunteerService.objects.visible_to(request.user, "homecare.confirm_volunteerservice")
         .filter(state=VolunteerService.State.PENDING)

@@ -98,21 +98,23 @@ def claim_filename(context: dict) -> str:
 # --- The pairing board ---------------------------------------------------------------------------
 
 
-def pairing_board(user, facility_id: int, *, for_pdf: bool) -> dict:
-    """The cadres paired with a facility today. Photos come from the scoped photo page on screen and
-    inside the file in a PDF, which loads nothing from outside."""
+def pairing_board(actor, facility_id: int, *, for_pdf: bool, reveal: bool = False) -> dict:
+    """The cadres paired with a facility today, phones masked unless the bureau reveals them (audited).
+    Photos come from the scoped photo page on screen and inside the file in a PDF, which loads nothing
+    from outside."""
     from django.urls import reverse
 
-    facility, rows = pairing.board(user, facility_id)
+    facility, rows = pairing.board(actor.user, facility_id)
     for row in rows:
-        cadre = row.cadre
+        cadre = pairing.with_phone_shown(actor, row.cadre, reveal)
         if not cadre.photo:
             row.photo_src = ""
         elif for_pdf:
             row.photo_src = pdf.data_uri(cadre.photo, content_type(cadre.photo_extension))
         else:
             row.photo_src = reverse("supervision:pairing_photo", args=[cadre.pk])
-    return {"facility": facility, "pairings": rows, "printed_on": timezone.localdate()}
+    may_reveal = bool(rows) and rows[0].cadre.shown.may_reveal  # the bureau of the region; one check for the board
+    return {"facility": facility, "pairings": rows, "printed_on": timezone.localdate(), "may_reveal": may_reveal}
 
 
 def board_filename(context: dict) -> str:

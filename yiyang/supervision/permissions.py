@@ -99,6 +99,8 @@ _PAIRING_OFFICER = _PAIRING_READ | {
     "supervision.change_pairing",
     "supervision.add_cadrevisit",
     "supervision.change_scoringscheme",
+    # A cadre's full phone (for the printed board, too) is an audited reveal by the bureau.
+    "supervision.view_sensitive_cadre",
 }
 _PAIRING_CADRE = {
     "supervision.view_cadre",

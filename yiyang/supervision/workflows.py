@@ -2,7 +2,9 @@
 rating applications, operation-subsidy claims, inspections and the hazards they find, the prepaid-fee
 escrow alerts and the facility closure procedure."""
 
+from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 from django.utils import timezone
 
@@ -126,18 +128,25 @@ CLAIM = Workflow(
     ),
 )  # fmt: skip
 
+# --- One-step workflows -----------------------------------------------------------------------------
+
+
+def one_step(name: str, model, step: Transition, refused: str | Callable[[Any], str], **options) -> Workflow:
+    """A workflow of a single transition (a row moves once, one way). `refused` is the message for a
+    row already past it: a text, or a function of the row."""
+    message = refused if callable(refused) else (lambda row: refused)
+    return Workflow(name=name, model=model, transitions=(step,), refused_message=lambda row, t: message(row),
+                    **options)  # fmt: skip
+
+
 # --- Inspections and hazards ----------------------------------------------------------------------
 
-INSPECTION = Workflow(
-    name="supervision.inspection",
-    model=Inspection,
+INSPECTION = one_step(
+    "supervision.inspection", Inspection,
+    Transition("record", "录入检查结果", InspectionStatus.PLANNED, InspectionStatus.DONE, "supervision.change_inspection"),
+    lambda i: f"这次检查的状态为“{i.get_status_display()}”，结果已录入",
     # A user who may see an inspection but not carry it out is answered as if it did not exist.
     hide_refused=True,
-    refused_message=lambda i, t: f"这次检查的状态为“{i.get_status_display()}”，结果已录入",
-    transitions=(
-        Transition("record", "录入检查结果", InspectionStatus.PLANNED, InspectionStatus.DONE,
-                   "supervision.change_inspection"),
-    ),
 )  # fmt: skip
 
 H = HazardStatus
@@ -157,25 +166,18 @@ HAZARD = Workflow(
 
 # --- Prepaid-fee escrow: the bureau acknowledges an alert; a closure completes once all is refunded --
 
-ESCROW_ALERT = Workflow(
-    name="supervision.escrowalert",
-    model=EscrowAlert,
-    refused_message=lambda alert, t: "该预警已处理",
-    transitions=(
-        Transition("acknowledge", "知悉", AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED,
-                   "supervision.acknowledge_escrowalert"),
-    ),
+ESCROW_ALERT = one_step(
+    "supervision.escrowalert", EscrowAlert,
+    Transition("acknowledge", "知悉", AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED, "supervision.acknowledge_escrowalert"),
+    "该预警已处理",
 )  # fmt: skip
 
-CLOSURE = Workflow(
-    name="supervision.facilityclosure",
-    model=FacilityClosure,
-    refused_message=lambda closure, t: "停业退费已完成",
-    transitions=(
-        # Part of the closure refund (services.escrow.refund_for_closure), when no resident holds a
-        # balance any more: never a button of its own.
-        Transition("complete", "退费完成", ClosureStatus.ANNOUNCED, ClosureStatus.COMPLETED, None),
-    ),
-)
+CLOSURE = one_step(
+    "supervision.facilityclosure", FacilityClosure,
+    # Part of the closure refund (services.escrow.refund_for_closure), when no resident holds a
+    # balance any more: never a button of its own.
+    Transition("complete", "退费完成", ClosureStatus.ANNOUNCED, ClosureStatus.COMPLETED, None),
+    "停业退费已完成",
+)  # fmt: skip
 
 register(COMPLAINT, RATING, CLAIM, INSPECTION, HAZARD, ESCROW_ALERT, CLOSURE)

@@ -354,7 +354,6 @@ def _scan_sheet_exact(package: Package, path: str) -> _SheetFacts:
     Like calamine, elements are recognised by local name and the position attribute is exactly "r". Duplicate
     attributes, which calamine would silently resolve to the last one, are an XML error here.
     """
-    from xml.parsers import expat
 
     facts = _SheetFacts(shared_uses=Counter())
     uses = facts.shared_uses
@@ -404,7 +403,16 @@ def _scan_sheet_exact(package: Package, path: str) -> _SheetFacts:
         if shared and in_cell:
             text.append(data)
 
-    # expat (2.4+) refuses entity-expansion bombs and, with no handler set, never fetches external entities.
+    _expat_parse(package, path, MAX_SHEET_XML_BYTES, start, end, characters)
+    return facts
+
+
+def _expat_parse(package: Package, path: str, limit: int, start, end, characters) -> None:
+    """Stream one package part of at most `limit` bytes through expat with these handlers; TableError
+    if it is not well-formed XML. expat (2.4+) refuses entity-expansion bombs and, with no handler set,
+    never fetches external entities."""
+    from xml.parsers import expat
+
     parser = expat.ParserCreate()
     parser.buffer_text = True
     parser.ordered_attributes = True
@@ -412,12 +420,11 @@ def _scan_sheet_exact(package: Package, path: str) -> _SheetFacts:
     parser.EndElementHandler = end
     parser.CharacterDataHandler = characters
     try:
-        for chunk in package.chunks(path, MAX_SHEET_XML_BYTES):
+        for chunk in package.chunks(path, limit):
             parser.Parse(chunk, False)
         parser.Parse(b"", True)
     except expat.ExpatError:
         raise TableError(BROKEN_XLSX) from None
-    return facts
 
 
 _REF = re.compile(r"([A-Za-z]*)([0-9]+)")
@@ -450,7 +457,6 @@ def _longest_shared_string(package: Package, path: str) -> int:
 
 def _shared_string_lengths(package: Package, path: str) -> array:
     """The UTF-8 length of every shared string, by index (text of all its runs, phonetic ones included), via expat."""
-    from xml.parsers import expat
 
     lengths = array("q")
     depth = 0  # inside an <si> element when > 0
@@ -472,16 +478,5 @@ def _shared_string_lengths(package: Package, path: str) -> array:
         if depth:
             lengths[-1] += len(data.encode("utf-8", "surrogatepass"))
 
-    parser = expat.ParserCreate()
-    parser.buffer_text = True
-    parser.ordered_attributes = True
-    parser.StartElementHandler = start
-    parser.EndElementHandler = end
-    parser.CharacterDataHandler = characters
-    try:
-        for chunk in package.chunks(path, MAX_SHARED_STRINGS_XML_BYTES):
-            parser.Parse(chunk, False)
-        parser.Parse(b"", True)
-    except expat.ExpatError:
-        raise TableError(BROKEN_XLSX) from None
+    _expat_parse(package, path, MAX_SHARED_STRINGS_XML_BYTES, start, end, characters)
     return lengths

@@ -165,3 +165,28 @@ def test_two_officers_clicking_at_once_one_wins(county_officer, facility):
         t.join()
     assert not errors and len(wins) == 1 and len(refusals) == 9
     assert ComplaintStep.objects.filter(complaint=complaint, to_status=S.HANDLING).count() == 1
+
+
+def test_a_replayed_history_is_dated_as_given_and_still_follows_the_states(county_officer, facility):
+    from datetime import timedelta
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    then = timezone.now() - timedelta(days=10)
+    system = Actor.system()
+    complaint = register(county_officer, facility, content="护理员态度差，饭菜凉，夜间呼叫无人应答，已多次反映未改")
+    with pytest.raises(Conflict), transaction.atomic():  # the guards hold in a history too
+        TEST_FLOW.replay(system, register(county_officer, facility), [("take", "", then)])
+    with transaction.atomic():
+        TEST_FLOW.replay(system, complaint, [("take", "", then)], change=lambda c, name, at: setattr(c, "reply", name))
+        complaint.save()
+    complaint.refresh_from_db()
+    step = complaint.steps.get(to_status=S.HANDLING)
+    assert (complaint.status, complaint.reply, step.from_status, step.at, step.by_name) == (
+        S.HANDLING, "take", S.RECEIVED, then, "系统"
+    )  # fmt: skip
+    with pytest.raises(Conflict), transaction.atomic():
+        TEST_FLOW.replay(system, complaint, [("close", "", then)])
+    with pytest.raises(FieldErrors), transaction.atomic():  # and so do the required notes
+        TEST_FLOW.replay(system, register(county_officer, facility), [("hold", "", then)])

@@ -40,3 +40,18 @@ def test_demo_ledger_holds_hazards_in_every_state_and_subsidies_in_review(db):
     assert Hazard.objects.filter(escalation_level__gte=1).exists()
     assert Hazard.objects.filter(status="closed", photos__purpose="evidence").exists()
     assert {ClaimStatus.CALCULATED, ClaimStatus.SUBMITTED} <= set(SubsidyClaim.objects.values_list("status", flat=True))
+    # Complaints: every state, each history a chain of the workflow's steps from registration to it.
+    from yiyang.supervision.models import Complaint
+    from yiyang.supervision.workflows import COMPLAINT
+
+    complaints = list(Complaint.objects.prefetch_related("steps"))
+    assert {c.status for c in complaints} == {"received", "handling", "replied", "closed", "reopened"}
+    for complaint in complaints:
+        steps = list(complaint.steps.all())
+        assert (steps[0].from_status, steps[0].to_status) == ("", "received")
+        for before, after in zip(steps, steps[1:], strict=False):
+            assert after.from_status == before.to_status and after.to_status in COMPLAINT.targets_from(before.to_status)
+            assert after.at >= before.at
+        assert steps[-1].to_status == complaint.status
+        assert bool(complaint.reply) == any(s.to_status == "replied" for s in steps)
+        assert (complaint.closed_at is not None) == (complaint.status == "closed")

@@ -85,9 +85,10 @@ def test_revealed_record_in_the_api_is_one_audit_entry_and_includes_the_contacts
     client = client_for(county_officer)
     masked = client.get(f"/api/v1/elders/{elder.pk}").json()
     assert masked["contacts"][0]["phone"] == "137****2222" and masked["health_notes"] == "****"
-    assert (masked["lat"], masked["lng"], masked["revealed"]) == (34.04, 113.83, False)
+    assert (masked["lat"], masked["lng"], masked["revealed"]) == (None, None, False)  # the community only
     full = client.get(f"/api/v1/elders/{elder.pk}?reveal=true").json()
     assert full["revealed"] and full["id_number"] == elder.id_number and full["contacts"][0]["phone"] == "13700002222"
+    assert (full["lat"], full["lng"]) == (34.03671, 113.82611)
     assert AuditEntry.objects.filter(action="view_sensitive").count() == 1
 
 
@@ -113,6 +114,25 @@ def test_masked_id_and_the_fields_beside_it_do_not_rebuild_the_number(county_off
     assert_not_rebuilt(elder, row["公民身份号码"], row["所属社区代码"], row["出生日期（屏蔽时为出生年份）"], sex)
 
 
+def _paired_cadre(facility):
+    from yiyang.accounts.services import create_user
+    from yiyang.supervision.services import pairing
+
+    root = create_user(f"pairing-root-{facility.pk}", "Pass-word-123", is_superuser=True)
+    cadre = pairing.register_cadre(Actor(user=root), {"name": "王建国", "post": "区民政局副局长",
+                                                      "phone": "13900001234", "region_code": "411002000000"})  # fmt: skip
+    pairing.pair(Actor(user=root), cadre.pk, facility.pk, date(2025, 1, 1))
+    return cadre
+
+
+def _cadre_bodies(client, cadre, facility) -> list[str]:
+    """Where a cadre's phone is shown: the cadre list and page, the board, and their API answers."""
+    urls = ["/supervision/pairing/", f"/supervision/pairing/cadres/{cadre.pk}/", f"/supervision/pairing/board/{facility.pk}/",
+            "/api/v1/supervision/pairing/cadres", f"/api/v1/supervision/pairing/cadres/{cadre.pk}",
+            f"/api/v1/supervision/pairing/facilities/{facility.pk}/board"]  # fmt: skip
+    return [client.get(url).content.decode() for url in urls]
+
+
 def _bodies(client, elder) -> list[str]:
     """Everything a user can read about the elder: API list, detail and export, the pages, and searches."""
     export = client.get("/api/v1/elders/export.xlsx")
@@ -135,6 +155,7 @@ def test_no_masked_page_export_or_api_answer_rebuilds_the_id_number_or_the_home(
     elder = make_elder(address="河南省许昌市魏都区西大街道花园社区3号楼201", lat=34.036712, lng=113.826114,
                        phone="13912345678", facility_id=facility.pk)  # fmt: skip
     elder.contacts.create(county_code=elder.county_code, name="张小明", relation="child", phone="13700002222")
+    cadre = _paired_cadre(facility)
     scope = {Role.FACILITY_MANAGER: {"scope_id": facility.pk, "region_code": facility.region_code}}.get(
         role, {"region_code": "411002000000"}
     )
@@ -145,9 +166,11 @@ def test_no_masked_page_export_or_api_answer_rebuilds_the_id_number_or_the_home(
     text = "\n".join(bodies)
     if reveal_right:  # an officer: the masked answers only, the audited reveal is the officer's right
         text = "\n".join(b for b in bodies if elder.id_number not in b)
+    text += "\n" + "\n".join(_cadre_bodies(client, cadre, facility))
     assert elder.name in text, role  # the user does read the elder
+    # The home's point is not shown at all, not even rounded: the community is.
     for secret in (elder.id_number, elder.id_number[6:14], elder.birth_date.isoformat(), "13912345678",
-                   "13700002222", "3号楼", "34.0367", "113.8261"):  # fmt: skip
+                   "13700002222", "3号楼", "34.0367", "113.8261", "34.04", "113.83", "13900001234"):  # fmt: skip
         assert secret not in text, (role, secret)
     # What is shown: first 4 + check character, the community, the sex and the birth year at most.
     shown = masking.mask_id_number(elder.id_number)
@@ -165,3 +188,41 @@ def test_a_family_member_reads_nothing_of_another_elder(make_user, make_elder, e
     family = make_user(Role.FAMILY, region_code=elder.region_code, scope_id=elder.pk)
     text = "\n".join(_bodies(client_for(family), other))
     assert other.id_number not in text and masking.mask_id_number(other.id_number) not in text
+
+
+def test_home_coordinates_appear_nowhere_masked_and_in_full_after_one_audited_reveal(county_officer, make_elder):
+    elder = make_elder(lat=34.036712, lng=113.826114)
+    client = client_for(county_officer)
+    masked_text = "\n".join(
+        client.get(url).content.decode()
+        for url in (
+            "/api/v1/elders/",
+            f"/api/v1/elders/{elder.pk}",
+            "/elders/",
+            f"/elders/{elder.pk}/",
+            "/api/v1/elders/?q=张华山",
+        )  # fmt: skip
+    )
+    for value in ("34.036712", "113.826114", "34.04", "113.83", "34.037", "113.826"):
+        assert value not in masked_text, value
+    assert not AuditEntry.objects.filter(action="view_sensitive").exists()
+    full = client.get(f"/api/v1/elders/{elder.pk}?reveal=true").json()
+    assert (full["lat"], full["lng"]) == (34.036712, 113.826114)
+    assert AuditEntry.objects.filter(action="view_sensitive", object_id=str(elder.pk)).count() == 1
+
+
+def test_contact_phone_appears_nowhere_masked_and_in_full_after_one_audited_reveal(county_officer, make_elder):
+    elder = make_elder()
+    elder.contacts.create(county_code=elder.county_code, name="张小明", relation="child", phone="13700002222")
+    client = client_for(county_officer)
+    masked_text = "\n".join(
+        client.get(url).content.decode()
+        for url in ("/api/v1/elders/", f"/api/v1/elders/{elder.pk}", "/elders/", f"/elders/{elder.pk}/")
+    )
+    export = client.get("/api/v1/elders/export.xlsx")
+    rows = openpyxl.load_workbook(io.BytesIO(b"".join(export.streaming_content))).active.values
+    masked_text += "\n".join(" ".join(str(cell) for cell in row) for row in rows)
+    assert "13700002222" not in masked_text and "137****2222" in masked_text
+    page = client.get(f"/elders/{elder.pk}/?reveal=1").content.decode()
+    assert "13700002222" in page
+    assert AuditEntry.objects.filter(action="view_sensitive", object_id=str(elder.pk)).count() == 1

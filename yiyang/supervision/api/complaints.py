@@ -5,7 +5,8 @@ from datetime import date, datetime
 from ninja import Router, Schema, Status
 
 from yiyang.core.api import ErrorOut, Page, paginate
-from yiyang.core.audit import Actor, Interface
+from yiyang.core.api import api_actor as _actor
+from yiyang.core.audit import Actor
 from yiyang.core.errors import FieldErrors
 from yiyang.core.scoping import get_visible_or_404
 from yiyang.regions.services import requested_region
@@ -15,10 +16,6 @@ from ..services import complaints as services
 from .types import Id
 
 router = Router(tags=["监管：投诉举报"])
-
-
-def _actor(request) -> Actor:
-    return Actor.from_request(request, Interface.API)
 
 
 class ComplaintIn(Schema):

@@ -5,7 +5,8 @@ from datetime import date, datetime
 from ninja import Router, Schema, Status
 
 from yiyang.core.api import ErrorOut, Page, paginate
-from yiyang.core.audit import Actor, Interface
+from yiyang.core.api import api_actor as _actor
+from yiyang.core.audit import Actor
 from yiyang.core.errors import FieldErrors
 from yiyang.core.scoping import get_visible_or_404
 from yiyang.facilities.models import Facility, Residence
@@ -16,10 +17,6 @@ from ..services import escrow as services
 from .types import Id
 
 router = Router(tags=["监管：预收费存管"])
-
-
-def _actor(request) -> Actor:
-    return Actor.from_request(request, Interface.API)
 
 
 class AccountIn(Schema):

@@ -8,7 +8,7 @@ from ninja.files import UploadedFile
 
 from yiyang.core import pdf
 from yiyang.core.api import ErrorOut, Page, paginate
-from yiyang.core.audit import Actor, Interface
+from yiyang.core.api import api_actor as _actor
 from yiyang.core.errors import FieldErrors
 from yiyang.core.scoping import get_visible_or_404
 from yiyang.regions.services import requested_region
@@ -19,10 +19,6 @@ from ..services import inspections as services
 from .types import Id
 
 router = Router(tags=["监管：检查与隐患整改"])
-
-
-def _actor(request) -> Actor:
-    return Actor.from_request(request, Interface.API)
 
 
 class ChecklistItemIO(Schema):

@@ -6,9 +6,9 @@ from django.core.exceptions import PermissionDenied
 from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from yiyang.core import pdf
+from yiyang.core import masking, pdf
 from yiyang.core.api import ErrorOut, Page, paginate
-from yiyang.core.audit import Actor, Interface
+from yiyang.core.api import api_actor as _actor
 from yiyang.core.scoping import get_visible_or_404, has_permission
 from yiyang.regions.services import requested_region
 
@@ -17,10 +17,6 @@ from ..services import pairing as services
 from .types import Id
 
 router = Router(tags=["监管：干部包联"])
-
-
-def _actor(request) -> Actor:
-    return Actor.from_request(request, Interface.API)
 
 
 class CadreIn(Schema):
@@ -48,10 +44,20 @@ class CadreOut(Schema):
     user_id: Id | None
     is_active: bool
     has_photo: bool
+    revealed: bool = False
 
     @staticmethod
     def resolve_has_photo(obj) -> bool:
         return bool(obj.photo)
+
+    @staticmethod
+    def resolve_phone(obj) -> str:
+        # Masked unless `with_phone_shown` revealed it on request (audited).
+        return getattr(obj, "phone_shown", None) or masking.masked(obj)["phone"]
+
+    @staticmethod
+    def resolve_revealed(obj) -> bool:
+        return bool(getattr(obj, "revealed", False))
 
 
 @router.get("/pairing/cadres", response={200: Page[CadreOut], 404: ErrorOut, 422: ErrorOut}, summary="包联干部")
@@ -71,8 +77,10 @@ def create_cadre(request, payload: CadreIn):
 
 
 @router.get("/pairing/cadres/{cadre_id}", response={200: CadreOut, 404: ErrorOut})
-def get_cadre(request, cadre_id: Id):
-    return get_visible_or_404(services.cadres(request.user), request.user, pk=cadre_id)
+def get_cadre(request, cadre_id: Id, reveal: bool = False):
+    """`reveal=true`: the full phone for the bureau (written to the audit log); masked otherwise."""
+    cadre = get_visible_or_404(services.cadres(request.user), request.user, pk=cadre_id)
+    return services.with_phone_shown(_actor(request), cadre, reveal)
 
 
 @router.patch("/pairing/cadres/{cadre_id}", response={200: CadreOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut})
@@ -149,8 +157,11 @@ class BoardOut(Schema):
 
 @router.get("/pairing/facilities/{facility_id}/board", response={200: BoardOut, 404: ErrorOut},
             summary="包联干部公示牌（上墙）")  # fmt: skip
-def get_board(request, facility_id: Id):
+def get_board(request, facility_id: Id, reveal: bool = False):
+    """Phones masked; `reveal=true` gives the bureau the full phones to print (each written to the audit log)."""
     facility, rows = services.board(request.user, facility_id)
+    for p in rows:
+        services.with_phone_shown(_actor(request), p.cadre, reveal)
     return {
         "facility_id": facility.pk,
         "facility_name": facility.name,
@@ -159,7 +170,7 @@ def get_board(request, facility_id: Id):
                 "cadre_id": p.cadre_id,
                 "name": p.cadre.name,
                 "post": p.cadre.post,
-                "phone": p.cadre.phone,
+                "phone": p.cadre.phone_shown,
                 "since": p.since,
                 "has_photo": bool(p.cadre.photo),
             }
@@ -170,8 +181,9 @@ def get_board(request, facility_id: Id):
 
 @router.get("/pairing/facilities/{facility_id}/board.pdf", response={200: None, 404: ErrorOut},
             summary="包联干部公示牌（PDF，A4 横向）")  # fmt: skip
-def board_pdf(request, facility_id: Id):
-    context = documents.pairing_board(request.user, facility_id, for_pdf=True)
+def board_pdf(request, facility_id: Id, reveal: bool = False):
+    """Phones masked; `reveal=true` gives the bureau the full phones to print (each written to the audit log)."""
+    context = documents.pairing_board(_actor(request), facility_id, for_pdf=True, reveal=reveal)
     return pdf.response(request, documents.BOARD_TEMPLATE, context, filename=documents.board_filename(context))
 
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 from ninja import Router, Schema, Status
 
 from yiyang.core.api import ErrorOut, Page, paginate
-from yiyang.core.audit import Actor, Interface
+from yiyang.core.api import api_actor as _actor
 from yiyang.core.errors import FieldErrors
 from yiyang.core.scoping import get_visible_or_404, has_permission
 
@@ -16,10 +16,6 @@ from ..services import ratings as services
 from .types import Id
 
 router = Router(tags=["监管：养老机构等级评定"])
-
-
-def _actor(request) -> Actor:
-    return Actor.from_request(request, Interface.API)
 
 
 class SchemeOut(Schema):

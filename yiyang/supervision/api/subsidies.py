@@ -6,7 +6,7 @@ from ninja import Field, Router, Schema, Status
 
 from yiyang.core import pdf
 from yiyang.core.api import ErrorOut, Page, paginate
-from yiyang.core.audit import Actor, Interface
+from yiyang.core.api import api_actor as _actor
 from yiyang.core.regioncodes import region_range_q
 from yiyang.core.scoping import get_visible_or_404
 from yiyang.regions.services import requested_region
@@ -17,10 +17,6 @@ from ..services import subsidies as services
 from .types import Id
 
 router = Router(tags=["监管：运营补贴"])
-
-
-def _actor(request) -> Actor:
-    return Actor.from_request(request, Interface.API)
 
 
 class RateTableIn(Schema):

@@ -6,7 +6,7 @@ from decimal import Decimal
 from ninja import Field, Router, Schema, Status
 
 from yiyang.core.api import ErrorOut, Page, paginate
-from yiyang.core.audit import Actor, Interface
+from yiyang.core.api import api_actor as _actor
 from yiyang.core.masking import mask_phone
 from yiyang.core.scoping import get_visible_or_404
 from yiyang.facilities.models import Facility
@@ -16,10 +16,6 @@ from ..services import workforce as services
 from .types import Id
 
 router = Router(tags=["监管：人才队伍"])
-
-
-def _actor(request) -> Actor:
-    return Actor.from_request(request, Interface.API)
 
 
 class StaffIn(Schema):

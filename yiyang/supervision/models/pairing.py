@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from yiyang.core.masking import Kind, Sensitive
 from yiyang.core.photos import PhotoPath
 from yiyang.core.scoping import ScopedManager, ScopeSpec
 from yiyang.facilities.models import Facility
@@ -30,6 +31,7 @@ class Cadre(models.Model):
 
     objects = ScopedManager()
     scope = ScopeSpec(region="region_code", person="user")
+    sensitive = Sensitive({"phone": Kind.PHONE}, "supervision.view_sensitive_cadre", label="包联干部电话")
 
     class Meta:
         verbose_name = verbose_name_plural = "包联干部"

@@ -116,10 +116,10 @@ def next_states(user, complaint: Complaint) -> list[str]:
     return [t.target for t in COMPLAINT.allowed(user, complaint)]
 
 
-def apply_transition(complaint: Complaint, to: str, at: datetime, reply: str = "") -> None:
-    """What a move to `to` at time `at` changes on the complaint (not saved): the one place of these
-    rules, used by `transition` and by whatever builds a complaint's history (the demo)."""
-    complaint.status = to
+def step_effects(complaint: Complaint, to: str, at: datetime, reply: str = "") -> None:
+    """What a move to `to` at time `at` changes on the complaint besides its state, which the workflow
+    sets (not saved): the one place of these rules, used by `transition` and by whatever writes a
+    complaint's history through `COMPLAINT.replay` (the demo)."""
     if to == S.REPLIED:
         complaint.reply = reply[:5000]
     elif to == S.CLOSED:
@@ -141,7 +141,7 @@ def transition(actor: Actor, complaint_id: int, to: str, note: str = "", reply: 
     if to == S.REPLIED and not reply:
         raise FieldErrors({"reply": "请填写答复内容"})
     before = COMPLAINT.move(actor, complaint, to, note, step_note=reply if to == S.REPLIED and not note else note)
-    apply_transition(complaint, to, timezone.now(), reply)
+    step_effects(complaint, to, timezone.now(), reply)
     complaint.save(update_fields=["status", "reply", "closed_at", "deadline"])
     audit.record(actor, AuditAction.UPDATE, complaint, changes={"status": [before, to]})
     return complaint

@@ -17,7 +17,7 @@ from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from yiyang.core import audit
+from yiyang.core import audit, masking
 from yiyang.core.audit import Actor, AuditAction
 from yiyang.core.errors import Conflict, FieldErrors
 from yiyang.core.phones import InvalidPhone
@@ -111,6 +111,8 @@ def _store_photo(cadre: Cadre, upload) -> None:
 @transaction.atomic
 def update_cadre(actor: Actor, cadre_id: int, data: dict) -> Cadre:
     cadre = _locked_cadre(actor, cadre_id, "supervision.change_cadre")
+    if "phone" in data:
+        data = {**data, "phone": masking.keep_if_masked(cadre, "phone", data["phone"])}
     clean = _clean_cadre({**{n: getattr(cadre, n) for n in ("name", "post", "phone")}, **data})
     before = {n: getattr(cadre, n) for n in clean}
     if "user_id" in data:
@@ -122,6 +124,21 @@ def update_cadre(actor: Actor, cadre_id: int, data: dict) -> Cadre:
     cadre.save()
     audit.record(actor, AuditAction.UPDATE, cadre, changes=audit.diff(before, clean))
     return cadre
+
+
+def with_phone_shown(actor: Actor, cadre: Cadre, reveal: bool = False) -> Cadre:
+    """The cadre with `phone_shown` (masked unless the user may see it and asks to, audited),
+    `revealed` and `shown` (whose `may_reveal` asks the database only when read) set."""
+    shown = masking.shown(actor, cadre, reveal=reveal)
+    cadre.phone_shown, cadre.revealed, cadre.shown = shown["phone"], shown.revealed, shown
+    return cadre
+
+
+def with_phones_masked(cadres):
+    """The cadres of a list with `phone_shown` masked: lists never reveal."""
+    for cadre in cadres:
+        cadre.phone_shown, cadre.revealed = masking.masked(cadre)["phone"], False
+    return cadres
 
 
 @transaction.atomic

@@ -9,12 +9,12 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from fractions import Fraction
 
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from yiyang.elders.models import CapabilityLevel
 from yiyang.facilities.models import Facility, Residence
-from yiyang.providers.models import COLLEGE_OR_ABOVE, CertificateKind, Staff, StaffRole
+from yiyang.providers.models import COLLEGE_OR_ABOVE, Certificate, CertificateKind, Staff, StaffRole
 from yiyang.providers.services import (
     STAFF_FIELDS,
     add_certificate,
@@ -116,22 +116,25 @@ def staffing_of(facility: Facility, today: date | None = None) -> Staffing:
         severe=Count("id", filter=Q(elder__capability_level__gte=CapabilityLevel.SEVERE)),
         moderate=Count("id", filter=Q(elder__capability_level=CapabilityLevel.MODERATE)),
     )
-    staff = current(Staff.objects.filter(facility=facility), today)
-    certified = Q(trained_junior_standard=True) | Q(certificates__kind=CertificateKind.CARER)
-    carers = staff.filter(role=StaffRole.CARER)
-    directors = staff.filter(is_director=True)
+    # Every staff figure in one query; a certificate is looked up per row (no join, so no double count).
+    has_certificate = Exists(Certificate.objects.filter(staff=OuterRef("pk"), kind=CertificateKind.CARER))
+    carer, director = Q(role=StaffRole.CARER), Q(is_director=True)
+    social_worker = Q(role=StaffRole.SOCIAL_WORKER)
+    staff = current(Staff.objects.filter(facility=facility), today).aggregate(
+        carers=Count("id", filter=carer),
+        certified_carers=Count("id", filter=carer & (Q(trained_junior_standard=True) | Q(has_certificate))),
+        doctors=Count("id", filter=Q(role=StaffRole.DOCTOR)),
+        nurses=Count("id", filter=Q(role=StaffRole.NURSE)),
+        social_workers_full_time=Count("id", filter=social_worker & Q(is_full_time=True)),
+        social_workers_part_time=Count("id", filter=social_worker & Q(is_full_time=False)),
+        directors=Count("id", filter=director),
+        directors_college=Count("id", filter=director & Q(education__in=COLLEGE_OR_ABOVE)),
+    )
     return Staffing(
         residents=residents["total"],
         severe_residents=residents["severe"],
         moderate_residents=residents["moderate"],
-        carers=carers.count(),
-        certified_carers=carers.filter(certified).distinct().count(),
-        doctors=staff.filter(role=StaffRole.DOCTOR).count(),
-        nurses=staff.filter(role=StaffRole.NURSE).count(),
-        social_workers_full_time=staff.filter(role=StaffRole.SOCIAL_WORKER, is_full_time=True).count(),
-        social_workers_part_time=staff.filter(role=StaffRole.SOCIAL_WORKER, is_full_time=False).count(),
-        directors=directors.count(),
-        directors_college=directors.filter(education__in=COLLEGE_OR_ABOVE).count(),
+        **staff,
         beds_total=facility.beds_total,
         beds_occupied=facility.beds_occupied,
     )

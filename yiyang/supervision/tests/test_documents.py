@@ -126,8 +126,21 @@ def test_the_board_pdf_shows_the_cadres_and_their_photos(county_officer, facilit
             assert len(pages) == 1
             text = pages[0]
             assert "花园康养中心" in text and "包联干部公示" in text
-            assert "王建国" in text and "区民政局副局长" in text and "13900001234" in text and "李志强" in text
+            assert "王建国" in text and "区民政局副局长" in text and "李志强" in text
+            assert "139****1234" in text and "13900001234" not in text  # masked unless the bureau reveals
             assert b"/Subtype /Image" in response.content or b"/Subtype/Image" in response.content
+
+
+def test_the_bureau_prints_the_board_with_full_phones_audited(county_officer, facility_manager, pairing, facility):  # noqa: F811
+    from yiyang.core.models import AuditEntry
+
+    reveals = AuditEntry.objects.filter(action="view_sensitive", object_type="supervision.cadre")
+    page_url, pdf_url, api_url = board_urls(facility.pk)
+    text = pdf_pages(client_for(county_officer).get(pdf_url + "?reveal=1").content)[0]
+    assert "13900001234" in text
+    assert reveals.count() == 2  # one entry per cadre revealed
+    manager_text = pdf_pages(client_for(facility_manager).get(pdf_url + "?reveal=1").content)[0]
+    assert "13900001234" not in manager_text and reveals.count() == 2
 
 
 def test_the_board_page_prints_and_links_its_pdf(facility_manager, pairing, facility):  # noqa: F811

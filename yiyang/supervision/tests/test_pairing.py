@@ -90,10 +90,27 @@ def test_the_board_lists_the_cadres_paired_today(county_officer, facility_manage
     services.end_pairing(Actor(user=county_officer), Pairing.objects.exclude(pk=pairing.pk).get().pk, date(2025, 6, 30))
     board = client_for(facility_manager).get(f"/api/v1/supervision/pairing/facilities/{facility.pk}/board").json()
     assert [(c["name"], c["post"], c["phone"]) for c in board["cadres"]] == [
-        ("王建国", "区民政局副局长", "13900001234")
+        ("王建国", "区民政局副局长", "139****1234")
     ]
     page = client_for(facility_manager).get(f"/supervision/pairing/board/{facility.pk}/").content.decode()
-    assert "王建国" in page and "13900001234" in page and "@media print" in page and "李志强" not in page
+    assert "王建国" in page and "139****1234" in page and "@media print" in page and "李志强" not in page
+    assert "13900001234" not in page
+
+
+def test_the_bureau_prints_the_board_with_full_phones_each_written_to_the_audit_log(county_officer, pairing, cadre,
+                                                                                    facility):  # fmt: skip
+    from yiyang.core.models import AuditEntry
+
+    services.end_pairing(Actor(user=county_officer), Pairing.objects.exclude(pk=pairing.pk).get().pk, date(2025, 6, 30))
+    client = client_for(county_officer)
+    page = client.get(f"/supervision/pairing/board/{facility.pk}/").content.decode()
+    assert "13900001234" not in page and 'id="reveal-board"' in page
+    assert not AuditEntry.objects.filter(action="view_sensitive").exists()
+    page = client.get(f"/supervision/pairing/board/{facility.pk}/?reveal=1").content.decode()
+    assert "13900001234" in page
+    assert list(AuditEntry.objects.filter(action="view_sensitive").values_list("object_id", flat=True)) == [
+        str(cadre.pk)
+    ]
 
 
 def test_a_cadre_cannot_be_paired_twice_with_the_same_facility(county_officer, pairing, cadre, facility):
@@ -352,3 +369,46 @@ def test_another_region_s_scoring_scheme_is_not_readable_through_the_ranking(
     assert client_for(neighbour_officer).get(url + "411003000000").json()["scheme"]["points_per_visit"] == 17
     page = client_for(county_officer).get("/supervision/pairing/ranking/?region=411003000000")
     assert page.status_code == 404
+
+
+# --- The cadre's phone: masked everywhere, revealed on request with one audit entry ----------------
+
+
+def test_cadre_phone_is_masked_in_every_answer_and_shown_after_one_audited_reveal(county_officer, viewer, pairing,
+                                                                                  cadre, facility):  # fmt: skip
+    from yiyang.core.models import AuditEntry
+
+    for user in (county_officer, viewer):
+        client = client_for(user)
+        bodies = [
+            client.get("/supervision/pairing/").content.decode(),
+            client.get(f"/supervision/pairing/cadres/{cadre.pk}/").content.decode(),
+            client.get(f"/supervision/pairing/board/{facility.pk}/").content.decode(),
+            client.get("/api/v1/supervision/pairing/cadres").content.decode(),
+            client.get(f"/api/v1/supervision/pairing/cadres/{cadre.pk}").content.decode(),
+            client.get(f"/api/v1/supervision/pairing/facilities/{facility.pk}/board").content.decode(),
+            client.get("/supervision/pairing/ranking/").content.decode(),
+            client.get("/supervision/pairing/visits/").content.decode(),
+        ]
+        text = "\n".join(bodies)
+        assert "王建国" in text and "139****1234" in text, user
+        assert "13900001234" not in text and "3900001234" not in text, user
+    assert not AuditEntry.objects.filter(action="view_sensitive").exists()
+
+    # The viewer's reveal is refused quietly (masked); the bureau's is the full number and one entry.
+    asked = client_for(viewer).get(f"/api/v1/supervision/pairing/cadres/{cadre.pk}?reveal=true").json()
+    assert (asked["phone"], asked["revealed"]) == ("139****1234", False)
+    full = client_for(county_officer).get(f"/api/v1/supervision/pairing/cadres/{cadre.pk}?reveal=true").json()
+    assert (full["phone"], full["revealed"]) == ("13900001234", True)
+    entry = AuditEntry.objects.get(action="view_sensitive")
+    assert (entry.object_id, entry.changes, entry.user) == (str(cadre.pk), {"fields": ["phone"]}, county_officer)
+    page = client_for(county_officer).get(f"/supervision/pairing/cadres/{cadre.pk}/?reveal=1").content.decode()
+    assert "13900001234" in page and AuditEntry.objects.filter(action="view_sensitive").count() == 2
+
+
+def test_a_patch_that_sends_back_the_masked_phone_keeps_the_stored_one(county_officer, cadre):
+    response = call(client_for(county_officer), "patch", f"/api/v1/supervision/pairing/cadres/{cadre.pk}",
+                    {"phone": "139****1234", "post": "区民政局局长"})  # fmt: skip
+    assert response.status_code == 200, response.content
+    cadre.refresh_from_db()
+    assert (cadre.phone, cadre.post) == ("13900001234", "区民政局局长")

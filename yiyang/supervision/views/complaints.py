@@ -12,7 +12,7 @@ from django.utils import timezone
 from yiyang.core.access import login_only, requires
 from yiyang.core.audit import Actor
 from yiyang.core.errors import DomainError
-from yiyang.core.forms import apply_errors
+from yiyang.core.forms import apply_errors, submitted
 from yiyang.core.regioncodes import InvalidRegionCode, normalize
 from yiyang.core.scoping import get_visible_or_404, has_permission
 from yiyang.facilities.models import Facility
@@ -43,20 +43,17 @@ def complaints_view(request):
     may_add = has_permission(request.user, "supervision.add_complaint")
     form = ComplaintForm(request.POST or None, user=request.user,
                          initial={"received_on": timezone.localdate()}) if may_add else None  # fmt: skip
-    if request.method == "POST":
-        if form is None:
-            raise PermissionDenied
-        if form.is_valid():
-            data = dict(form.cleaned_data)
-            facility = data.pop("facility")
-            data["facility_id"] = facility.pk if facility else None
-            try:
-                complaint = services.register(Actor.from_request(request), data)
-            except DomainError as exc:
-                apply_errors(form, exc, rename=lambda n: "facility" if n == "facility_id" else n)
-            else:
-                messages.success(request, f"投诉已登记，答复期限 {complaint.deadline:%Y-%m-%d}")
-                return redirect("supervision:complaint", complaint_id=complaint.pk)
+    if submitted(request, form):
+        data = dict(form.cleaned_data)
+        facility = data.pop("facility")
+        data["facility_id"] = facility.pk if facility else None
+        try:
+            complaint = services.register(Actor.from_request(request), data)
+        except DomainError as exc:
+            apply_errors(form, exc, rename=lambda n: "facility" if n == "facility_id" else n)
+        else:
+            messages.success(request, f"投诉已登记，答复期限 {complaint.deadline:%Y-%m-%d}")
+            return redirect("supervision:complaint", complaint_id=complaint.pk)
     code = ""
     if request.GET.get("region"):
         try:

@@ -16,7 +16,7 @@ from yiyang.core import pdf, photos
 from yiyang.core.access import login_only, requires
 from yiyang.core.audit import Actor
 from yiyang.core.errors import DomainError
-from yiyang.core.forms import apply_errors
+from yiyang.core.forms import apply_errors, submitted
 from yiyang.core.scoping import get_visible_or_404, has_permission
 from yiyang.facilities.models import Facility
 from yiyang.facilities.services import own_facility
@@ -94,20 +94,17 @@ def inspections_view(request):
     """Inspections in the user's scope, newest first; officers plan new ones here."""
     may_plan = has_permission(request.user, "supervision.add_inspection")
     form = PlanForm(request.POST or None, user=request.user) if may_plan else None
-    if request.method == "POST":
-        if form is None:
-            raise PermissionDenied
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                inspection = services.plan_inspection(Actor.from_request(request), data["facility"].pk,
-                                                      data["checklist"].pk, data["kind"], data["planned_on"],
-                                                      data["inspectors"])  # fmt: skip
-            except DomainError as exc:
-                apply_errors(form, exc, rename=lambda n: n.removesuffix("_id"))
-            else:
-                messages.success(request, "检查已安排")
-                return redirect("supervision:inspection", inspection_id=inspection.pk)
+    if submitted(request, form):
+        data = form.cleaned_data
+        try:
+            inspection = services.plan_inspection(Actor.from_request(request), data["facility"].pk,
+                                                  data["checklist"].pk, data["kind"], data["planned_on"],
+                                                  data["inspectors"])  # fmt: skip
+        except DomainError as exc:
+            apply_errors(form, exc, rename=lambda n: n.removesuffix("_id"))
+        else:
+            messages.success(request, "检查已安排")
+            return redirect("supervision:inspection", inspection_id=inspection.pk)
     rows = services.inspections_visible(request.user).select_related("facility")
     if request.GET.get("status") in InspectionStatus.values:
         rows = rows.filter(status=request.GET["status"])
@@ -260,19 +257,16 @@ def checklists_view(request):
         "items": "\n".join(f"{labels[category]}：{text}" for category, text in services.DEFAULT_ITEMS),
     }
     form = ChecklistForm(request.POST or None, initial=initial) if may_add else None
-    if request.method == "POST":
-        if form is None:
-            raise PermissionDenied
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                checklist = services.save_checklist(Actor.from_request(request), data["region_code"], data["name"],
-                                                    data["items"])  # fmt: skip
-            except DomainError as exc:
-                apply_errors(form, exc)
-            else:
-                messages.success(request, f"已发布{checklist}")
-                return redirect("supervision:checklists")
+    if submitted(request, form):
+        data = form.cleaned_data
+        try:
+            checklist = services.save_checklist(Actor.from_request(request), data["region_code"], data["name"],
+                                                data["items"])  # fmt: skip
+        except DomainError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, f"已发布{checklist}")
+            return redirect("supervision:checklists")
     checklists = Checklist.objects.visible_to(request.user).order_by("region_code", "name", "-version")[:200]
     return render(request, "supervision/checklists.html", {"form": form, "checklists": checklists})
 

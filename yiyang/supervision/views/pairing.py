@@ -15,7 +15,7 @@ from yiyang.core import pdf, photos
 from yiyang.core.access import login_only, requires
 from yiyang.core.audit import Actor
 from yiyang.core.errors import DomainError
-from yiyang.core.forms import apply_errors
+from yiyang.core.forms import apply_errors, submitted
 from yiyang.core.scoping import get_visible_or_404, has_permission
 from yiyang.facilities.models import Facility
 from yiyang.facilities.services import own_facility
@@ -45,18 +45,15 @@ def cadres_view(request):
     may_add = has_permission(request.user, "supervision.add_cadre")
     form = CadreForm(request.POST or None, request.FILES or None,
                      initial={"region_code": default_region(request.user)}) if may_add else None  # fmt: skip
-    if request.method == "POST":
-        if form is None:
-            raise PermissionDenied
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                cadre = services.register_cadre(Actor.from_request(request), data, data.get("photo"))
-            except DomainError as exc:
-                apply_errors(form, exc)
-            else:
-                messages.success(request, f"已登记包联干部 {cadre.name}")
-                return redirect("supervision:pairing_cadre", cadre_id=cadre.pk)
+    if submitted(request, form):
+        data = form.cleaned_data
+        try:
+            cadre = services.register_cadre(Actor.from_request(request), data, data.get("photo"))
+        except DomainError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, f"已登记包联干部 {cadre.name}")
+            return redirect("supervision:pairing_cadre", cadre_id=cadre.pk)
     cadres = list(services.cadres(request.user).order_by("region_code", "name")[:500])
     today = timezone.localdate()
     current = {}
@@ -64,7 +61,7 @@ def cadres_view(request):
         if p.since <= today:
             current.setdefault(p.cadre_id, []).append(p.facility)
     return render(request, "supervision/pairing/cadres.html", {
-        "form": form, "rows": [(c, current.get(c.pk, [])) for c in cadres],
+        "form": form, "rows": [(c, current.get(c.pk, [])) for c in services.with_phones_masked(cadres)],
     })  # fmt: skip
 
 
@@ -105,6 +102,7 @@ def cadre_view(request, cadre_id: int):
         except DomainError as exc:
             apply_errors(pair_form, exc, rename=lambda n: n.removesuffix("_id")) if action == "pair" else (
                 messages.error(request, exc.message))  # fmt: skip
+    services.with_phone_shown(Actor.from_request(request), cadre, request.GET.get("reveal") == "1")
     return render(request, "supervision/pairing/cadre.html", {
         "cadre": cadre, "may_change": may_change, "pair_form": pair_form,
         "pairings": services.pairings(request.user).filter(cadre=cadre).select_related("facility"),
@@ -133,14 +131,16 @@ def cadre_photo_view(request, cadre_id: int):
 @requires("supervision.view_pairing")
 def board_view(request, facility_id: int):
     """The board of paired cadres (name, post, phone, photo) a centre prints and posts on its wall."""
-    context = documents.pairing_board(request.user, facility_id, for_pdf=False)
+    reveal = request.GET.get("reveal") == "1"
+    context = documents.pairing_board(Actor.from_request(request), facility_id, for_pdf=False, reveal=reveal)
     return pdf.page(request, documents.BOARD_TEMPLATE, context,
-                    pdf_url=reverse("supervision:pairing_board_pdf", args=[facility_id]))  # fmt: skip
+                    pdf_url=reverse("supervision:pairing_board_pdf", args=[facility_id]) + ("?reveal=1" if reveal else ""))  # fmt: skip
 
 
 @requires("supervision.view_pairing")
 def board_pdf_view(request, facility_id: int):
-    context = documents.pairing_board(request.user, facility_id, for_pdf=True)
+    reveal = request.GET.get("reveal") == "1"
+    context = documents.pairing_board(Actor.from_request(request), facility_id, for_pdf=True, reveal=reveal)
     return pdf.response(request, documents.BOARD_TEMPLATE, context, filename=documents.board_filename(context))
 
 
@@ -172,18 +172,15 @@ def visits_view(request):
         if may_add
         else None
     )
-    if request.method == "POST":
-        if form is None:
-            raise PermissionDenied
-        if form.is_valid():
-            data = dict(form.cleaned_data)
-            try:
-                services.record_visit(Actor.from_request(request), data.pop("cadre").pk, data.pop("facility").pk, data)
-            except DomainError as exc:
-                apply_errors(form, exc, rename=lambda n: n.removesuffix("_id"))
-            else:
-                messages.success(request, "走访已录入")
-                return redirect("supervision:pairing_visits")
+    if submitted(request, form):
+        data = dict(form.cleaned_data)
+        try:
+            services.record_visit(Actor.from_request(request), data.pop("cadre").pk, data.pop("facility").pk, data)
+        except DomainError as exc:
+            apply_errors(form, exc, rename=lambda n: n.removesuffix("_id"))
+        else:
+            messages.success(request, "走访已录入")
+            return redirect("supervision:pairing_visits")
     rows = services.visits(request.user).select_related("cadre", "facility").order_by("-visited_on", "-id")[:200]
     return render(request, "supervision/pairing/visits.html", {"form": form, "visits": rows})
 
@@ -211,19 +208,16 @@ def ranking_view(request):
     scheme = services.scheme_for(region.code)
     may_set = has_permission(request.user, "supervision.change_scoringscheme")
     form = SchemeForm(request.POST or None, initial=vars(scheme)) if may_set else None
-    if request.method == "POST":
-        if form is None:
-            raise PermissionDenied
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                services.save_scheme(Actor.from_request(request), region.code, data["points_per_visit"],
-                                     data["points_per_solved"], data["monthly_cap"], data["source"])  # fmt: skip
-            except DomainError as exc:
-                apply_errors(form, exc)
-            else:
-                messages.success(request, f"{region.name}计分规则已保存")
-                return redirect(f"{request.path}?region={region.code}&start={start}&end={end}")
+    if submitted(request, form):
+        data = form.cleaned_data
+        try:
+            services.save_scheme(Actor.from_request(request), region.code, data["points_per_visit"],
+                                 data["points_per_solved"], data["monthly_cap"], data["source"])  # fmt: skip
+        except DomainError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, f"{region.name}计分规则已保存")
+            return redirect(f"{request.path}?region={region.code}&start={start}&end={end}")
     try:
         rows = services.ranking(request.user, region.code, start, end)
     except DomainError as exc:

@@ -12,7 +12,7 @@ from django.utils import timezone
 from yiyang.core.access import login_only, requires
 from yiyang.core.audit import Actor
 from yiyang.core.errors import DomainError, FieldErrors
-from yiyang.core.forms import apply_errors
+from yiyang.core.forms import apply_errors, submitted
 from yiyang.core.scoping import get_visible_or_404, has_permission
 from yiyang.facilities.models import Facility
 
@@ -42,19 +42,16 @@ class ApplyForm(forms.Form):
 def ratings_view(request):
     may_apply = has_permission(request.user, "supervision.add_ratingapplication")
     form = ApplyForm(request.POST or None, user=request.user) if may_apply else None
-    if request.method == "POST":
-        if form is None:
-            raise PermissionDenied
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                application = services.apply(Actor.from_request(request), data["facility"].pk, data["applied_level"],
-                                             data["statement"])  # fmt: skip
-            except DomainError as exc:
-                apply_errors(form, exc, rename=lambda n: "facility" if n in ("facility_id", "established_on") else n)
-            else:
-                messages.success(request, "申请已提交，等待民政部门资格审查")
-                return redirect("supervision:rating", application_id=application.pk)
+    if submitted(request, form):
+        data = form.cleaned_data
+        try:
+            application = services.apply(Actor.from_request(request), data["facility"].pk, data["applied_level"],
+                                         data["statement"])  # fmt: skip
+        except DomainError as exc:
+            apply_errors(form, exc, rename=lambda n: "facility" if n in ("facility_id", "established_on") else n)
+        else:
+            messages.success(request, "申请已提交，等待民政部门资格审查")
+            return redirect("supervision:rating", application_id=application.pk)
     rows = RatingApplication.objects.visible_to(request.user).select_related("facility")
     status = request.GET.get("status", "")
     if status in RatingStatus.values:

@@ -18,7 +18,7 @@ from yiyang.core import pdf
 from yiyang.core.access import login_only, requires
 from yiyang.core.audit import Actor
 from yiyang.core.errors import DomainError
-from yiyang.core.forms import apply_errors
+from yiyang.core.forms import apply_errors, submitted
 from yiyang.core.regioncodes import region_range_q
 from yiyang.core.scoping import get_visible_or_404, has_permission, may
 from yiyang.core.templatetags.money import yuan
@@ -160,25 +160,22 @@ def rates_view(request):
     form = (
         RateTableForm(request.POST or None, initial={"region_code": default_region(request.user)}) if may_add else None
     )
-    if request.method == "POST":
-        if form is None:
-            raise PermissionDenied
-        if form.is_valid():
-            d = form.cleaned_data
-            data = {
-                "region_code": d["region_code"], "name": d["name"], "document": d["document"],
-                "valid_from": d["valid_from"], "facility_types": d["facility_types"],
-                "level_rates": {str(level): _fen(d[f"rate_{level}"]) for level in range(5)},
-                "unassessed_rate": _fen(d["unassessed"]), "nursing_extra": _fen(d["nursing_extra"]),
-                "construction_per_bed": _fen(d["construction"]), "min_days": d["min_days"],
-            }  # fmt: skip
-            try:
-                services.save_rate_table(Actor.from_request(request), data)
-            except DomainError as exc:
-                apply_errors(form, exc)
-            else:
-                messages.success(request, "补贴标准已发布")
-                return redirect("supervision:subsidy_rates")
+    if submitted(request, form):
+        d = form.cleaned_data
+        data = {
+            "region_code": d["region_code"], "name": d["name"], "document": d["document"],
+            "valid_from": d["valid_from"], "facility_types": d["facility_types"],
+            "level_rates": {str(level): _fen(d[f"rate_{level}"]) for level in range(5)},
+            "unassessed_rate": _fen(d["unassessed"]), "nursing_extra": _fen(d["nursing_extra"]),
+            "construction_per_bed": _fen(d["construction"]), "min_days": d["min_days"],
+        }  # fmt: skip
+        try:
+            services.save_rate_table(Actor.from_request(request), data)
+        except DomainError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, "补贴标准已发布")
+            return redirect("supervision:subsidy_rates")
     tables = SubsidyRateTable.objects.visible_to(request.user)[:200]
     return render(request, "supervision/subsidies/rates.html", {"form": form, "tables": tables})
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from yiyang.core.access import login_only, requires
 from yiyang.core.audit import Actor
 from yiyang.core.errors import DomainError
-from yiyang.core.forms import apply_errors
+from yiyang.core.forms import apply_errors, submitted
 from yiyang.core.masking import mask_phone
 from yiyang.core.scoping import get_visible_or_404, has_permission
 from yiyang.facilities.models import Facility, FacilityType
@@ -102,19 +102,14 @@ def facility_staff_view(request, facility_id: int):
     facility = get_visible_or_404(Facility.objects, request.user, "providers.view_staff", pk=facility_id)
     may_add = _may(request.user, Facility, facility, "providers.add_staff")
     form = StaffForm(request.POST or None) if may_add else None
-    if request.method == "POST":
-        if form is None:
-            raise PermissionDenied
-        if form.is_valid():
-            try:
-                staff = services.add_staff(
-                    Actor.from_request(request), {**form.cleaned_data, "facility_id": facility.pk}
-                )
-            except DomainError as exc:
-                apply_errors(form, exc)
-            else:
-                messages.success(request, f"已登记{staff}")
-                return redirect("supervision:facility_staff", facility_id=facility.pk)
+    if submitted(request, form):
+        try:
+            staff = services.add_staff(Actor.from_request(request), {**form.cleaned_data, "facility_id": facility.pk})
+        except DomainError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, f"已登记{staff}")
+            return redirect("supervision:facility_staff", facility_id=facility.pk)
     show_all = request.GET.get("all") == "1"
     staff = Staff.objects.visible_to(request.user).filter(facility=facility).prefetch_related("certificates")
     if not show_all:
@@ -216,20 +211,17 @@ def trainings_view(request):
     may_add = has_permission(request.user, "providers.add_trainingclass")
     initial = {"region_code": default_region(request.user)}
     form = TrainingForm(request.POST or None, initial=initial, user=request.user) if may_add else None
-    if request.method == "POST":
-        if form is None:
-            raise PermissionDenied
-        if form.is_valid():
-            data = dict(form.cleaned_data)
-            facility = data.pop("facility", None)
-            data["facility_id"] = facility.pk if facility else None
-            try:
-                training = services.create_training(Actor.from_request(request), data)
-            except DomainError as exc:
-                apply_errors(form, exc, rename=lambda n: n.removesuffix("_id"))
-            else:
-                messages.success(request, "培训班已创建")
-                return redirect("supervision:training", training_id=training.pk)
+    if submitted(request, form):
+        data = dict(form.cleaned_data)
+        facility = data.pop("facility", None)
+        data["facility_id"] = facility.pk if facility else None
+        try:
+            training = services.create_training(Actor.from_request(request), data)
+        except DomainError as exc:
+            apply_errors(form, exc, rename=lambda n: n.removesuffix("_id"))
+        else:
+            messages.success(request, "培训班已创建")
+            return redirect("supervision:training", training_id=training.pk)
     rows = (
         TrainingClass.objects.visible_to(request.user)
         .annotate(attendees=Count("attendance"))
@@ -255,19 +247,16 @@ def training_view(request, training_id: int):
     training = get_visible_or_404(TrainingClass.objects.select_related("facility"), request.user, pk=training_id)
     may_record = _may(request.user, TrainingClass, training, "providers.change_trainingclass")
     form = AttendanceForm(request.POST or None, user=request.user, training=training) if may_record else None
-    if request.method == "POST":
-        if form is None:
-            raise PermissionDenied
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                services.record_attendance(Actor.from_request(request), training.pk, data["staff"].pk, data["hours"],
-                                           data["passed"])  # fmt: skip
-            except DomainError as exc:
-                apply_errors(form, exc, rename=lambda n: n.removesuffix("_id"))
-            else:
-                messages.success(request, f"已登记{data['staff'].name}参训")
-                return redirect("supervision:training", training_id=training.pk)
+    if submitted(request, form):
+        data = form.cleaned_data
+        try:
+            services.record_attendance(Actor.from_request(request), training.pk, data["staff"].pk, data["hours"],
+                                       data["passed"])  # fmt: skip
+        except DomainError as exc:
+            apply_errors(form, exc, rename=lambda n: n.removesuffix("_id"))
+        else:
+            messages.success(request, f"已登记{data['staff'].name}参训")
+            return redirect("supervision:training", training_id=training.pk)
     attendance = Attendance.objects.visible_to(request.user).filter(training=training).select_related("staff__facility")
     return render(request, "supervision/workforce/training.html",
                   {"training": training, "attendance": attendance, "form": form})  # fmt: skip
