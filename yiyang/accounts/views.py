@@ -12,7 +12,7 @@ from yiyang.core.models import AuditAction, AuditEntry, Interface
 from . import services
 
 
-@login_only
+@requires("accounts.add_apitoken")
 def tokens(request):
     """The user's own API tokens: create (the key is shown once) and revoke."""
     new_key = None

@@ -35,6 +35,7 @@ class FilterForm(forms.Form):
     age_max = forms.IntegerField(label="年龄至", required=False, min_value=0, max_value=150)
     status = forms.ChoiceField(label="状态", required=False, choices=BLANK + Status.choices)
     living_situation = forms.ChoiceField(label="居住情况", required=False, choices=BLANK + LivingSituation.choices)
+    due = forms.BooleanField(label="30 天内应评估", required=False)
 
     def to_filter(self) -> services.ElderFilter:
         data = self.cleaned_data if self.is_valid() else {}

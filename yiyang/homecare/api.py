@@ -17,7 +17,7 @@ from yiyang.providers import services as provider_services
 from yiyang.providers.models import Provider, Staff
 
 from . import meals, registry, services, timebank
-from .models import Order, ServiceItem, Volunteer
+from .models import Order, OrderStatus, ServiceItem, Volunteer
 
 router = Router(tags=["居家社区养老服务"])
 
@@ -135,10 +135,13 @@ def book(request, payload: BookIn):
 
 
 @router.get("/orders", response=Page[OrderOut], summary="订单（按管辖范围）")
-def list_orders(request, status: str = "", page: int = 1, page_size: int = 20):
-    orders = Order.objects.visible_to(request.user, "homecare.view_order")
-    if status:
-        orders = orders.filter(status=status)
+def list_orders(request, status: str = "", waiting: str = "", day: date | None = None, page: int = 1,
+                page_size: int = 20):  # fmt: skip
+    """`waiting`: the step the orders wait for from the caller (assign, accept, dispatch, check_in,
+    confirm); `day`: the local day of the appointment."""
+    orders = services.order_listing(request.user, status=status, waiting=waiting, day=day)
+    if status and status not in OrderStatus.values:
+        orders = orders.none()
     return paginate(orders.order_by("-created_at", "-id"), page, page_size)
 
 

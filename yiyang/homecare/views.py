@@ -210,13 +210,7 @@ def board_view(request):
 @requires("homecare.serve_order")
 def today_view(request):
     """The caregiver's phone page: today's and upcoming orders."""
-    start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
-    orders = (
-        Order.objects.visible_to(request.user, "homecare.serve_order")
-        .filter(status__in=[OrderStatus.DISPATCHED, OrderStatus.IN_SERVICE], slot_start__gte=start)
-        .select_related("item")
-        .order_by("slot_start")
-    )
+    orders = services.caregiver_queue(request.user).select_related("item")
     return render(request, "homecare/today.html", {"orders": orders})
 
 
@@ -350,14 +344,20 @@ def timebank_view(request):
 @requires("homecare.view_order")
 def orders_view(request):
     """Every order the user may see, newest first, filtered by status."""
-    orders = Order.objects.visible_to(request.user, "homecare.view_order").select_related("item", "provider")
     status = request.GET.get("status", "")
-    if status in OrderStatus.values:
-        orders = orders.filter(status=status)
+    waiting = request.GET.get("waiting", "")
+    day = timezone.localdate() if request.GET.get("day") == "today" else None
+    orders = services.order_listing(request.user, status=status, waiting=waiting, day=day).select_related(
+        "item", "provider"
+    )
     from django.core.paginator import Paginator
 
     page = Paginator(orders.order_by("-created_at", "-id"), 30).get_page(request.GET.get("page"))
-    return render(request, "homecare/orders.html", {"page": page, "statuses": OrderStatus.choices, "status": status})
+    return render(request, "homecare/orders.html", {
+        "page": page, "statuses": OrderStatus.choices, "status": status,
+        "waiting": waiting if waiting in services.WAITING_STEPS else "", "waiting_label": services.WAITING_STEPS.get(waiting, ""),
+        "today": day is not None,
+    })  # fmt: skip
 
 
 class ItemForm(forms.Form):
