@@ -92,6 +92,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "yiyang.core.context_processors.navigation",
+                "yiyang.accounts.context_processors.preferences",
             ],
         },
     },

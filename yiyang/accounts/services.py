@@ -12,7 +12,7 @@ from yiyang.core import audit
 from yiyang.core.audit import Actor, AuditAction
 from yiyang.core.errors import DomainError
 
-from .models import ApiToken, Membership
+from .models import ApiToken, Membership, Preference
 
 TOKEN_PREFIX = "yy"
 
@@ -77,3 +77,28 @@ def create_user(username: str, password: str, *, name: str = "", memberships: li
         membership.full_clean(exclude=["user"])
         membership.save()
     return user
+
+
+# --- Display preferences ---------------------------------------------------------------------------
+
+LARGE_FONT_COOKIE = "yiyang_large_font"
+
+
+def large_font(request) -> bool:
+    """Whether pages are drawn in large-font mode: the signed-in user's own setting, else this browser's
+    cookie (the setting chosen before signing in)."""
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        cached = getattr(request, "_yiyang_large_font", None)
+        if cached is None:
+            cached = Preference.objects.filter(user=user).values_list("large_font", flat=True).first()
+            if cached is None:  # no setting of their own yet: what they chose on this device
+                cached = request.COOKIES.get(LARGE_FONT_COOKIE) == "1"
+            request._yiyang_large_font = cached
+        return cached
+    return request.COOKIES.get(LARGE_FONT_COOKIE) == "1"
+
+
+def set_large_font(user, on: bool) -> None:
+    """Remember the user's choice (their own row only)."""
+    Preference.objects.update_or_create(user=user, defaults={"large_font": on})

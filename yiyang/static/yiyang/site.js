@@ -1,17 +1,12 @@
-// Large-font mode for older readers, remembered on this device.
+// Site-wide behaviour. Large-font mode is drawn by the server (the user's setting, or this browser's
+// cookie before signing in); the old device-only setting is carried over once.
 (function () {
   var key = "yiyang-large-font";
-  function apply(on) {
-    document.documentElement.classList.toggle("large-font", on);
-    var button = document.getElementById("large-font-toggle");
-    if (button) button.setAttribute("aria-pressed", on ? "true" : "false");
-  }
-  apply(localStorage.getItem(key) === "1");
-  document.addEventListener("click", function (event) {
-    if (event.target && event.target.id === "large-font-toggle") {
-      var on = !document.documentElement.classList.contains("large-font");
-      localStorage.setItem(key, on ? "1" : "0");
-      apply(on);
+  try {
+    if (localStorage.getItem(key) === "1" && document.cookie.indexOf("yiyang_large_font=") === -1) {
+      localStorage.removeItem(key);
+      var button = document.getElementById("large-font-toggle");
+      if (button && button.getAttribute("aria-pressed") === "false") button.form.submit();
     }
-  });
+  } catch (e) { /* storage unavailable: nothing to carry over */ }
 })();
