@@ -20,7 +20,7 @@ from yiyang.core.errors import Conflict, FieldErrors
 from yiyang.core.ledger import post_once
 from yiyang.core.photos import photo_errors, store
 from yiyang.core.regioncodes import ancestors, county_of
-from yiyang.core.scoping import ensure_visible, get_visible_or_404, may
+from yiyang.core.scoping import ensure_visible, get_visible_or_404, has_permission, may
 from yiyang.elders import categories
 from yiyang.elders.models import Elder, Status
 from yiyang.providers.models import Provider, Staff
@@ -576,3 +576,21 @@ def caregiver_queue(user):
         .filter(status__in=[OrderStatus.DISPATCHED, OrderStatus.IN_SERVICE], slot_start__gte=start)
         .order_by("slot_start", "id")
     )
+
+
+def sees_internal(user) -> bool:
+    """Whether the user works on orders (dispatch, provider, caregiver), and so sees their internal flags
+    (check-in distances and the like); families see their confirmation, not these."""
+    return any(
+        has_permission(user, p)
+        for p in ("homecare.assign_order", "homecare.accept_order", "homecare.dispatch_order", "homecare.serve_order")
+    )
+
+
+def for_reader(user, orders):
+    """The orders with their internal flags left out for a reader who does not work on them."""
+    if sees_internal(user):
+        return orders
+    for order in orders:
+        order.flags, order.check_in_distance_m = [], None
+    return orders
