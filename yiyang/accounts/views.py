@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -69,12 +70,16 @@ def large_font_view(request):
     on = request.POST.get("on", "1" if not services.large_font(request) else "0") == "1"
     if request.user.is_authenticated:
         services.set_large_font(request.user, on)
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        target = "/"
-    response = redirect(target)
+    if request.headers.get("X-Requested-With") == "fetch":
+        # The page switched itself (site.js): only the setting and the cookie are wanted back.
+        response = HttpResponse(status=204)
+    else:
+        target = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            target = "/"
+        response = redirect(target)
     response.set_cookie(services.LARGE_FONT_COOKIE, "1" if on else "0", max_age=365 * 24 * 3600, samesite="Lax",
                         httponly=True, secure=request.is_secure())  # fmt: skip
     return response

@@ -58,3 +58,10 @@ def test_the_toggle_needs_a_post_with_csrf(county_officer):
     client.force_login(county_officer)
     assert client.post("/accounts/large-font/", {"on": "1"}).status_code == 403
     assert not Preference.objects.filter(user=county_officer, large_font=True).exists()
+
+
+def test_the_page_may_switch_itself_and_ask_for_no_redirect(county_officer):
+    client = signed_in(county_officer)
+    response = client.post("/accounts/large-font/", {"on": "1"}, headers={"X-Requested-With": "fetch"})
+    assert response.status_code == 204 and response.cookies["yiyang_large_font"].value == "1"
+    assert Preference.objects.get(user=county_officer).large_font
