@@ -15,9 +15,10 @@
         if (!response.ok) { form.submit(); return; }
         document.documentElement.classList.toggle("large-font", on);
         field.value = on ? "0" : "1";
-        var button = form.querySelector("button");
+        // An <input>, not a <button>: the page's own submit buttons stay the first ones in it.
+        var button = form.querySelector("#large-font-toggle");
         button.setAttribute("aria-pressed", on ? "true" : "false");
-        button.textContent = label(on);
+        button.value = label(on);
         window.dispatchEvent(new Event("resize"));  // maps and charts measure themselves again
       })
       .catch(function () { form.submit(); });
