@@ -12,7 +12,7 @@ from yiyang.core.audit import Actor
 from yiyang.core.errors import DomainError
 from yiyang.core.forms import apply_errors
 from yiyang.core.regioncodes import ancestors
-from yiyang.core.scoping import get_visible_or_404, has_permission
+from yiyang.core.scoping import get_visible_or_404, has_permission, home_region
 from yiyang.regions.models import Region
 
 from . import assessment as rules
@@ -79,9 +79,23 @@ class ElderForm(forms.Form):
         return data, contact
 
 
+def pick_regions(form, user, field: str, depth: str) -> None:
+    """Cascading region selects (static/yiyang/regionpicker.js) on a form's region code field, from the
+    user's own region down, each level listing only the children within the user's scope."""
+    root = home_region(user) or Region.objects.filter(level=1).order_by("code").values_list("code", flat=True).first()
+    if root:
+        form.fields[field].widget.attrs.update({"data-region-picker": depth, "data-region-root": root})
+
+
+def region_names(codes) -> dict[str, str]:
+    """{code: name} of the regions named in a page's rows, in one query."""
+    return dict(Region.objects.filter(code__in=set(codes)).values_list("code", "name"))
+
+
 @requires("elders.view_elder")
 def list_view(request):
     form = FilterForm(request.GET or None)
+    pick_regions(form, request.user, "region", "any")
     elders = Elder.objects.visible_to(request.user, "view")
     try:
         elders = services.filter_elders(elders, form.to_filter(), user=request.user)
@@ -89,7 +103,8 @@ def list_view(request):
         apply_errors(form, exc)
         elders = elders.none()
     page = Paginator(elders.order_by("region_code", "id"), 20).get_page(request.GET.get("page"))
-    rows = [(e, masking.masked(e), services.age(e)) for e in page]
+    names = region_names(e.region_code for e in page)
+    rows = [(e, masking.masked(e), services.age(e), names.get(e.region_code, "")) for e in page]
     return render(
         request,
         "elders/list.html",
@@ -160,6 +175,7 @@ def detail_view(request, elder_id: int):
 @requires("elders.add_elder")
 def create_view(request):
     form = ElderForm(request.POST or None)
+    pick_regions(form, request.user, "region_code", "5")
     if request.method == "POST" and form.is_valid():
         data, contacts = form.service_data()
         try:
@@ -181,6 +197,7 @@ def edit_view(request, elder_id: int):
     if contact:
         initial.update(contact_name=contact.name, contact_relation=contact.relation, contact_phone=contact.phone)
     form = ElderForm(request.POST or None, initial=initial)
+    pick_regions(form, request.user, "region_code", "5")
     if request.method == "POST" and form.is_valid():
         data, contacts = form.service_data()
         try:
