@@ -218,3 +218,22 @@ def test_the_menu_is_grouped_and_filtered_by_the_pages_access(county_officer, ma
         assert "接口令牌" not in names and "数据分析" not in names
         assert client.get("/accounts/tokens/").status_code == 403
     assert "我的服务" in [i["label"] for i in client_for(carer).get("/").context["nav_items"]]
+
+
+@pytest.mark.parametrize("role", [r for r in Role.values if r not in (Role.PLATFORM_ADMIN,)])
+def test_every_role_has_a_home_page(role, make_user, regions, facility, elder, provider, caregiver):
+    scope = {Role.FACILITY_MANAGER: facility.pk, Role.PROVIDER_MANAGER: provider.pk, Role.CAREGIVER: caregiver.pk,
+             Role.FAMILY: elder.pk}.get(role)  # fmt: skip
+    user = make_user(role, region_code="411002000000" if scope is None else elder.region_code, scope_id=scope)
+    response = client_for(user).get("/")
+    assert response.status_code == 200
+    for todo in response.context["home"].todos:
+        assert client_for(user).get(todo.url).status_code == 200, (role, todo.key)
+
+
+def test_the_platform_administrator_has_a_home_page(regions, facility):
+    from yiyang.accounts.services import create_user
+
+    admin = create_user("root-home", "Pass-word-123", is_superuser=True)
+    response = client_for(admin).get("/")
+    assert response.status_code == 200 and response.context["home"].todos

@@ -14,9 +14,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from yiyang.core.models import AuditEntry
-from yiyang.core.regioncodes import Level, level_of, region_range_q
-from yiyang.core.roles import Role, grants
+from yiyang.core.regioncodes import region_range_q
+from yiyang.core.roles import Role
 from yiyang.core.scoping import has_permission, is_platform_admin, memberships_of
+from yiyang.core.workflow import regions_at
 from yiyang.elders import services as elder_services
 from yiyang.elders.models import Elder
 from yiyang.homecare import services as homecare_services
@@ -50,18 +51,6 @@ class Home:
 def _url(name: str, **query) -> str:
     url = reverse(name)
     return f"{url}?{urlencode(query)}" if query else url
-
-
-def _at_level(user, permission: str, level: Level) -> bool:
-    """Whether a membership of the user holds `permission` at `level` (see core.workflow.sits_at)."""
-    if is_platform_admin(user):
-        return True
-    for m in memberships_of(user):
-        if m.region_code and grants(m.role, permission):
-            here = level_of(m.region_code)
-            if (level == Level.COUNTY and here == Level.COUNTY) or (level == Level.CITY and here <= Level.CITY):
-                return True
-    return False
 
 
 def _roles(user) -> set[str]:
@@ -126,7 +115,8 @@ def home_for(user) -> Home:
     for step, label in (("county_approve", "待县级审核的补贴申报"), ("city_approve", "待市级审批的补贴申报"),
                         ("pay", "待拨付的补贴")):  # fmt: skip
         transition = CLAIM[step]
-        if has_permission(user, transition.permission) and _at_level(user, transition.permission, transition.level):
+        held = regions_at(user, transition.permission, transition.level)
+        if has_permission(user, transition.permission) and (held is None or held):
             todos.append(Todo(f"claims_{step}", label, claims_waiting(user, step).count(),
                               _url("supervision:claims", waiting=step)))  # fmt: skip
     if has_permission(user, "supervision.handle_complaint") or has_permission(user, "supervision.reply_complaint"):

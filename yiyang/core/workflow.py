@@ -312,16 +312,29 @@ def sits_at(user, permission: str, region_code: str, level: Level) -> bool:
     return False
 
 
-def _level_q(user, permission: str, level: Level) -> Q:
-    """`sits_at` as a filter on the rows' region codes."""
+def regions_at(user, permission: str, level: Level) -> list[str] | None:
+    """The regions of the memberships through which the user holds `permission` at `level` (as `sits_at`
+    reads it); None for the platform administrator, who acts everywhere. The home page offers a step's
+    to-do only to users with one."""
     if is_platform_admin(user):
-        return Q()
-    condition = Q(pk__in=[])
+        return None
+    found = []
     for m in memberships_of(user):
         if m.region_code and grants(m.role, permission):
             here = level_of(m.region_code)
             if (level == Level.COUNTY and here == Level.COUNTY) or (level == Level.CITY and here <= Level.CITY):
-                condition |= region_range_q("region_code", m.region_code)
+                found.append(m.region_code)
+    return found
+
+
+def _level_q(user, permission: str, level: Level) -> Q:
+    """`sits_at` as a filter on the rows' region codes."""
+    codes = regions_at(user, permission, level)
+    if codes is None:
+        return Q()
+    condition = Q(pk__in=[])
+    for code in codes:
+        condition |= region_range_q("region_code", code)
     return condition
 
 
