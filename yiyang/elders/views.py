@@ -12,8 +12,9 @@ from yiyang.core.audit import Actor
 from yiyang.core.errors import DomainError
 from yiyang.core.forms import apply_errors
 from yiyang.core.regioncodes import ancestors
-from yiyang.core.scoping import get_visible_or_404, has_permission, home_region
+from yiyang.core.scoping import get_visible_or_404, has_permission
 from yiyang.regions.models import Region
+from yiyang.regions.pickers import pick_regions, region_names
 
 from . import assessment as rules
 from . import categories, services
@@ -77,19 +78,6 @@ class ElderForm(forms.Form):
                 }
             ]
         return data, contact
-
-
-def pick_regions(form, user, field: str, depth: str) -> None:
-    """Cascading region selects (static/yiyang/regionpicker.js) on a form's region code field, from the
-    user's own region down, each level listing only the children within the user's scope."""
-    root = home_region(user) or Region.objects.filter(level=1).order_by("code").values_list("code", flat=True).first()
-    if root:
-        form.fields[field].widget.attrs.update({"data-region-picker": depth, "data-region-root": root})
-
-
-def region_names(codes) -> dict[str, str]:
-    """{code: name} of the regions named in a page's rows, in one query."""
-    return dict(Region.objects.filter(code__in=set(codes)).values_list("code", "name"))
 
 
 @requires("elders.view_elder")

@@ -41,3 +41,9 @@ def test_the_children_are_limited_to_the_scope(county_officer, make_user, region
 def test_the_list_names_the_community_with_its_code_beside(county_officer, elder):
     page = client_for(county_officer).get("/elders/").content.decode()
     assert '花园社区<br><small class="muted code">411002001001</small>' in page
+
+
+def test_the_facility_list_names_its_regions_and_picks_them_too(county_officer, facility):
+    page = client_for(county_officer).get("/facilities/").content.decode()
+    assert '花园社区<br><small class="muted code">411002001001</small>' in page
+    assert 'data-region-picker="any"' in page
