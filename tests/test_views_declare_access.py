@@ -41,7 +41,9 @@ def test_pages_anyone_may_open_are_few_and_named():
         for route, callback in _patterns(get_resolver("yiyang.urls"))
         if not route.startswith(NOT_PAGES) and access_of(callback) and not access_of(callback).login
     }
-    assert public == {"accounts/login/", "accounts/logout/", "map/", "map/facilities/<int:facility_id>/"}
+    # The large-font switch stores only a display choice (a cookie, and the signed-in user's own setting).
+    assert public == {"accounts/login/", "accounts/logout/", "accounts/large-font/", "map/",
+                      "map/facilities/<int:facility_id>/"}  # fmt: skip
 
 
 def test_every_menu_link_reads_the_declaration_of_its_page():

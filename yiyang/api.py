@@ -3,7 +3,7 @@
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from yiyang.accounts.auth import api_auth
 from yiyang.core.api import validation_fields
@@ -43,6 +43,16 @@ def _forbidden(request, exc):
     return api.create_response(
         request, {"code": "forbidden", "message": "您没有执行该操作的权限", "fields": {}}, status=403
     )
+
+
+@api.exception_handler(HttpError)
+def _http_error(request, exc: HttpError):
+    # Ninja's own refusals (the session's CSRF check above all) in the platform's error format.
+    if exc.status_code == 403 and "CSRF" in str(exc):
+        body = {"code": "csrf_failed", "message": "CSRF 校验失败：请刷新页面后重试，或改用接口令牌", "fields": {}}
+    else:
+        body = {"code": "error", "message": str(exc), "fields": {}}
+    return api.create_response(request, body, status=exc.status_code)
 
 
 @api.exception_handler(AuthenticationError)

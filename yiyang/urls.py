@@ -21,3 +21,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
+
+# Error pages in the site's layout; JSON under /api/ (yiyang/errors.py).
+handler400 = "yiyang.errors.bad_request"
+handler403 = "yiyang.errors.permission_denied"
+handler404 = "yiyang.errors.page_not_found"
+handler500 = "yiyang.errors.server_error"

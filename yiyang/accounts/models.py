@@ -76,3 +76,19 @@ class ApiToken(models.Model):
     def is_usable(self) -> bool:
         now = timezone.now()
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+class Preference(models.Model):
+    """A user's own display settings, remembered across devices: large-font mode (大字模式)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name="用户", on_delete=models.CASCADE, related_name="preference"
+    )
+    large_font = models.BooleanField("大字模式", default=False)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "个人显示设置"
+
+    def __str__(self):
+        return f"{self.user} · {'大字' if self.large_font else '标准字号'}"

@@ -12,7 +12,7 @@ from yiyang.core import audit
 from yiyang.core.audit import Actor, AuditAction
 from yiyang.core.errors import DomainError
 
-from .models import ApiToken, Membership
+from .models import ApiToken, Membership, Preference
 
 TOKEN_PREFIX = "yy"
 
@@ -77,3 +77,33 @@ def create_user(username: str, password: str, *, name: str = "", memberships: li
         membership.full_clean(exclude=["user"])
         membership.save()
     return user
+
+
+# --- Display preferences ---------------------------------------------------------------------------
+
+LARGE_FONT_COOKIE = "yiyang_large_font"
+
+
+SESSION_KEY_LARGE_FONT = "large_font"
+
+
+def large_font(request) -> bool:
+    """Whether pages are drawn in large-font mode: the signed-in user's own setting, else this browser's
+    cookie (the setting chosen before signing in). The user's setting is read once per session and kept
+    in it, so pages cost no query for it."""
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        session = request.session
+        if SESSION_KEY_LARGE_FONT not in session:
+            stored = Preference.objects.filter(user=user).values_list("large_font", flat=True).first()
+            if stored is None:  # no setting of their own yet: what they chose on this device
+                stored = request.COOKIES.get(LARGE_FONT_COOKIE) == "1"
+            session[SESSION_KEY_LARGE_FONT] = stored
+        return session[SESSION_KEY_LARGE_FONT]
+    return request.COOKIES.get(LARGE_FONT_COOKIE) == "1"
+
+
+def set_large_font(request, on: bool) -> None:
+    """Remember the signed-in user's choice (their own row only) and in this session."""
+    Preference.objects.update_or_create(user=request.user, defaults={"large_font": on})
+    request.session[SESSION_KEY_LARGE_FONT] = on

@@ -16,4 +16,5 @@ urlpatterns = [
     path("tokens/", views.tokens, name="tokens"),
     path("tokens/<int:token_id>/revoke/", views.revoke, name="revoke-token"),
     path("audit/", views.audit_log, name="audit"),
+    path("large-font/", views.large_font_view, name="large_font"),
 ]

@@ -1,10 +1,12 @@
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from yiyang.core.access import login_only, requires
+from yiyang.core.access import login_only, public, requires
 from yiyang.core.audit import Actor
 from yiyang.core.errors import DomainError
 from yiyang.core.models import AuditAction, AuditEntry, Interface
@@ -12,7 +14,7 @@ from yiyang.core.models import AuditAction, AuditEntry, Interface
 from . import services
 
 
-@login_only
+@requires("accounts.add_apitoken")
 def tokens(request):
     """The user's own API tokens: create (the key is shown once) and revoke."""
     new_key = None
@@ -58,3 +60,26 @@ def audit_log(request):
             entries = entries.filter(at__date__lte=data["date_to"])
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
     return render(request, "accounts/audit.html", {"form": form, "page": page})
+
+
+@public
+@require_POST
+def large_font_view(request):
+    """Turn large-font mode on or off: for the signed-in user their own setting (kept on every device),
+    and for this browser a cookie, so that the login page and the public map follow it too."""
+    on = request.POST.get("on", "1" if not services.large_font(request) else "0") == "1"
+    if request.user.is_authenticated:
+        services.set_large_font(request, on)
+    if request.headers.get("X-Requested-With") == "fetch":
+        # The page switched itself (site.js): only the setting and the cookie are wanted back.
+        response = HttpResponse(status=204)
+    else:
+        target = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            target = "/"
+        response = redirect(target)
+    response.set_cookie(services.LARGE_FONT_COOKIE, "1" if on else "0", max_age=365 * 24 * 3600, samesite="Lax",
+                        httponly=True, secure=request.is_secure())  # fmt: skip
+    return response

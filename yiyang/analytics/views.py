@@ -114,7 +114,6 @@ def screen_page(request):
             "headline": [(indicators.BY_KEY[k], board.values[k]) for k in indicators.HEADLINE],
             "counters": services.today_counters(request.user, code),
             "chart_data": _chart_data(board),
-            "now": timezone.localtime(),
         },
     )
 

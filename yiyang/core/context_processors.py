@@ -12,6 +12,9 @@ from .scoping import has_permission
 NAVIGATION = [
     ("首页", "home", None),
     ("数据分析", "analytics:dashboard", None),
+    ("数据大屏", "analytics:screen", None),
+    ("服务圈", "servicemap:coverage", None),
+    ("行政区划", "regions:browse", None),
     ("老年人", "elders:list", None),
     ("养老机构", "facilities:list", None),
     ("服务订单", "homecare:orders", None),
@@ -22,12 +25,19 @@ NAVIGATION = [
     ("时间银行", "homecare:timebank", "homecare.confirm_volunteerservice"),
     ("民政监管", "supervision:index", ("supervision.view_inspection", "supervision.view_complaint")),
     ("走访记录", "supervision:pairing_visits", "supervision.add_cadrevisit"),
-    ("行政区划", "regions:browse", None),
-    ("服务圈", "servicemap:coverage", None),
-    ("服务地图", "servicemap:map", None),
     ("审计日志", "accounts:audit", None),
+    ("服务地图", "servicemap:map", None),
     ("接口令牌", "accounts:tokens", None),
 ]
+
+# How the menu groups its links (by url name); a link in no group stands on its own, in NAVIGATION's order.
+GROUPS = [
+    ("数据决策分析", ("analytics:dashboard", "analytics:screen", "servicemap:coverage", "regions:browse")),
+    ("智慧养老服务", ("elders:list", "facilities:list", "homecare:orders", "homecare:board", "homecare:menu",
+                "homecare:today", "homecare:canteens", "homecare:timebank")),
+    ("民政系统监管", ("supervision:index", "supervision:pairing_visits", "accounts:audit")),
+]  # fmt: skip
+GROUP_OF = {name: label for label, names in GROUPS for name in names}
 
 
 @cache
@@ -39,9 +49,10 @@ def page_access(url_name: str) -> Access | None:
 def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"nav_items": []}
+        return {"nav_items": [], "nav_groups": []}
     items = [
-        {"label": label, "url": reverse(name), "active": request.path.startswith(reverse(name)) and name != "home"}
+        {"label": label, "name": name, "url": reverse(name),
+         "active": request.path.startswith(reverse(name)) and name != "home"}
         for label, name, audience in NAVIGATION
         if (access := page_access(name)) is not None
         and access.allows(user)
@@ -49,5 +60,17 @@ def navigation(request):
             audience is None
             or any(has_permission(user, p) for p in ((audience,) if isinstance(audience, str) else audience))
         )
-    ]
-    return {"nav_items": items}
+    ]  # fmt: skip
+    # The groups in the menu, each with the links the user may open; a group with none is left out.
+    groups, seen = [], {}
+    for item in items:
+        label = GROUP_OF.get(item["name"])
+        if label is None:
+            groups.append({"label": "", "items": [item], "active": item["active"]})
+        elif label in seen:
+            seen[label]["items"].append(item)
+            seen[label]["active"] = seen[label]["active"] or item["active"]
+        else:
+            seen[label] = {"label": label, "items": [item], "active": item["active"]}
+            groups.append(seen[label])
+    return {"nav_items": items, "nav_groups": groups}

@@ -244,6 +244,54 @@ def reveal(actor: audit.Actor, obj: models.Model, field: str):
     return reveal_fields(actor, obj, [field])[field]
 
 
+# --- Reveal rules: a narrower way to some full values than the model's permission ------------------------
+#
+# Some people need one sensitive value of a row they may not otherwise read in full, for as long as
+# their work calls for it: the caregiver sent to an elder's home calls the elder. A rule names the
+# fields, the model, and the test of the user and the row; the app whose work it is registers it (core
+# imports no app). `reveal_by_rule` is then the only way to those values: the rule must hold (else 404:
+# the row is none of the user's business), and each reveal writes the one audit entry, naming the rule.
+
+
+@dataclass(frozen=True)
+class RevealRule:
+    name: str
+    model: type[models.Model]
+    fields: tuple[str, ...]
+    applies: Callable[..., bool]  # (user, obj) -> whether the rule reveals this row's fields to the user
+    label: str = ""
+
+
+_RULES: dict[str, RevealRule] = {}
+
+
+def register_rule(rule: RevealRule) -> None:
+    unknown = set(rule.fields) - set(spec_of(rule.model).names)
+    if unknown:
+        raise ValueError(f"not declared sensitive: {sorted(unknown)}")
+    _RULES[rule.name] = rule
+
+
+def rule(name: str) -> RevealRule:
+    return _RULES[name]
+
+
+def reveal_by_rule(actor: audit.Actor, obj: models.Model, name: str, fields: Iterable[str] | None = None) -> dict:
+    """{field: full value} of the fields rule `name` reveals, after checking that it holds for this user
+    and row (404 if not), with one audit entry."""
+    found = _RULES[name]
+    names = tuple(fields) if fields is not None else found.fields
+    if not isinstance(obj, found.model) or set(names) - set(found.fields):
+        raise ValueError(f"rule {name} does not reveal {sorted(names)} of {type(obj).__name__}")
+    if not found.applies(actor.user, obj):
+        raise Http404
+    repr_ = f"{found.label}：{obj}" if found.label else ""
+    audit.record(
+        actor, AuditAction.VIEW_SENSITIVE, obj, object_repr=repr_, changes={"fields": list(names), "rule": name}
+    )
+    return {field: getattr(obj, field) for field in names}
+
+
 def shown(actor: audit.Actor, obj: models.Model, *, reveal: bool = False, fields=None) -> Shown:
     """The sensitive values as this user may see them on a page or in an API answer about a row they
     may see: masked, unless `reveal` is asked for and granted (then audited); a reveal asked for

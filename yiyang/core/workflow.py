@@ -28,11 +28,11 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db import models, transaction
-from django.db.models import F
+from django.db.models import F, Q
 
 from .errors import Conflict, FieldErrors
 from .ledger import post_once
-from .regioncodes import Level, contains, level_of
+from .regioncodes import Level, contains, level_of, region_range_q
 from .roles import grants
 from .scoping import get_for_action, get_visible_or_404, is_platform_admin, may, memberships_of
 
@@ -177,6 +177,33 @@ class Workflow:
     def may(self, user, obj, name: str, **context) -> bool:
         return name in {t.name for t in self.allowed(user, obj, **context)}
 
+    def waiting(self, user, *names: str, queryset=None):
+        """The rows on which `user` may take one of the transitions `names` in their current state: the
+        state, the right (through the scoping mechanism) and the level are checked as `options` checks
+        them; guards are not (a row a guard holds back still waits for the user), and a transition back
+        into the row's own state is not waited for. The to-do lists of
+        the home pages and the list filters they link to both count these rows."""
+        rows = queryset if queryset is not None else self.model._default_manager.all()
+        found = []
+        for name in names:
+            transition = self[name]
+            if transition.permission is None:
+                continue
+            # A repeat of the state a row is in (a re-dispatch) is open to the user, but nothing waits for it.
+            states = [state for state in transition.source if state != transition.target]
+            picked = rows.visible_to(user, transition.permission).filter(**{f"{self.field}__in": states})
+            if transition.level is not None:
+                picked = picked.filter(_level_q(user, transition.permission, transition.level))
+            found.append(picked)
+        if not found:
+            return rows.none()
+        if len(found) == 1:
+            return found[0]
+        either = Q(pk__in=[])
+        for picked in found:
+            either |= Q(pk__in=picked.values("pk"))
+        return rows.filter(either)
+
     # --- Running ----------------------------------------------------------------------------------
 
     def lock(self, actor, pk, name: str, queryset=None):
@@ -295,6 +322,32 @@ def sits_at(user, permission: str, region_code: str, level: Level) -> bool:
             if (level == Level.COUNTY and here == Level.COUNTY) or (level == Level.CITY and here <= Level.CITY):
                 return True
     return False
+
+
+def regions_at(user, permission: str, level: Level) -> list[str] | None:
+    """The regions of the memberships through which the user holds `permission` at `level` (as `sits_at`
+    reads it); None for the platform administrator, who acts everywhere. The home page offers a step's
+    to-do only to users with one."""
+    if is_platform_admin(user):
+        return None
+    found = []
+    for m in memberships_of(user):
+        if m.region_code and grants(m.role, permission):
+            here = level_of(m.region_code)
+            if (level == Level.COUNTY and here == Level.COUNTY) or (level == Level.CITY and here <= Level.CITY):
+                found.append(m.region_code)
+    return found
+
+
+def _level_q(user, permission: str, level: Level) -> Q:
+    """`sits_at` as a filter on the rows' region codes."""
+    codes = regions_at(user, permission, level)
+    if codes is None:
+        return Q()
+    condition = Q(pk__in=[])
+    for code in codes:
+        condition |= region_range_q("region_code", code)
+    return condition
 
 
 def options_by_row(workflow: Workflow, user, rows, **context) -> dict[Any, list[Option]]:

@@ -27,6 +27,7 @@ class ElderFilterIn(Schema):
     age_max: int | None = Field(None, ge=0, le=150)
     status: str = ""
     living_situation: str = ""
+    due: bool = Field(False, description="只看 30 天内应评估（或已过期）的在册老人")
     page: int = Field(1, ge=1)
     page_size: int = Field(20, ge=1, description="最大 100")
 

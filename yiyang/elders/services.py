@@ -5,7 +5,7 @@ transaction, re-checks the row against the actor's scope and writes the audit lo
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -323,6 +323,12 @@ class ElderFilter:
     age_max: int | None = None
     status: str = ""
     living_situation: str = ""
+    # Active elders whose next capability assessment falls within ASSESSMENT_DUE_DAYS days or is past.
+    due: bool = False
+
+
+# How far ahead an assessment counts as due (the officer's to-do and the list filter).
+ASSESSMENT_DUE_DAYS = 30
 
 
 def _years_before(day: date, years: int) -> date:
@@ -382,6 +388,10 @@ def filter_elders(queryset, f: ElderFilter, *, today: date | None = None, user=N
         queryset = queryset.filter(status=f.status)
     if f.living_situation:
         queryset = queryset.filter(living_situation=f.living_situation)
+    if f.due:
+        queryset = queryset.filter(
+            status=Status.ACTIVE, assessment_due__lte=today + timedelta(days=ASSESSMENT_DUE_DAYS)
+        )
     return queryset
 
 

@@ -15,6 +15,7 @@ from yiyang.core.forms import apply_errors
 from yiyang.core.regioncodes import ancestors
 from yiyang.core.scoping import get_visible_or_404, has_permission
 from yiyang.regions.models import Region
+from yiyang.regions.pickers import pick_regions, region_names
 
 from . import assessment as rules
 from . import categories, documents, services
@@ -36,6 +37,7 @@ class FilterForm(forms.Form):
     age_max = forms.IntegerField(label="年龄至", required=False, min_value=0, max_value=150)
     status = forms.ChoiceField(label="状态", required=False, choices=BLANK + Status.choices)
     living_situation = forms.ChoiceField(label="居住情况", required=False, choices=BLANK + LivingSituation.choices)
+    due = forms.BooleanField(label="30 天内应评估", required=False)
 
     def to_filter(self) -> services.ElderFilter:
         data = self.cleaned_data if self.is_valid() else {}
@@ -82,6 +84,7 @@ class ElderForm(forms.Form):
 @requires("elders.view_elder")
 def list_view(request):
     form = FilterForm(request.GET or None)
+    pick_regions(form, request.user, "region", "any")
     elders = Elder.objects.visible_to(request.user, "view")
     try:
         elders = services.filter_elders(elders, form.to_filter(), user=request.user)
@@ -89,7 +92,8 @@ def list_view(request):
         apply_errors(form, exc)
         elders = elders.none()
     page = Paginator(elders.order_by("region_code", "id"), 20).get_page(request.GET.get("page"))
-    rows = [(e, masking.masked(e), services.age(e)) for e in page]
+    names = region_names(e.region_code for e in page)
+    rows = [(e, masking.masked(e), services.age(e), names.get(e.region_code, "")) for e in page]
     return render(
         request,
         "elders/list.html",
@@ -160,6 +164,7 @@ def detail_view(request, elder_id: int):
 @requires("elders.add_elder")
 def create_view(request):
     form = ElderForm(request.POST or None)
+    pick_regions(form, request.user, "region_code", "5")
     if request.method == "POST" and form.is_valid():
         data, contacts = form.service_data()
         try:
@@ -181,6 +186,7 @@ def edit_view(request, elder_id: int):
     if contact:
         initial.update(contact_name=contact.name, contact_relation=contact.relation, contact_phone=contact.phone)
     form = ElderForm(request.POST or None, initial=initial)
+    pick_regions(form, request.user, "region_code", "5")
     if request.method == "POST" and form.is_valid():
         data, contacts = form.service_data()
         try:

@@ -14,6 +14,7 @@ from yiyang.core.errors import DomainError
 from yiyang.core.forms import apply_errors
 from yiyang.core.scoping import get_visible_or_404, has_permission
 from yiyang.elders.models import Elder
+from yiyang.regions.pickers import pick_regions, region_names
 
 from . import services
 from .models import Facility, FacilityStatus, FacilityType, OperationModel, Residence, Service
@@ -71,6 +72,7 @@ class FacilityForm(forms.Form):
 @requires("facilities.view_facility")
 def list_view(request):
     form = FilterForm(request.GET or None)
+    pick_regions(form, request.user, "region", "any")
     facilities = Facility.objects.visible_to(request.user, "view")
     try:
         facilities = services.filter_facilities(facilities, form.to_filter())
@@ -78,6 +80,9 @@ def list_view(request):
         apply_errors(form, exc)
         facilities = facilities.none()
     page = Paginator(facilities.order_by("region_code", "id"), 20).get_page(request.GET.get("page"))
+    names = region_names(f.region_code for f in page)
+    for f in page:
+        f.region_name = names.get(f.region_code, "")
     return render(
         request,
         "facilities/list.html",

@@ -18,7 +18,7 @@ from yiyang.providers import services as provider_services
 from yiyang.providers.models import Provider, Staff
 
 from . import meals, registry, services, timebank
-from .models import Order, ServiceItem, Volunteer
+from .models import Order, OrderStatus, ServiceItem, Volunteer
 
 router = Router(tags=["居家社区养老服务"])
 
@@ -132,16 +132,22 @@ def book(request, payload: BookIn):
 
 
 @router.get("/orders", response=Page[OrderOut], summary="订单（按管辖范围）")
-def list_orders(request, status: str = "", page: int = 1, page_size: int = 20):
-    orders = Order.objects.visible_to(request.user, "homecare.view_order")
-    if status:
-        orders = orders.filter(status=status)
-    return paginate(orders.order_by("-created_at", "-id"), page, page_size)
+def list_orders(request, status: str = "", waiting: str = "", day: date | None = None, page: int = 1,
+                page_size: int = 20):  # fmt: skip
+    """`waiting`: the step the orders wait for from the caller (assign, accept, dispatch, check_in,
+    confirm); `day`: the local day of the appointment."""
+    orders = services.order_listing(request.user, status=status, waiting=waiting, day=day)
+    if status and status not in OrderStatus.values:
+        orders = orders.none()
+    result = paginate(orders.order_by("-created_at", "-id"), page, page_size)
+    result["items"] = services.for_reader(request.user, result["items"])
+    return result
 
 
 @router.get("/orders/{order_id}", response={200: OrderOut, 404: ErrorOut})
 def get_order(request, order_id: int):
-    return get_visible_or_404(Order.objects, request.user, "homecare.view_order", pk=order_id)
+    order = get_visible_or_404(Order.objects, request.user, "homecare.view_order", pk=order_id)
+    return services.for_reader(request.user, [order])[0]
 
 
 TRANSITION_RESPONSES = {200: OrderOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
@@ -174,7 +180,9 @@ def check_out(request, order_id: int, payload: CheckOutIn):
 
 @router.post("/orders/{order_id}/rate", response=TRANSITION_RESPONSES, summary="评价")
 def rate(request, order_id: int, payload: RateIn):
-    return services.rate(_actor(request), order_id, payload.rating, payload.comment)
+    return services.for_reader(
+        request.user, [services.rate(_actor(request), order_id, payload.rating, payload.comment)]
+    )[0]
 
 
 class ConfirmIn(Schema):
@@ -185,12 +193,12 @@ class ConfirmIn(Schema):
     "/orders/{order_id}/confirm", response={**TRANSITION_RESPONSES, 403: ErrorOut}, summary="老人或家属确认服务"
 )
 def confirm(request, order_id: int, payload: ConfirmIn):
-    return services.confirm(_actor(request), order_id, payload.code)
+    return services.for_reader(request.user, [services.confirm(_actor(request), order_id, payload.code)])[0]
 
 
 @router.post("/orders/{order_id}/cancel", response=TRANSITION_RESPONSES, summary="取消")
 def cancel(request, order_id: int, payload: CancelIn):
-    return services.cancel(_actor(request), order_id, payload.reason)
+    return services.for_reader(request.user, [services.cancel(_actor(request), order_id, payload.reason)])[0]
 
 
 # --- Menu, providers and caregivers --------------------------------------------------------------

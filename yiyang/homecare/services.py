@@ -20,7 +20,7 @@ from yiyang.core.errors import Conflict, FieldErrors
 from yiyang.core.ledger import post_once
 from yiyang.core.photos import photo_errors, store
 from yiyang.core.regioncodes import ancestors, county_of
-from yiyang.core.scoping import ensure_visible, get_visible_or_404, may
+from yiyang.core.scoping import ensure_visible, get_visible_or_404, has_permission, may
 from yiyang.elders import categories
 from yiyang.elders.models import Elder, Status
 from yiyang.providers.models import Provider, Staff
@@ -529,3 +529,68 @@ def statistics(user, code: str) -> dict:
         "arrival_minutes": round(totals["arrival"].total_seconds() / 60, 1) if totals["arrival"] else None,
         "by_item": by_item,
     }
+
+
+# --- Lists and to-do counts ---------------------------------------------------------------------
+
+# The steps an order may wait for, as list filters (`?waiting=`) and home-page to-do items: the
+# workflow's transitions, plus the family's confirmation, which moves no state.
+WAITING_STEPS = {
+    "assign": "待派单",
+    "accept": "待接单",
+    "dispatch": "待派服务人员",
+    "check_in": "待上门",
+    "confirm": "待确认服务完成",
+}
+
+
+def local_day_range(day: date) -> tuple[datetime, datetime]:
+    start = timezone.make_aware(datetime.combine(day, datetime.min.time()))
+    return start, start + timedelta(days=1)
+
+
+def order_listing(user, *, status: str = "", waiting: str = "", day: date | None = None):
+    """The orders `user` may see, filtered as the orders page and the API filter them: by status, by the
+    step they wait for from this user (`WAITING_STEPS`), by the local day of the appointment. The
+    home page's to-do counts are counts of this listing."""
+    orders = Order.objects.visible_to(user, "homecare.view_order")
+    if waiting == "confirm":
+        orders = orders.visible_to(user, "homecare.rate_order").filter(
+            status__in=[OrderStatus.COMPLETED, OrderStatus.RATED], confirmed_at__isnull=True
+        )
+    elif waiting in WAITING_STEPS:
+        orders = ORDER.waiting(user, waiting, queryset=orders)
+    if status in OrderStatus.values:
+        orders = orders.filter(status=status)
+    if day is not None:
+        start, end = local_day_range(day)
+        orders = orders.filter(slot_start__gte=start, slot_start__lt=end)
+    return orders
+
+
+def caregiver_queue(user):
+    """The caregiver's orders still to serve, from today on: dispatched or in service (the phone page)."""
+    start, _ = local_day_range(timezone.localdate())
+    return (
+        Order.objects.visible_to(user, "homecare.serve_order")
+        .filter(status__in=[OrderStatus.DISPATCHED, OrderStatus.IN_SERVICE], slot_start__gte=start)
+        .order_by("slot_start", "id")
+    )
+
+
+def sees_internal(user) -> bool:
+    """Whether the user works on orders (dispatch, provider, caregiver), and so sees their internal flags
+    (check-in distances and the like); families see their confirmation, not these."""
+    return any(
+        has_permission(user, p)
+        for p in ("homecare.assign_order", "homecare.accept_order", "homecare.dispatch_order", "homecare.serve_order")
+    )
+
+
+def for_reader(user, orders):
+    """The orders with their internal flags left out for a reader who does not work on them."""
+    if sees_internal(user):
+        return orders
+    for order in orders:
+        order.flags, order.check_in_distance_m = [], None
+    return orders

@@ -2,6 +2,7 @@
 caregiver's day, statistics and settlement."""
 
 from datetime import date
+from urllib.parse import quote
 
 from django import forms
 from django.contrib import messages
@@ -23,7 +24,7 @@ from yiyang.providers import services as provider_services
 from yiyang.providers.models import Provider, Staff
 from yiyang.providers.services import on_duty
 
-from . import meals, registry, services, timebank
+from . import meals, registry, reveal, services, timebank
 from .models import (
     Meal,
     MealMenu,
@@ -115,7 +116,7 @@ def order_view(request, order_id: int):
         if actions["dispatch"]
         else []
     )
-    elder = Elder.objects.filter(pk=order.elder_id).values_list("name", flat=True).first()
+    elder = Elder.objects.filter(pk=order.elder_id).only("name", "phone").first()
     return render(
         request,
         "homecare/order.html",
@@ -124,10 +125,41 @@ def order_view(request, order_id: int):
             "actions": actions,
             "providers": providers,
             "caregivers": caregivers,
-            "elder_name": elder,
+            "elder_name": elder.name if elder else "",
+            "card": _caregiver_card(request, order, elder),
+            # Check-in distances and other flags are for the provider and the bureau, not for the family.
+            "internal": services.sees_internal(request.user),
             "photos": OrderPhoto.objects.visible_to(request.user).filter(order=order),
         },  # fmt: skip
     )
+
+
+def _caregiver_card(request, order: Order, elder: Elder | None) -> dict | None:
+    """The caregiver's card while on the job: the elder's phone to tap (through the masking mechanism's
+    reveal rule, audited), and navigation to the address."""
+    if elder is None or order.status not in reveal.ON_THE_JOB:
+        return None
+    if not Order.objects.visible_to(request.user, "homecare.serve_order").filter(pk=order.pk).exists():
+        return None
+    phone = ""
+    if elder.phone:
+        phone = masking.reveal_by_rule(Actor.from_request(request), elder, reveal.CAREGIVER_CALLS_ELDER.name)["phone"]
+    return {"phone": phone, "tel": "".join(c for c in phone if c.isdigit() or c == "+"),
+            "navigation": navigation_links(order.lat, order.lng, order.address)}  # fmt: skip
+
+
+def navigation_links(lat, lng, name: str) -> list[tuple[str, str]]:
+    """(label, url) to open the address in a map app: the phone's own (geo:), AMap and Baidu Maps, all
+    given WGS-84 coordinates (the platform's)."""
+    if lat is None or lng is None:
+        return []
+    label = quote(name or "服务地址")
+    return [
+        ("手机地图导航", f"geo:{lat:.6f},{lng:.6f}?q={lat:.6f},{lng:.6f}({label})"),
+        ("高德地图", f"https://uri.amap.com/marker?position={lng:.6f},{lat:.6f}&name={label}&coordinate=wgs84&callnative=1"),
+        ("百度地图", f"https://api.map.baidu.com/marker?location={lat:.6f},{lng:.6f}&title={label}&content={label}"
+                     f"&coord_type=wgs84&output=html&src=yiyang"),
+    ]  # fmt: skip
 
 
 @login_only
@@ -165,6 +197,23 @@ STEPS = {
 
 FILE_STEPS = {"check_out", "photos"}
 
+# What the page says after each step: where the order stands now, not "done" after a check-in.
+STEP_DONE = {
+    "assign": "已派单，等待服务商接单",
+    "auto": "已派给服务商，等待接单",
+    "accept": "已接单",
+    "decline": "已拒单，订单退回派单台",
+    "dispatch": "已派给服务人员",
+    "check_in": "已签到，服务中",
+    "check_out": "已签退，服务已完成",
+    "confirm": "已确认服务完成",
+    "photos": "照片已上传",
+    "rate": "评价已提交，谢谢",
+    "cancel": "订单已取消",
+    "complain": "投诉已提交，我们会尽快处理",
+    "resolve": "投诉已办结",
+}
+
 
 def _check_out_and_confirm(actor, order_id: int, post, files):
     """Check out, then, when the caregiver typed the elder's confirmation code, confirm on site: a wrong
@@ -189,7 +238,7 @@ def step_view(request, order_id: int, step: str):
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, "已完成")
+        messages.success(request, STEP_DONE.get(step, "已保存"))
     next_url = request.POST.get("next", "")
     if next_url and url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
         return redirect(next_url)
@@ -210,13 +259,10 @@ def board_view(request):
 @requires("homecare.serve_order")
 def today_view(request):
     """The caregiver's phone page: today's and upcoming orders."""
-    start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
-    orders = (
-        Order.objects.visible_to(request.user, "homecare.serve_order")
-        .filter(status__in=[OrderStatus.DISPATCHED, OrderStatus.IN_SERVICE], slot_start__gte=start)
-        .select_related("item")
-        .order_by("slot_start")
-    )
+    orders = list(services.caregiver_queue(request.user).select_related("item"))
+    names = dict(Elder.objects.filter(pk__in={o.elder_id for o in orders}).values_list("pk", "name"))
+    for order in orders:
+        order.elder_name = names.get(order.elder_id, "")
     return render(request, "homecare/today.html", {"orders": orders})
 
 
@@ -352,14 +398,20 @@ def timebank_view(request):
 @requires("homecare.view_order")
 def orders_view(request):
     """Every order the user may see, newest first, filtered by status."""
-    orders = Order.objects.visible_to(request.user, "homecare.view_order").select_related("item", "provider")
     status = request.GET.get("status", "")
-    if status in OrderStatus.values:
-        orders = orders.filter(status=status)
+    waiting = request.GET.get("waiting", "")
+    day = timezone.localdate() if request.GET.get("day") == "today" else None
+    orders = services.order_listing(request.user, status=status, waiting=waiting, day=day).select_related(
+        "item", "provider"
+    )
     from django.core.paginator import Paginator
 
     page = Paginator(orders.order_by("-created_at", "-id"), 30).get_page(request.GET.get("page"))
-    return render(request, "homecare/orders.html", {"page": page, "statuses": OrderStatus.choices, "status": status})
+    return render(request, "homecare/orders.html", {
+        "page": page, "statuses": OrderStatus.choices, "status": status,
+        "waiting": waiting if waiting in services.WAITING_STEPS else "", "waiting_label": services.WAITING_STEPS.get(waiting, ""),
+        "today": day is not None,
+    })  # fmt: skip
 
 
 class ItemForm(forms.Form):

@@ -1,17 +1,26 @@
-// Large-font mode for older readers, remembered on this device.
+// Site-wide behaviour.
 (function () {
-  var key = "yiyang-large-font";
-  function apply(on) {
-    document.documentElement.classList.toggle("large-font", on);
-    var button = document.getElementById("large-font-toggle");
-    if (button) button.setAttribute("aria-pressed", on ? "true" : "false");
-  }
-  apply(localStorage.getItem(key) === "1");
-  document.addEventListener("click", function (event) {
-    if (event.target && event.target.id === "large-font-toggle") {
-      var on = !document.documentElement.classList.contains("large-font");
-      localStorage.setItem(key, on ? "1" : "0");
-      apply(on);
-    }
+  // Large-font mode: the server draws it (the user's own setting, or this browser's cookie before
+  // signing in); the switch posts the choice and, where scripts run, changes the page in place so that
+  // what is on it (a map, a half-filled form) stays.
+  function label(on) { return on ? "标准字号" : "大字模式"; }
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.classList || !form.classList.contains("font-toggle") || !window.fetch) return;
+    event.preventDefault();
+    var field = form.querySelector("input[name=on]");
+    var on = field.value === "1";
+    fetch(form.action, { method: "POST", body: new FormData(form), headers: { "X-Requested-With": "fetch" }, credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok) { form.submit(); return; }
+        document.documentElement.classList.toggle("large-font", on);
+        field.value = on ? "0" : "1";
+        // An <input>, not a <button>: the page's own submit buttons stay the first ones in it.
+        var button = form.querySelector("#large-font-toggle");
+        button.setAttribute("aria-pressed", on ? "true" : "false");
+        button.value = label(on);
+        window.dispatchEvent(new Event("resize"));  // maps and charts measure themselves again
+      })
+      .catch(function () { form.submit(); });
   });
 })();

@@ -69,13 +69,15 @@ def _out(actor: Actor, complaint: Complaint, reveal: bool = False) -> dict:
 
 
 @router.get("/complaints", response={200: Page[ComplaintOut], 404: ErrorOut, 422: ErrorOut},
-            summary="投诉（按管辖范围；overdue=true 只看逾期）")  # fmt: skip
+            summary="投诉（按管辖范围；overdue=true 只看逾期，due_soon=true 只看 3 天内到期或已逾期）")  # fmt: skip
 def list_complaints(request, region: str = "", status: str = "", overdue: bool = False, facility_id: Id = 0,
-                    page: int = 1, page_size: int = 20):  # fmt: skip
+                    due_soon: bool = False, page: int = 1, page_size: int = 20):  # fmt: skip
     if status and status not in ComplaintStatus.values:
         raise FieldErrors({"status": "不是可选值之一"})
     code = requested_region(request.user, region, narrows=True) if region else ""
-    rows = services.listing(request.user, code, status=status, overdue=overdue, facility_id=facility_id or None)
+    rows = services.listing(
+        request.user, code, status=status, overdue=overdue, facility_id=facility_id or None, due_soon=due_soon
+    )
     result = paginate(rows, page, page_size)
     actor = _actor(request)
     result["items"] = [_out(actor, c) for c in result["items"]]

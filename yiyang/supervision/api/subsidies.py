@@ -7,6 +7,7 @@ from ninja import Field, Router, Schema, Status
 from yiyang.core import pdf
 from yiyang.core.api import ErrorOut, Page, paginate
 from yiyang.core.api import api_actor as _actor
+from yiyang.core.errors import FieldErrors
 from yiyang.core.regioncodes import region_range_q
 from yiyang.core.scoping import get_visible_or_404
 from yiyang.regions.services import requested_region
@@ -14,6 +15,7 @@ from yiyang.regions.services import requested_region
 from .. import documents
 from ..models import SubsidyClaim, SubsidyRateTable
 from ..services import subsidies as services
+from ..workflows import CLAIM
 from .types import Id
 
 router = Router(tags=["监管：运营补贴"])
@@ -102,9 +104,13 @@ class ClaimDetailOut(ClaimOut):
     response={200: Page[ClaimOut], 404: ErrorOut, 422: ErrorOut},
     summary="运营补贴申报（按管辖范围）",
 )
-def list_claims(request, region: str = "", month: date | None = None, status: str = "", page: int = 1,
-                page_size: int = 20):  # fmt: skip
-    claims = SubsidyClaim.objects.visible_to(request.user)
+def list_claims(request, region: str = "", month: date | None = None, status: str = "", waiting: str = "",
+                page: int = 1, page_size: int = 20):  # fmt: skip
+    """`waiting`: a step of the claim workflow (submit, county_approve, city_approve, pay): the claims
+    waiting for the caller to take it, at the caller's level."""
+    if waiting and waiting not in CLAIM.by_name:
+        raise FieldErrors({"waiting": "不是可选值之一"})
+    claims = CLAIM.waiting(request.user, waiting) if waiting else SubsidyClaim.objects.visible_to(request.user)
     if region:
         claims = claims.filter(region_range_q("region_code", requested_region(request.user, region, narrows=True)))
     if month:

@@ -153,8 +153,18 @@ def contact_for(actor: Actor, complaint: Complaint, reveal: bool = False) -> dic
     return {"name": shown["complainant_name"], "phone": shown["complainant_phone"], "revealed": shown.revealed}
 
 
+# A complaint waiting for its reply this many days before its deadline is near it (the home page's to-do).
+DUE_SOON_DAYS = 3
+
+
+def due_soon_q(today: date | None = None) -> Q:
+    """Waiting for a reply, and the deadline within DUE_SOON_DAYS days or already past."""
+    today = today or timezone.localdate()
+    return Q(status__in=WAITING, deadline__lte=today + timedelta(days=DUE_SOON_DAYS))
+
+
 def listing(user, region_code: str = "", *, status: str = "", overdue: bool = False, facility_id: int | None = None,
-            channel: str = ""):  # fmt: skip
+            channel: str = "", due_soon: bool = False):  # fmt: skip
     """Complaints the user may see, under a region if given; soonest deadline first."""
     rows = Complaint.objects.visible_to(user)
     if region_code:
@@ -165,6 +175,8 @@ def listing(user, region_code: str = "", *, status: str = "", overdue: bool = Fa
         rows = rows.filter(channel=channel)
     if overdue:
         rows = rows.filter(overdue_q())
+    if due_soon:
+        rows = rows.filter(due_soon_q())
     if facility_id:
         rows = rows.filter(facility_id=facility_id)
     return rows.order_by("deadline", "id")

@@ -63,6 +63,7 @@ def complaints_view(request):
     filters = {
         "status": request.GET.get("status", "") if request.GET.get("status") in ComplaintStatus.values else "",
         "overdue": request.GET.get("overdue") == "1",
+        "due_soon": request.GET.get("due_soon") == "1",
         "channel": request.GET.get("channel", "") if request.GET.get("channel") in Channel.values else "",
     }
     rows = services.listing(request.user, code, **filters).select_related("facility")

@@ -42,15 +42,26 @@ def _month(raw: str | None) -> date:
 
 @requires("supervision.view_subsidyclaim")
 def claims_view(request):
-    month = _month(request.GET.get("month") or request.POST.get("month"))
-    claims = SubsidyClaim.objects.visible_to(request.user).filter(month=month).select_related("facility")
+    asked = request.GET.get("month") or request.POST.get("month")
+    # `waiting`: the claims that wait for the user's step (the home page's to-do), of every month.
+    waiting = request.GET.get("waiting", "") if request.GET.get("waiting") in CLAIM.by_name else ""
+    claims = CLAIM.waiting(request.user, waiting) if waiting else SubsidyClaim.objects.visible_to(request.user)
     region = None
     if has_permission(request.user, "regions.view_region"):
         region = Region.objects.get(
             code=requested_region(request.user, request.GET.get("region") or request.POST.get("region", ""), page=True)
         )
         claims = claims.filter(region_range_q("region_code", region.code))
+    if waiting and not asked:
+        month = None
+    else:
+        # Without a month asked for, the page opens on the latest month that has claims, not on an empty one.
+        latest = None if asked else claims.order_by("-month").values_list("month", flat=True).first()
+        month = latest or _month(asked)
+        claims = claims.filter(month=month)
+    claims = claims.select_related("facility")
     if request.method == "POST":
+        month = _month(asked)
         if region is None or not has_permission(request.user, "supervision.add_subsidyclaim"):
             raise PermissionDenied
         try:
@@ -74,7 +85,10 @@ def claims_view(request):
             "page": page,
             "totals": totals,
             "statuses": ClaimStatus.choices,
-            "may_calculate": region is not None and has_permission(request.user, "supervision.add_subsidyclaim"),
+            "waiting": CLAIM[waiting].label if waiting else "",
+            "may_calculate": month is not None
+            and region is not None
+            and has_permission(request.user, "supervision.add_subsidyclaim"),
         },  # fmt: skip
     )
 

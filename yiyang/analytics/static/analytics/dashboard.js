@@ -13,7 +13,8 @@
     children.setOption({
       title: { text: info.name + "（" + info.unit + "）", textStyle: { fontSize: 14 } },
       tooltip: {}, grid: { left: 50, right: 10, bottom: 60 },
-      xAxis: { type: "category", data: data.children.map(function (c) { return c.name; }), axisLabel: { rotate: 30 } },
+      // interval 0: every region's name under its bar, however many there are.
+      xAxis: { type: "category", data: data.children.map(function (c) { return c.name; }), axisLabel: { rotate: 30, interval: 0 } },
       yAxis: { type: "value" },
       series: [{ type: "bar", data: data.children.map(function (c) { return { value: c.values[key], code: c.code }; }), itemStyle: { color: "#b5482a" } }]
     }, true);
@@ -24,7 +25,7 @@
   if (age) age.setOption({ title: { text: "年龄结构", textStyle: { fontSize: 14 } }, tooltip: {},
     series: [{ type: "pie", radius: ["35%", "65%"], data: data.age.map(function (a) { return { name: a[0], value: a[1] }; }) }] });
   if (levels) levels.setOption({ title: { text: "能力等级", textStyle: { fontSize: 14 } }, tooltip: {}, grid: { left: 50, right: 10 },
-    xAxis: { type: "category", data: data.levels.map(function (l) { return l[0]; }) }, yAxis: { type: "value" },
+    xAxis: { type: "category", data: data.levels.map(function (l) { return l[0]; }), axisLabel: { interval: 0 } }, yAxis: { type: "value" },
     series: [{ type: "bar", data: data.levels.map(function (l) { return l[1]; }), itemStyle: { color: "#6d4c41" } }] });
   window.addEventListener("resize", function () { [children, age, levels].forEach(function (c) { if (c) c.resize(); }); });
 
@@ -49,7 +50,8 @@
     fetch("/api/v1/public/boundaries?region=" + data.region.code).then(function (r) { return r.json(); }).then(function (geo) {
       if (!geo.features || !geo.features.length) return;
       layer = L.geoJSON(geo, { onEachFeature: function (f, l) {
-        l.bindTooltip(f.properties.name);
+        // The names stay on the map (a big screen is read, not hovered).
+        l.bindTooltip(f.properties.name, { permanent: true, direction: "center", className: "region-label" });
         l.on("click", function () { window.location.search = "?region=" + f.properties.code; });
       } }).addTo(map);
       map.fitBounds(layer.getBounds());
@@ -57,6 +59,20 @@
     });
   } else if (mapEl) {
     mapEl.hidden = true;
+  }
+
+  // The big screen's clock runs on the viewer's own clock, not on the time the page was drawn.
+  var clock = document.getElementById("clock");
+  if (clock) {
+    var weekdays = ["日", "一", "二", "三", "四", "五", "六"];
+    var two = function (n) { return (n < 10 ? "0" : "") + n; };
+    var tick = function () {
+      var d = new Date();
+      clock.textContent = d.getFullYear() + "-" + two(d.getMonth() + 1) + "-" + two(d.getDate()) + " 星期" + weekdays[d.getDay()] +
+        " " + two(d.getHours()) + ":" + two(d.getMinutes()) + ":" + two(d.getSeconds());
+    };
+    tick();
+    setInterval(tick, 1000);
   }
 
   // The big screen refreshes its live counters every 30 seconds.

@@ -4,6 +4,7 @@
   var region = el.dataset.region;
   var result = document.getElementById("what-if-result");
   var map = L.map(el, { maxZoom: 18 }).setView([+el.dataset.lat, +el.dataset.lng], 9);
+  map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
   if (el.dataset.tileUrl) {
     L.tileLayer(el.dataset.tileUrl, { attribution: el.dataset.tileAttribution, maxZoom: 18 }).addTo(map);
   }

@@ -4,6 +4,7 @@
   L.Icon.Default.imagePath = el.dataset.icons;
   var point = [+el.dataset.lat, +el.dataset.lng];
   var map = L.map(el, { maxZoom: 18 }).setView(point, 15);
+  map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
   if (el.dataset.tileUrl) {
     L.tileLayer(el.dataset.tileUrl, { attribution: el.dataset.tileAttribution, maxZoom: 18 }).addTo(map);
   }

@@ -7,13 +7,24 @@
   var status = document.getElementById("map-status");
   var form = document.getElementById("map-filters");
   var map = L.map(el, { zoomControl: true, maxZoom: 18 }).setView([+el.dataset.lat, +el.dataset.lng], 9);
-  if (el.dataset.tileUrl) {
+  // The credit without a flag: the map is a public service of the bureau.
+  map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
+  var tiles = !!el.dataset.tileUrl;
+  if (tiles) {
     L.tileLayer(el.dataset.tileUrl, { attribution: el.dataset.tileAttribution, maxZoom: 18 }).addTo(map);
+  } else {
+    el.classList.add("no-tiles");
   }
   if (el.dataset.home) {
-    // Boundaries of the home region's children: the map stays readable without any base tiles.
+    // Boundaries of the home region's children, named: the map stays readable without any base tiles.
     fetch("/api/v1/public/boundaries?region=" + el.dataset.home).then(function (r) { return r.json(); }).then(function (data) {
-      L.geoJSON(data, { style: { color: "#b5482a", weight: 1, fillOpacity: 0.03 } }).addTo(map);
+      L.geoJSON(data, {
+        style: { color: "#b5482a", weight: 1, fillOpacity: tiles ? 0.03 : 0.06 },
+        onEachFeature: function (feature, layer) {
+          if (!feature.properties || !feature.properties.name) return;
+          layer.bindTooltip(escape(feature.properties.name), { permanent: true, direction: "center", className: "region-label" });
+        }
+      }).addTo(map);
     });
   }
   var cluster = L.markerClusterGroup();
@@ -58,25 +69,49 @@
       show(items, true);
     });
   }
-  function near(lat, lng) {
+  var hereMarker = null;
+  function mark(lat, lng, here) {
+    // "You are here" for the phone's own position; "the place chosen" for a tap on the map.
+    if (hereMarker) map.removeLayer(hereMarker);
+    hereMarker = L.circleMarker([lat, lng], { radius: 8, color: "#fff", weight: 3, fillColor: "#1565c0", fillOpacity: 1 })
+      .bindTooltip(here ? "您在这里" : "所选位置", { permanent: true, direction: "top", offset: [0, -8], className: "here-label" })
+      .addTo(map);
+  }
+  function near(lat, lng, radius, here) {
+    radius = radius || 3000;
+    var km = radius / 1000;
     if (nearMarker) map.removeLayer(nearMarker);
-    nearMarker = L.circle([lat, lng], { radius: 3000, color: "#2e7d32", fillOpacity: 0.05 }).addTo(map);
+    nearMarker = L.circle([lat, lng], { radius: radius, color: "#2e7d32", fillOpacity: 0.05 }).addTo(map);
+    if (here !== undefined) mark(lat, lng, here);
     var params = query();
     var type = params.get("facility_type") || "";
-    fetch("/api/v1/facilities/nearby?lat=" + lat + "&lng=" + lng + "&radius=3000&limit=50&type=" + type)
+    fetch("/api/v1/facilities/nearby?lat=" + lat + "&lng=" + lng + "&radius=" + radius + "&limit=50&type=" + type)
       .then(function (r) { return r.json(); }).then(function (items) {
         if (!Array.isArray(items)) { status.textContent = items.message || "位置无效"; return; }
-        status.textContent = "3 公里内有 " + items.length + " 家机构，按距离排序。";
+        if (!items.length) {
+          // Nothing close by: offer the next circles instead of an empty map.
+          var wider = [5000, 10000].filter(function (r) { return r > radius; });
+          status.innerHTML = km + " 公里内没有服务" + (wider.length ? "：扩大到 " + wider.map(function (r) {
+            return '<button type="button" class="link widen" data-radius="' + r + '">' + r / 1000 + "</button>";
+          }).join(" / ") + " 公里" : "，可以换个位置或条件再找。");
+          status.querySelectorAll("button.widen").forEach(function (button) {
+            button.addEventListener("click", function () { near(lat, lng, +button.dataset.radius); });
+          });
+          show(items, false);
+          return;
+        }
+        status.textContent = km + " 公里内有 " + items.length + " 家机构，按距离排序。";
         show(items, false);
+        if (radius > 3000) map.fitBounds(nearMarker.getBounds(), { maxZoom: 15 });
       });
   }
   form.addEventListener("submit", function (event) { event.preventDefault(); load(); });
-  map.on("click", function (event) { near(event.latlng.lat.toFixed(6), event.latlng.lng.toFixed(6)); });
+  map.on("click", function (event) { near(event.latlng.lat.toFixed(6), event.latlng.lng.toFixed(6), 3000, false); });
   document.getElementById("near-me").addEventListener("click", function () {
     if (!navigator.geolocation) { status.textContent = "此浏览器不能获取位置，请在地图上点选。"; return; }
     navigator.geolocation.getCurrentPosition(function (p) {
       map.setView([p.coords.latitude, p.coords.longitude], 14);
-      near(p.coords.latitude.toFixed(6), p.coords.longitude.toFixed(6));
+      near(p.coords.latitude.toFixed(6), p.coords.longitude.toFixed(6), 3000, true);
     }, function () { status.textContent = "未能获取位置，请在地图上点选。"; });
   });
   load();
