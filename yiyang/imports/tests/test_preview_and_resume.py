@@ -415,3 +415,37 @@ def test_the_job_page_and_api_show_progress_with_total_and_percentage(county_off
     assert (answer["total_rows"], answer["processed"], answer["percent"], answer["status_label"]) == (
         200, 50, 25, "导入中",
     )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "method, url",
+    [
+        ("post", "/exchange/jobs/{id}/confirm/"),
+        ("post", "/exchange/jobs/{id}/resume/"),
+        ("post", "/exchange/jobs/{id}/cancel/"),
+        ("post", "/api/v1/imports/jobs/{id}/confirm"),
+        ("post", "/api/v1/imports/jobs/{id}/resume"),
+        ("post", "/api/v1/imports/jobs/{id}/cancel"),
+    ],
+)
+def test_an_officer_of_another_county_can_neither_confirm_resume_nor_cancel(
+    county_officer, neighbour_officer, method, url, django_capture_on_commit_callbacks
+):
+    job = upload(county_officer, csv_file(HEADERS, elder_rows(1)), django_capture_on_commit_callbacks)
+    client = Client()
+    client.force_login(neighbour_officer)
+    assert getattr(client, method)(url.format(id=job.pk)).status_code == 404
+    job.refresh_from_db()
+    assert job.status == JobStatus.PREVIEWED and not Elder.objects.exists()
+
+
+def test_streets_and_communities_are_previewed_then_imported(county_officer, django_capture_on_commit_callbacks):
+    from yiyang.regions.models import Region
+
+    content = "区划代码,名称\n411002001003,新华社区\n411002001001,花园社区（更名）\n411002009001,无上级\n".encode()
+    job = upload(county_officer, content, django_capture_on_commit_callbacks, kind="regions")
+    assert (job.preview["new"], job.preview["updated"], job.preview["refused"]) == (1, 1, 1)
+    assert not Region.objects.filter(code="411002001003").exists()
+    job = confirm(county_officer, job, django_capture_on_commit_callbacks)
+    assert (job.status, job.created, job.updated, job.error_count) == ("done", 1, 1, 1)
+    assert Region.objects.get(code="411002001001").name == "花园社区（更名）"
