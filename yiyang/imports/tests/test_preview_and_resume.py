@@ -449,3 +449,14 @@ def test_streets_and_communities_are_previewed_then_imported(county_officer, dja
     job = confirm(county_officer, job, django_capture_on_commit_callbacks)
     assert (job.status, job.created, job.updated, job.error_count) == ("done", 1, 1, 1)
     assert Region.objects.get(code="411002001001").name == "花园社区（更名）"
+
+
+def test_the_stored_values_read_for_a_chunk_equal_the_orms(make_elder):
+    """Re-imports compare rows with what one raw query per chunk reads; its values must be the ORM's."""
+    from yiyang.elders.importers import STORED_FIELDS, _stored
+
+    elder = make_elder(health_notes="高血压", categories="低保", lat="34.1", lng="113.8", status_date="")
+    got = _stored([elder.id_number, make_id_number()])
+    orm = Elder.objects.filter(pk=elder.pk).values(*STORED_FIELDS).get()
+    assert list(got) == [elder.id_number] and got[elder.id_number] == orm
+    assert {k: type(v) for k, v in got[elder.id_number].items()} == {k: type(v) for k, v in orm.items()}
