@@ -54,7 +54,6 @@ def run(job_id: int, ip: str = "", interface: str = Interface.IMPORT) -> None:
         return
     kind = KINDS[job.kind]
     actor = Actor(user=get_user_model().objects.get(pk=job.user_id), ip=ip or None, interface=interface)
-    _watch()
     if job.confirmed_at is None:
         token = _claim(job, JobStatus.PREVIEWING)
         if token is None or not _guarded(job, token, lambda: _preview(job, kind, actor, token)):
@@ -107,7 +106,10 @@ def _claim(job: ImportJob, status: str) -> str | None:
     taken = ImportJob.objects.filter(pk=job.pk, status=JobStatus.QUEUED).update(
         status=status, run_token=token, heartbeat_at=timezone.now(), attempts=F("attempts") + 1, message=""
     )
-    return token if taken else None
+    if not taken:
+        return None
+    _watch()  # someone must notice if this worker dies
+    return token
 
 
 def _open(job: ImportJob, kind: ImportKind) -> tabular.Table:
