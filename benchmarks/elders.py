@@ -222,6 +222,7 @@ def main() -> None:
     parser.add_argument("--elderly", type=int, default=100_000)
     parser.add_argument("--import-rows", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=50)
+    parser.add_argument("--skip-queries", action="store_true", help="measure generation and imports only")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -263,7 +264,8 @@ def main() -> None:
                 numbers = _id_numbers(csv_path)
                 for start in range(0, len(numbers), 5000):
                     Elder.objects.filter(id_number__in=numbers[start : start + 5000]).delete()
-    queries(args.repeat)
+    if not args.skip_queries:
+        queries(args.repeat)
 
 
 def _id_numbers(path: Path) -> list[str]:

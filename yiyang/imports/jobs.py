@@ -266,7 +266,11 @@ def cancel(job_id: int) -> bool:
     if job is None:
         return False
     done = ImportJob.objects.filter(pk=job_id, status__in=(JobStatus.PREVIEWED, JobStatus.INTERRUPTED)).update(
-        status=JobStatus.CANCELLED, finished_at=timezone.now(), stored_path="", run_token=""
+        status=JobStatus.CANCELLED,
+        finished_at=timezone.now(),
+        stored_path="",
+        run_token="",
+        preview={**(job.preview or {}), "samples": []},  # old and new values are not kept
     )
     if done:
         Path(job.stored_path).unlink(missing_ok=True)
@@ -327,8 +331,7 @@ def enqueue(job_id: int, ip: str = "", interface: str = Interface.IMPORT) -> Non
 
     def send():
         result = run_import.enqueue(job_id, ip, interface)
-        # The immediate backend has run the job by now; record the id only while it is still to run.
-        ImportJob.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(task_id=str(result.id)[:64])
+        ImportJob.objects.filter(pk=job_id).update(task_id=str(result.id)[:64])
 
     transaction.on_commit(send)
 

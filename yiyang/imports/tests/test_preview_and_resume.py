@@ -119,6 +119,7 @@ def test_a_previewed_job_can_be_cancelled(county_officer, django_capture_on_comm
     services.cancel_import(Actor(user=county_officer), job.pk)
     job.refresh_from_db()
     assert job.status == JobStatus.CANCELLED and job.stored_path == "" and not Elder.objects.exists()
+    assert job.preview["new"] == 2 and job.preview["samples"] == []
 
 
 def test_the_api_previews_then_confirms_or_imports_in_one_call(
