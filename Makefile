@@ -15,6 +15,7 @@ run: install
 	$(PY) manage.py collectstatic --noinput -v 0
 	$(PY) manage.py demo --if-empty
 	$(PY) manage.py demo --accounts
+	$(PY) manage.py resume_imports
 	$(PY) manage.py db_worker --queue-name default & WORKER=$$!; trap "kill $$WORKER" EXIT; \
 	  $(VENV)/bin/gunicorn yiyang.wsgi --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile -
 

@@ -105,7 +105,8 @@ def import_in_subprocess(path: Path, mode: str) -> dict:
 
 
 def child(mode: str, path: str) -> None:
-    """In the child process: `ours` = the platform's import; `raw` = read the file and insert unvalidated."""
+    """In the child process: `ours` = the platform's import; `preview` = the import's dry run (every row
+    validated and compared with the registry, nothing written); `raw` = read the file and insert unvalidated."""
     setup_django()
     from django.conf import settings
     from django.contrib.auth import get_user_model
@@ -113,14 +114,23 @@ def child(mode: str, path: str) -> None:
 
     from yiyang.core import tabular
     from yiyang.core.audit import Actor
-    from yiyang.elders.importers import COLUMNS, import_elders
+    from yiyang.elders.importers import CHUNK, COLUMNS, ElderImporter, chunked, import_elders
 
     start = time.perf_counter()
     if mode == "ours":
         officer = get_user_model().objects.get(username="weidu")
         table = tabular.open_table(path, Path(path).name, COLUMNS, max_bytes=settings.IMPORT_MAX_BYTES * 100)
-        result = import_elders(Actor(user=officer), iter(table))
-        rows, errors = result.saved, len(result.errors)
+        result = import_elders(Actor(user=officer), iter(table), present=set(table.header_map))
+        rows, errors = result.saved + result.unchanged, len(result.errors)
+    elif mode == "preview":
+        officer = get_user_model().objects.get(username="weidu")
+        table = tabular.open_table(path, Path(path).name, COLUMNS, max_bytes=settings.IMPORT_MAX_BYTES * 100)
+        importer = ElderImporter(Actor(user=officer), set(table.header_map))
+        rows = errors = 0
+        for chunk in chunked(iter(table), CHUNK):
+            plan = importer.plan(chunk)
+            rows += len(plan.new) + len(plan.changed) + plan.unchanged
+            errors += len(plan.errors)
     else:
         table = tabular.open_table(path, Path(path).name, COLUMNS, max_bytes=settings.IMPORT_MAX_BYTES * 100)
         with connection.cursor() as cursor:
@@ -212,6 +222,7 @@ def main() -> None:
     parser.add_argument("--elderly", type=int, default=100_000)
     parser.add_argument("--import-rows", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=50)
+    parser.add_argument("--skip-queries", action="store_true", help="measure generation and imports only")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -235,11 +246,13 @@ def main() -> None:
         csv_path, xlsx_path = write_import_files(args.import_rows, made["communities"], Path(folder))
         for path in (csv_path, xlsx_path):
             raw = import_in_subprocess(path, "raw")
+            preview = import_in_subprocess(path, "preview")
             ours = import_in_subprocess(path, "ours")
-            again = import_in_subprocess(path, "ours")  # re-import: every row is an update
+            again = import_in_subprocess(path, "ours")  # re-import of the same file: every row unchanged
             print(
-                f"import {path.suffix:<5} {args.import_rows} rows: ours {ours['rows'] / ours['seconds']:,.0f} rows/s, "
-                f"peak {ours['rss_mb']:.0f} MB, {ours['errors']} errors | re-import "
+                f"import {path.suffix:<5} {args.import_rows} rows: preview {preview['rows'] / preview['seconds']:,.0f} "
+                f"rows/s | ours {ours['rows'] / ours['seconds']:,.0f} rows/s, "
+                f"peak {ours['rss_mb']:.0f} MB, {ours['errors']} errors | re-import (unchanged) "
                 f"{again['rows'] / again['seconds']:,.0f} rows/s | raw read+insert "
                 f"{raw['rows'] / raw['seconds']:,.0f} rows/s, peak {raw['rss_mb']:.0f} MB | "
                 f"ratio {ours['seconds'] / raw['seconds']:.2f}"
@@ -251,7 +264,8 @@ def main() -> None:
                 numbers = _id_numbers(csv_path)
                 for start in range(0, len(numbers), 5000):
                     Elder.objects.filter(id_number__in=numbers[start : start + 5000]).delete()
-    queries(args.repeat)
+    if not args.skip_queries:
+        queries(args.repeat)
 
 
 def _id_numbers(path: Path) -> list[str]:

@@ -1,19 +1,26 @@
-"""Importing facilities from spreadsheets, keyed by (county, facility code): re-importing updates."""
+"""Importing facilities from spreadsheets, keyed by facility code: re-importing updates, never blanks."""
 
 from collections.abc import Callable, Iterable
-
-from django.db import transaction
+from datetime import date
 
 from yiyang.core import audit
 from yiyang.core.audit import Actor, AuditAction
 from yiyang.core.errors import FieldErrors
 from yiyang.core.scoping import region_predicate
 from yiyang.core.tabular import Column
-from yiyang.elders.importers import ImportResult, RowError
+from yiyang.elders.importers import (
+    CLEAR_MARKERS,
+    ImportResult,
+    Plan,
+    RowError,
+    given_values,
+    merge_coordinates,
+    run_plans,
+)
 from yiyang.regions.models import Region
 
-from .models import Facility, FacilityCode
-from .services import CODE_TAKEN, EDITABLE_FIELDS, announce_change, clean_facility
+from .models import Facility, FacilityCode, FacilityStatus, FacilityType, OperationModel, Service
+from .services import CODE_TAKEN, EDITABLE_FIELDS, _values, announce_change, clean_facility
 
 COLUMNS = [
     Column("code", "机构编码"),
@@ -46,68 +53,151 @@ EXAMPLE_ROWS = [
 FIELD_HEADERS = {c.key: c.header for c in COLUMNS}
 
 
-def import_facilities(
-    actor: Actor, rows: Iterable[tuple[int, dict]], progress: Callable[[int], None] | None = None
-) -> ImportResult:
-    result = ImportResult()
-    known = set(Region.objects.filter(level__gte=4).values_list("code", flat=True).iterator(chunk_size=5000))
-    in_scope = region_predicate(actor.user, Facility, "import")
-    seen: dict[tuple[str, str], int] = {}
-    good: list[tuple[int, dict]] = []
-    processed = 0
-    for number, raw in rows:
-        processed += 1
-        try:
-            row = clean_facility(raw, region_exists=known.__contains__)
-        except FieldErrors as exc:
-            result.errors.extend(RowError(number, FIELD_HEADERS.get(k, k), r) for k, r in exc.fields.items())
-            continue
-        if not in_scope(row["region_code"]):
-            result.errors.append(RowError(number, FIELD_HEADERS["region_code"], "不在您的管辖范围内"))
-            continue
-        key = (row["county_code"], row["code"])
-        if (first := seen.get(key)) is not None:
-            result.errors.append(RowError(number, FIELD_HEADERS["code"], f"与第 {first} 行重复"))
-            continue
-        seen[key] = number
-        good.append((number, row))
-        if progress and processed % 1000 == 0:
-            progress(processed)
-    with transaction.atomic():
-        existing = {
-            (f.county_code, f.code): f
-            for f in Facility.objects.filter(county_code__in={k[0] for k in seen}, code__in={k[1] for k in seen})
-        }
-        # Codes of facilities that a new row would collide with (a code names one facility platform-wide).
-        taken = set(
-            FacilityCode.objects.filter(code__in={row["code"] for _, row in good}).values_list("code", flat=True)
-        )
-        new, changed = [], []
-        for number, row in good:
-            current = existing.get((row["county_code"], row["code"]))
-            if current is None and row["code"] in taken:
-                result.errors.append(RowError(number, FIELD_HEADERS["code"], CODE_TAKEN))
-            elif current is None:
-                taken.add(row["code"])
-                new.append(Facility(**row))
-            elif not in_scope(current.region_code):
-                result.errors.append(RowError(number, FIELD_HEADERS["code"], "该编码的机构不在您的管辖范围内"))
+def _header(key: str) -> str:
+    return FIELD_HEADERS.get(key) or FIELD_HEADERS.get(f"{key}_yuan") or key
+
+
+def shown_value(name: str, value) -> str:
+    """A stored or cleaned facility value as the text a clerk reads in a preview."""
+    if value is None or value == "":
+        return ""
+    choices = {"facility_type": FacilityType, "operation_model": OperationModel, "status": FacilityStatus}
+    if name in choices:
+        return str(choices[name](value).label)
+    if name == "services":
+        return "、".join(str(Service(v).label) for v in value)
+    if name in ("monthly_fee_min", "monthly_fee_max"):
+        return f"{value / 100:g} 元"
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+class FacilityImporter:
+    """Imports facilities chunk by chunk, keyed by facility code (one code names one facility on the
+    platform). A registered facility keeps what the row leaves out: absent columns and empty cells
+    leave the stored value alone; the marker （清空） clears it."""
+
+    object_type = "facilities.facility"
+    label = "养老服务机构"
+
+    def __init__(self, actor: Actor, present=None):
+        self.actor = actor
+        self.present = tuple(c.key for c in COLUMNS if present is None or c.key in present)
+        self.known = set(Region.objects.filter(level__gte=4).values_list("code", flat=True).iterator(chunk_size=5000))
+        self.in_scope = region_predicate(actor.user, Facility, "import")
+        self.seen: dict[str, int] = {}
+
+    def _claim(self, number: int, raw: dict) -> int | None:
+        key = str(raw.get("code") or "").strip()
+        if not key or key in CLEAR_MARKERS:
+            return None
+        first = self.seen.setdefault(key, number)
+        return None if first == number else first
+
+    def skip(self, number: int, raw: dict) -> None:
+        self._claim(number, raw)
+
+    def _refuse(self, plan: Plan, number: int, raw: dict, errors: dict[str, str]) -> None:
+        for key, reason in errors.items():
+            value = raw.get(key, raw.get(f"{key}_yuan", ""))
+            plan.errors.append(
+                RowError(number, _header(key), reason, value, raw.get("name", ""), raw.get("code", ""),
+                         raw.get("serial", ""))
+            )  # fmt: skip
+
+    def plan(self, chunk: list[tuple[int, dict]]) -> Plan:
+        plan = Plan()
+        codes = {str(raw.get("code") or "").strip() for _, raw in chunk} - {""}
+        stored: dict[str, list[Facility]] = {}
+        for facility in Facility.objects.filter(code__in=codes):
+            stored.setdefault(facility.code, []).append(facility)
+        taken = set(FacilityCode.objects.filter(code__in=codes).values_list("code", flat=True))
+        for number, raw in chunk:
+            if (first := self._claim(number, raw)) is not None:
+                self._refuse(plan, number, raw, {"code": f"与第 {first} 行重复"})
+                continue
+            given = given_values(raw, self.present)
+            current = _match(stored.get(given.get("code", "")), given.get("region_code", ""))
+            if current is not None and not self.in_scope(current.region_code):
+                self._refuse(plan, number, raw, {"code": CODE_TAKEN})
+                continue
+            if current is None:
+                data = given
             else:
-                for name, value in row.items():
-                    setattr(current, name, value)
-                changed.append(current)
-        Facility.objects.bulk_create(new, batch_size=1000)
-        FacilityCode.objects.bulk_create([FacilityCode(code=f.code, facility=f) for f in new], batch_size=1000)
-        Facility.objects.bulk_update(changed, [*EDITABLE_FIELDS, "county_code"], batch_size=1000)
-        result.created, result.updated = len(new), len(changed)
-        announce_change([(f.lat, f.lng) for f in new + changed])
+                before = _values(current)
+                data = {**before, **given}
+                for name in ("monthly_fee_min", "monthly_fee_max"):
+                    if f"{name}_yuan" in given:
+                        data[name] = None
+                merge_coordinates(data, given)
+            try:
+                row = clean_facility(data, region_exists=self.known.__contains__)
+            except FieldErrors as exc:
+                self._refuse(plan, number, raw, exc.fields)
+                continue
+            if not self.in_scope(row["region_code"]):
+                self._refuse(plan, number, raw, {"region_code": "不在您的管辖范围内"})
+                continue
+            if current is None:
+                if row["code"] in taken:
+                    self._refuse(plan, number, raw, {"code": CODE_TAKEN})
+                    continue
+                taken.add(row["code"])
+                plan.new.append(Facility(**row))
+                continue
+            diff = {
+                name: (shown_value(name, before[name]), shown_value(name, row[name]))
+                for name in EDITABLE_FIELDS
+                if row[name] != before[name]
+            }
+            if not diff:
+                plan.unchanged += 1
+                continue
+            for name, value in row.items():
+                setattr(current, name, value)
+            plan.changed.append(current)
+            plan.changes.append((number, diff))
+            plan.names[number] = before["name"]
+            plan.regions[number] = before["region_code"]
+            plan.serials[number] = raw.get("serial", "")
+        return plan
+
+    def write(self, plan: Plan) -> None:
+        Facility.objects.bulk_create(plan.new, batch_size=1000)
+        FacilityCode.objects.bulk_create([FacilityCode(code=f.code, facility=f) for f in plan.new], batch_size=1000)
+        Facility.objects.bulk_update(plan.changed, [*EDITABLE_FIELDS, "county_code"], batch_size=1000)
+        announce_change([(f.lat, f.lng) for f in plan.new + plan.changed])
+
+    def finish(self, result: ImportResult) -> None:
         audit.record(
-            actor,
+            self.actor,
             AuditAction.IMPORT,
-            object_type="facilities.facility",
-            object_repr=f"导入养老服务机构：新增 {result.created}，更新 {result.updated}，错误 {len(result.errors)}",
-            changes={"created": result.created, "updated": result.updated, "errors": len(result.errors)},
+            object_type=self.object_type,
+            object_repr=f"导入养老服务机构：新增 {result.created}，更新 {result.updated}，未变 {result.unchanged}，"
+            f"错误 {result.refused} 行",
+            changes={
+                "created": result.created,
+                "updated": result.updated,
+                "unchanged": result.unchanged,
+                "errors": result.refused,
+            },
         )
-    if progress:
-        progress(processed)
-    return result
+
+
+def _match(candidates: list[Facility] | None, region_text: str) -> Facility | None:
+    """The registered facility a row's code names: the one of the row's county when several share the
+    code (registrations from before codes were unique), else the first."""
+    if not candidates:
+        return None
+    county = region_text.strip()[:6]
+    return next((f for f in candidates if f.county_code == county), candidates[0])
+
+
+def import_facilities(
+    actor: Actor,
+    rows: Iterable[tuple[int, dict]],
+    progress: Callable[[int], None] | None = None,
+    present=None,
+) -> ImportResult:
+    return run_plans(FacilityImporter(actor, present), rows, progress)

@@ -1,4 +1,5 @@
-"""Running imports as background tasks: accept an upload, import it, report progress and row errors."""
+"""Running imports as background tasks: accept an upload, preview it, import it once confirmed, resume
+it when its worker died, and report progress and refused rows."""
 
 import uuid
 from pathlib import Path
@@ -8,16 +9,18 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404
 
-from yiyang.core import tabular
+from yiyang.core import masking, tabular
 from yiyang.core.audit import Actor
-from yiyang.core.errors import FieldErrors
+from yiyang.core.errors import Conflict, FieldErrors
 from yiyang.core.exports import write_xlsx
 from yiyang.core.roles import SCOPE_KIND, ScopeKind, grants
-from yiyang.core.scoping import get_visible_or_404, has_permission, memberships_of
+from yiyang.core.scoping import get_visible_or_404, has_permission, memberships_of, region_predicate
 
+from . import jobs
 from .kinds import KINDS, ImportKind
-from .models import ImportJob
-from .tasks import run_import
+from .models import ImportJob, JobStatus
+
+SHOWN_ERRORS = 1000  # refused cells listed in an API answer; the report has them all
 
 
 def kind_for(user, key: str) -> ImportKind:
@@ -35,8 +38,10 @@ def upload_dir() -> Path:
     return path
 
 
-def start_import(actor: Actor, key: str, upload) -> ImportJob:
-    """Check the file's size, type and header now (so the user hears at once), then queue the import."""
+def start_import(actor: Actor, key: str, upload, *, confirm: bool = False) -> ImportJob:
+    """Check the file's size, type and header now (so the user hears at once), then queue its preview.
+    The import itself waits for `confirm_import`, unless `confirm` asks for it right after the preview
+    (one call for machines)."""
     kind = kind_for(actor.user, key)
     name = Path(upload.name or "").name[:200]
     if upload.size > settings.IMPORT_MAX_BYTES:
@@ -49,7 +54,7 @@ def start_import(actor: Actor, key: str, upload) -> ImportJob:
         for piece in upload.chunks():
             out.write(piece)
     try:
-        tabular.open_table(stored, name, kind.columns, max_bytes=settings.IMPORT_MAX_BYTES)
+        tabular.open_table(stored, name, kind.read_columns, max_bytes=settings.IMPORT_MAX_BYTES)
     except tabular.TableError as exc:
         stored.unlink(missing_ok=True)
         raise FieldErrors({"file": exc.message}, message=exc.message) from None
@@ -59,8 +64,41 @@ def start_import(actor: Actor, key: str, upload) -> ImportJob:
         filename=name,
         stored_path=str(stored),
         region_code=job_region(actor.user, kind),
+        auto_confirm=confirm,
     )
-    transaction.on_commit(lambda: run_import.enqueue(job.pk, actor.ip or "", actor.interface))
+    jobs.enqueue(job.pk, actor.ip or "", actor.interface)
+    return job
+
+
+def confirm_import(actor: Actor, job_id: int) -> ImportJob:
+    """The clerk has read the preview: import the file."""
+    job = job_for(actor.user, job_id)
+    with transaction.atomic():
+        if not jobs.confirm(job.pk, actor.user.pk):
+            raise Conflict("该导入任务不在待确认状态", {"status": job.get_status_display()})
+        jobs.enqueue(job.pk, actor.ip or "", actor.interface)
+    job.refresh_from_db()
+    return job
+
+
+def resume_import(actor: Actor, job_id: int) -> ImportJob:
+    """Go on with a job whose worker stopped: from the row after its last committed chunk."""
+    job = job_for(actor.user, job_id)
+    with transaction.atomic():
+        jobs.mark_interrupted(job)
+        if not jobs.resume(job.pk):
+            raise Conflict("该导入任务没有中断，无需继续", {"status": job.get_status_display()})
+    job.refresh_from_db()
+    return job
+
+
+def cancel_import(actor: Actor, job_id: int) -> ImportJob:
+    """Drop a previewed (or interrupted) job; rows already committed stay."""
+    job = job_for(actor.user, job_id)
+    jobs.mark_interrupted(job)
+    if not jobs.cancel(job.pk):
+        raise Conflict("只能取消待确认或已中断的导入任务", {"status": job.get_status_display()})
+    job.refresh_from_db()
     return job
 
 
@@ -88,11 +126,111 @@ def job_for(user, job_id: int) -> ImportJob:
     return get_visible_or_404(ImportJob.objects.filter(kind=key), user, KINDS[key].permission, pk=job_id)
 
 
-def error_report(job: ImportJob):
+def shown_status(job: ImportJob) -> tuple[str, str]:
+    """(status, label) as a reader should see it: a job whose worker is gone is interrupted, even
+    before the watch has marked it so."""
+    if jobs.worker_gone(job):
+        return JobStatus.INTERRUPTED, JobStatus.INTERRUPTED.label
+    return job.status, job.get_status_display()
+
+
+# --- Masking per reader -------------------------------------------------------------------------
+
+
+def _reveals(user, kind: ImportKind):
+    """A function telling whether the user sees a row of `region_code` in full (False: mask)."""
+    spec = kind.sensitive
+    if spec is None:
+        return lambda code: True
+    return region_predicate(user, kind.model, spec.permission)
+
+
+def _masked(kind: ImportKind, name: str, value: str) -> str:
+    spec = kind.sensitive
+    if spec is None or name not in spec.fields or not value:
+        return value
+    return str(masking.mask(spec.fields[name], value))
+
+
+def preview_for(user, job: ImportJob) -> dict:
+    """The job's preview with the old and new values of sensitive fields masked on the rows the user
+    may not see in full."""
+    kind = KINDS[job.kind]
+    reveals = _reveals(user, kind)
+    preview = dict(job.preview or {})
+    samples = []
+    for sample in preview.get("samples", []):
+        full = reveals(sample.get("region_code", ""))
+        changes = [
+            change
+            if full
+            else {
+                **change,
+                "old": _masked(kind, change["field"], change["old"]),
+                "new": _masked(kind, change["field"], change["new"]),
+            }
+            for change in sample["changes"]
+        ]
+        samples.append({**sample, "changes": changes})
+    preview["samples"] = samples
+    return preview
+
+
+def error_rows(user, job: ImportJob, limit: int | None = None) -> list[dict]:
+    """The refused cells, each with the bureau's serial number (序号) when the file has one, the
+    spreadsheet row, the row's name and masked identifier, the column, the value read and the reason.
+    Values of sensitive columns are masked unless the user sees the job's region in full."""
+    kind = KINDS[job.kind]
+    if not job.row_errors.exists() and job.errors:  # a job from before the refusals had a table
+        return [
+            {"row": e["row"], "serial": "", "name": "", "identifier": "", "column": e["column"], "value": "",
+             "reason": e["reason"]}
+            for e in job.errors[:limit]
+        ]  # fmt: skip
+    full = _reveals(user, kind)(job.region_code) if job.region_code else True
+    keys = {c.header: c.key for c in kind.columns}
+    fields = ("row", "serial", "name", "identifier", "column", "value", "reason")
+    queryset = job.row_errors.values(*fields)
+    rows = list(queryset[:limit] if limit else queryset.iterator(chunk_size=2000))
+    if not full:
+        for row in rows:
+            row["value"] = _masked(kind, keys.get(row["column"], ""), row["value"])
+    return rows
+
+
+REPORT_HEADERS = ["序号", "行号", "姓名/名称", "证件号码/编码", "列", "读取的值", "原因"]
+
+
+def error_report(user, job: ImportJob):
+    """The refused rows as .xlsx (cells neutralised against formula injection by core.exports)."""
     return write_xlsx(
-        ["行号", "列", "原因"], ([e["row"], e["column"], e["reason"]] for e in job.errors), sheet_name="错误"
+        REPORT_HEADERS,
+        (
+            [e["serial"], e["row"], e["name"], e["identifier"], e["column"], e["value"], e["reason"]]
+            for e in error_rows(user, job)
+        ),
+        sheet_name="错误",
     )
 
 
+TEMPLATE_NOTES = [
+    "重复导入同一人（同一机构）时：文件中没有的列、留空的单元格都不会改动已登记的内容。",
+    "如需清空已登记的某项内容，请在该单元格填写“（清空）”（全角或半角括号均可）。",
+    "可增加“序号”列填写本单位的序号，错误报告将按序号标明出错的行。",
+    "上传后先显示预览（新增、更新、未变和有错误的行数，以及将要修改的内容），确认后才会导入。",
+]
+
+
 def template(kind: ImportKind) -> bytes:
-    return tabular.write_template(kind.columns, kind.examples)
+    """The import template, whose notes sheet also explains re-imports, the clearing marker and 序号."""
+    import io
+
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(tabular.write_template(kind.columns, kind.examples)))
+    notes = book["填写说明"] if "填写说明" in book.sheetnames else book.create_sheet("填写说明")
+    for line in TEMPLATE_NOTES:
+        notes.append([line])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

@@ -8,5 +8,8 @@ urlpatterns = [
     path("import/<str:kind>/upload/", views.upload, name="upload"),
     path("import/<str:kind>/template.xlsx", views.template_download, name="template"),
     path("jobs/<int:job_id>/", views.job_page, name="job"),
+    path("jobs/<int:job_id>/confirm/", views.confirm, name="confirm"),
+    path("jobs/<int:job_id>/resume/", views.resume, name="resume"),
+    path("jobs/<int:job_id>/cancel/", views.cancel, name="cancel"),
     path("jobs/<int:job_id>/errors.xlsx", views.error_report, name="errors"),
 ]

@@ -39,13 +39,52 @@ def upload(request, kind: str):
 def job_page(request, job_id: int):
     job = services.job_for(request.user, job_id)
     template = "imports/job_status.html" if request.headers.get("HX-Request") else "imports/job.html"
-    return render(request, template, {"job": job, "kind": services.KINDS[job.kind]})
+    status, label = services.shown_status(job)
+    context = {
+        "job": job,
+        "kind": services.KINDS[job.kind],
+        "status": status,
+        "status_label": label,
+        "preview": services.preview_for(request.user, job) if job.preview else None,
+        "errors": services.error_rows(request.user, job, 50),
+        "polling": status in ("queued", "previewing", "running"),
+    }
+    return render(request, template, context)
+
+
+def _act(request, job_id: int, action, done: str):
+    try:
+        action(Actor.from_request(request), job_id)
+        messages.success(request, done)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("imports:job", job_id=job_id)
+
+
+@login_only
+@require_POST
+def confirm(request, job_id: int):
+    return _act(request, job_id, services.confirm_import, "已确认，正在导入")
+
+
+@login_only
+@require_POST
+def resume(request, job_id: int):
+    return _act(request, job_id, services.resume_import, "已继续导入，将从中断处接着进行")
+
+
+@login_only
+@require_POST
+def cancel(request, job_id: int):
+    return _act(request, job_id, services.cancel_import, "已取消该导入")
 
 
 @login_only
 def error_report(request, job_id: int):
     job = services.job_for(request.user, job_id)
-    return FileResponse(services.error_report(job), as_attachment=True, filename=f"导入错误报告-{job.pk}.xlsx")
+    return FileResponse(
+        services.error_report(request.user, job), as_attachment=True, filename=f"导入错误报告-{job.pk}.xlsx"
+    )
 
 
 @login_only

@@ -45,11 +45,18 @@ def csv_bytes(rows, encoding="utf-8") -> bytes:
     return ("\n".join(lines) + "\n").encode(encoding)
 
 
-def run_import(user, kind, name, content, django_capture_on_commit_callbacks) -> ImportJob:
+def run_import(user, kind, name, content, django_capture_on_commit_callbacks, confirm=True) -> ImportJob:
+    """Upload, preview and (with `confirm`, as a machine asks in one call) import a file."""
     with django_capture_on_commit_callbacks(execute=True):
-        job = services.start_import(Actor(user=user), kind, SimpleUploadedFile(name, content))
+        job = services.start_import(Actor(user=user), kind, SimpleUploadedFile(name, content), confirm=confirm)
     job.refresh_from_db()
     return job
+
+
+def refusals(job: ImportJob, user=None) -> list[dict]:
+    """(row, column, reason) of each refused cell."""
+    rows = services.error_rows(user or job.user, job)
+    return [{"row": e["row"], "column": e["column"], "reason": e["reason"]} for e in rows]
 
 
 GOOD_AND_BAD = [
@@ -66,7 +73,7 @@ def test_good_rows_are_saved_and_each_bad_row_is_reported(county_officer, django
     job = run_import(county_officer, "elders", "名单.xlsx", xlsx(GOOD_AND_BAD), django_capture_on_commit_callbacks)
     assert job.status == "done", job.message
     assert set(Elder.objects.values_list("name", flat=True)) == {"甲", "己"}
-    assert {(e["row"], e["column"]) for e in job.errors} == {
+    assert {(e["row"], e["column"]) for e in refusals(job)} == {
         (3, "公民身份号码"),
         (4, "所属社区代码"),
         (5, "联系电话"),
@@ -80,7 +87,7 @@ def test_importing_the_same_file_twice_changes_nothing(county_officer, django_ca
     run_import(county_officer, "elders", "a.xlsx", content, django_capture_on_commit_callbacks)
     before = list(Elder.objects.order_by("id").values("id", "name", "id_number", "region_code", "categories"))
     job = run_import(county_officer, "elders", "a.xlsx", content, django_capture_on_commit_callbacks)
-    assert (job.created, job.updated) == (0, 2)
+    assert (job.created, job.updated, job.unchanged) == (0, 0, 2)
     assert list(Elder.objects.order_by("id").values("id", "name", "id_number", "region_code", "categories")) == before
     assert ElderIdentity.objects.count() == 2
 
@@ -89,7 +96,7 @@ def test_duplicate_id_number_within_a_file_is_reported(county_officer, django_ca
     number = make_id_number()
     rows = [elder_row(id_number=number), elder_row(id_number=number)]
     job = run_import(county_officer, "elders", "a.csv", csv_bytes(rows), django_capture_on_commit_callbacks)
-    assert job.created == 1 and job.errors == [{"row": 3, "column": "公民身份号码", "reason": "与第 2 行重复"}]
+    assert job.created == 1 and refusals(job) == [{"row": 3, "column": "公民身份号码", "reason": "与第 2 行重复"}]
 
 
 def test_gbk_csv_is_read(county_officer, django_capture_on_commit_callbacks):
@@ -108,7 +115,7 @@ def test_row_registered_in_another_county_is_not_overwritten(
 ):
     row = elder_row(id_number=neighbour_elder.id_number, name="冒名")
     job = run_import(county_officer, "elders", "a.csv", csv_bytes([row]), django_capture_on_commit_callbacks)
-    assert job.errors[0]["reason"] == "该身份证号码已在其他地区登记"
+    assert refusals(job)[0]["reason"] == "该身份证号码已在其他地区登记"
     neighbour_elder.refresh_from_db()
     assert neighbour_elder.name == "李秀英"
 
@@ -182,9 +189,14 @@ def test_import_through_the_page_shows_progress_and_error_report(
     job = ImportJob.objects.get()
     assert response["Location"] == f"/exchange/jobs/{job.pk}/"
     page = client.get(response["Location"]).content.decode()
+    assert "待确认" in page and "新增 <b>2</b>" in page and not Elder.objects.exists()  # a preview writes nothing
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/exchange/jobs/{job.pk}/confirm/")
+    page = client.get(response["Location"]).content.decode()
     assert "已完成" in page and "新增 <b>2</b>" in page
     report = load_workbook(io.BytesIO(b"".join(client.get(f"/exchange/jobs/{job.pk}/errors.xlsx").streaming_content)))
     assert report.active.max_row == 5
+    assert [c.value for c in report.active[1]] == services.REPORT_HEADERS
     # Another officer cannot see the job or its error report.
     other = Client()
     other.force_login(neighbour_officer)
@@ -197,7 +209,7 @@ def test_import_through_the_api(county_officer, neighbour_officer, django_captur
     client.force_login(county_officer)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            "/api/v1/imports/elders", {"file": SimpleUploadedFile("a.csv", csv_bytes(GOOD_AND_BAD[:2]))}
+            "/api/v1/imports/elders?confirm=true", {"file": SimpleUploadedFile("a.csv", csv_bytes(GOOD_AND_BAD[:2]))}
         )
     assert response.status_code == 202
     job = client.get(f"/api/v1/imports/jobs/{response.json()['id']}").json()
@@ -216,13 +228,17 @@ def test_facility_import_updates_by_code(county_officer, django_capture_on_commi
     bad[0], bad[15], bad[16], bad[17] = "411002-0002", "10", "20", "5"  # more nursing beds than beds
     book = xlsx([row, bad], headers=[c.header for c in FCOLS])
     job = run_import(county_officer, "facilities", "f.xlsx", book, django_capture_on_commit_callbacks)
-    assert job.created == 1 and job.errors == [
+    assert job.created == 1 and refusals(job) == [
         {"row": 3, "column": "护理型床位", "reason": "护理型床位不能多于床位总数"}
     ]
     facility = Facility.objects.get()
     assert facility.monthly_fee_min == 150000 and facility.services == ["day_care", "meals", "bathing"]
     job = run_import(county_officer, "facilities", "f.xlsx", book, django_capture_on_commit_callbacks)
-    assert job.updated == 1 and Facility.objects.count() == 1
+    assert (job.updated, job.unchanged) == (0, 1) and Facility.objects.count() == 1
+    row[1] = "西大街道综合养老服务中心（新址）"
+    book = xlsx([row], headers=[c.header for c in FCOLS])
+    job = run_import(county_officer, "facilities", "f.xlsx", book, django_capture_on_commit_callbacks)
+    assert job.updated == 1 and Facility.objects.get().name.endswith("（新址）")
 
 
 def _job(user, kind="elders", **values) -> ImportJob:
