@@ -1,0 +1,158 @@
+"""A small but complete world for the route-walking test: the demo's data at its smallest scale (every kind
+of row exists in 魏都区, the home county, and in its neighbours), the rows the demo does not make at that
+scale, and one user of every outsider kind.
+
+The rows the walking test puts into URLs are rows of the home county, renamed to markers that no other
+row carries, so that a response can be searched for a leak."""
+
+from dataclasses import dataclass, field
+from datetime import date
+
+HOME_COUNTY = "411002000000"  # 魏都区, the demo county
+NEIGHBOUR_COUNTY = "411003000000"  # 建安区, same city
+OTHER_CITY_COUNTY = "410102000000"  # 郑州市中原区
+MARKERS = {"elder": "界内老人甲", "facility": "界内养老院甲", "provider": "界内服务商甲"}
+PASSWORD = "Outsider-Pass-2026"
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+)
+
+
+@dataclass
+class World:
+    rows: dict[str, int] = field(default_factory=dict)  # path parameter -> id of a home-county row
+    users: dict[str, object] = field(default_factory=dict)  # identity -> user
+
+
+def _first(model, **filters):
+    return model._base_manager.filter(**filters).order_by("pk").first()
+
+
+def build() -> World:
+    from django.contrib.auth import get_user_model
+    from django.core.files.base import ContentFile
+
+    from yiyang.accounts.services import create_token, create_user
+    from yiyang.analytics.models import MonthlyReport
+    from yiyang.core.audit import Actor
+    from yiyang.core.roles import Role
+    from yiyang.demo import generate
+    from yiyang.elders.models import Assessment, Elder
+    from yiyang.facilities import services as facility_services
+    from yiyang.facilities.models import Facility, FacilityType, Residence
+    from yiyang.homecare.models import Order, OrderPhoto, ServiceItem, Volunteer, VolunteerService
+    from yiyang.imports.models import ImportJob
+    from yiyang.providers.models import Provider, Staff, TrainingClass
+    from yiyang.supervision.models import (
+        CadreVisit,
+        Complaint,
+        EscrowAlert,
+        Hazard,
+        Inspection,
+        Pairing,
+        Photo,
+        RatingApplication,
+        SubsidyClaim,
+    )
+    from yiyang.supervision.models.pairing import Cadre
+
+    generate.build(generate.Sizes(elderly=60, streets_per_county=1, communities_per_street=2), log=lambda *_: None)
+    users = {u.username: u for u in get_user_model().objects.all()}
+    home, neighbour = HOME_COUNTY[:6], NEIGHBOUR_COUNTY[:6]
+    world = World()
+
+    elder = _first(Elder, county_code=home, status="active")
+    Elder._base_manager.filter(pk=elder.pk).update(name=MARKERS["elder"])
+    institution = _first(Facility, county_code=home, facility_type=FacilityType.INSTITUTION)
+    Facility._base_manager.filter(pk=institution.pk).update(name=MARKERS["facility"])
+    provider = _first(Provider, county_code=home)
+    Provider._base_manager.filter(pk=provider.pk).update(name=MARKERS["provider"])
+    officer = Actor(user=users["weidu"])
+
+    residence = _first(Residence, county_code=home, left_on=None)
+    if residence is None:
+        resident = _first(Elder, county_code=home, status="active", pk__gt=elder.pk)
+        residence = facility_services.admit(officer, institution.pk, resident.pk, date(2026, 1, 1))
+    order = _first(Order, region_code__startswith=home)
+    photo = OrderPhoto(order=order, county_code=home, extension="png")
+    photo.file.save("x.png", ContentFile(PNG))
+    volunteer = Volunteer._base_manager.create(
+        name="界内志愿者", phone="13800000000", region_code=elder.region_code, county_code=home
+    )
+    service = VolunteerService._base_manager.create(
+        volunteer=volunteer, region_code=elder.region_code, county_code=home, day=date(2026, 1, 5),
+        hours=2, description="陪同就医",
+    )  # fmt: skip
+    alert = EscrowAlert._base_manager.create(
+        facility=institution, region_code=institution.region_code, county_code=home, kind="over_assets",
+        total_prepaid=100, net_fixed_assets=10,
+    )  # fmt: skip
+    report = MonthlyReport._base_manager.create(region_code=HOME_COUNTY, month=date(2026, 1, 1), status="done")
+    job = ImportJob._base_manager.create(
+        kind="elders", user=users["weidu"], filename="花名册.xlsx", status="done", region_code=HOME_COUNTY
+    )
+    token = create_token(officer, "界内令牌")[0]
+    cadre_visit = _first(CadreVisit, region_code__startswith=home)
+    world.rows = {
+        "elder_id": elder.pk,
+        "assessment_id": _first(Assessment, elder=elder).pk,
+        "facility_id": institution.pk,
+        "residence_id": residence.pk,
+        "job_id": job.pk,
+        "order_id": order.pk,
+        "photo_id:homecare": photo.pk,
+        "photo_id:supervision": _first(Photo, region_code__startswith=home).pk,
+        "provider_id": provider.pk,
+        "caregiver_id": _first(Staff, provider=provider).pk,
+        "staff_id": _first(Staff, facility__isnull=False, region_code__startswith=home).pk,
+        "item_id": _first(ServiceItem, region_code__startswith=home).pk,
+        "volunteer_id": volunteer.pk,
+        "service_id": service.pk,
+        "inspection_id": _first(Inspection, region_code__startswith=home).pk,
+        "hazard_id": _first(Hazard, region_code__startswith=home).pk,
+        "claim_id": _first(SubsidyClaim, region_code__startswith=home).pk,
+        "training_id": _first(TrainingClass, region_code__startswith=home).pk,
+        "application_id": _first(RatingApplication, region_code__startswith=home).pk,
+        "alert_id": alert.pk,
+        "cadre_id": _first(Cadre, region_code__startswith=home).pk,
+        "pairing_id": _first(Pairing, region_code__startswith=home).pk,
+        "visit_id": cadre_visit.pk,
+        "complaint_id": _first(Complaint, region_code__startswith=home).pk,
+        "report_id": report.pk,
+        "token_id": token.pk,
+        "code": HOME_COUNTY,
+        "kind": "elders",
+        "step": "dispatch",
+    }
+
+    outsider_facility = _first(Facility, county_code=neighbour, facility_type=FacilityType.INSTITUTION)
+    outsider_provider = _first(Provider, county_code=neighbour)
+    outsider_carer = _first(Staff, provider=outsider_provider)
+    outsider_elder = _first(Elder, county_code=neighbour, status="active")
+
+    def member(username, role, region, scope_id=None):
+        spec = {"role": role, "region_code": region}
+        if scope_id:
+            spec.update(scope_id=scope_id, scope_label=username)
+        return create_user(username, PASSWORD, name=username, memberships=[spec])
+
+    world.users = {
+        "owner": users["weidu"],
+        "city": users["xuchang"],
+        "manager": users["manager"],
+        "auditor": users["auditor"],
+        "carer": users["carer"],
+        "neighbour_officer": users["jianan"],
+        "other_city_officer": member("zhengzhou", Role.OFFICER, OTHER_CITY_COUNTY),
+        "other_facility_manager": member(
+            "other_manager", Role.FACILITY_MANAGER, outsider_facility.region_code, outsider_facility.pk
+        ),
+        "other_provider": member(
+            "other_provider", Role.PROVIDER_MANAGER, outsider_provider.region_code, outsider_provider.pk
+        ),
+        "other_caregiver": member("other_carer", Role.CAREGIVER, outsider_provider.region_code, outsider_carer.pk),
+        "other_family": member("other_family", Role.FAMILY, outsider_elder.region_code, outsider_elder.pk),
+        "anonymous": None,
+    }
+    return world
