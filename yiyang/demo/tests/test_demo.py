@@ -1,7 +1,10 @@
+import json
+import re
+
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from yiyang.core.idnumber import parse
+from yiyang.core.idnumber import address_code_ever_existed, parse
 from yiyang.demo import generate
 from yiyang.elders.models import Assessment, Elder, ElderIdentity
 from yiyang.facilities.models import Facility, FacilityType, Residence
@@ -82,6 +85,7 @@ def test_demo_is_believable_names_match_sex_facilities_are_unique_and_every_city
     for name, sex, number in elders:
         assert name[0] in SURNAMES and name[1:] in GIVEN_BY_SEX[sex], (name, sex)
         assert parse(number).sex == sex
+        assert address_code_ever_existed(number[:6])  # a real GB/T 2260 code, as the county's
 
     # No two facilities share a name, and each name carries its county's real name.
     names = list(Facility.objects.values_list("name", "county_code"))
@@ -108,6 +112,10 @@ def test_demo_is_believable_names_match_sex_facilities_are_unique_and_every_city
         assert child["values"]["elders"] > 0 and child["values"]["facilities"] > 0, child["name"]
         assert child["values"]["orders"] > 0, child["name"]
     assert children["411000000000"]["values"]["elders"] > 10 * children["410100000000"]["values"]["elders"]
+    # The big screen draws a bar per city from the same figures.
+    screen = client.get("/analytics/screen/", {"region": "410000000000"}).content.decode()
+    data = json.loads(re.search(r'<script id="dashboard-data" type="application/json">(.*?)</script>', screen).group(1))
+    assert {c["name"] for c in data["children"] if c["values"]["elders"]} == set(HENAN_CITIES.values())
     # The demo logins are those of Xuchang, as before.
     users = set(get_user_model().objects.values_list("username", flat=True))
     assert {u for u, *_ in generate.DEMO_ACCOUNTS} <= users
