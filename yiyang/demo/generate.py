@@ -12,6 +12,7 @@ from datetime import timedelta
 from itertools import islice
 
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from yiyang.accounts.services import create_user
@@ -27,8 +28,9 @@ from yiyang.regions import services as regions
 from yiyang.regions.models import Region
 from yiyang.servicemap import services as servicemap
 
+from . import names as naming
 from . import supervision_escrow, supervision_inspections, supervision_ratings
-from .names import GIVEN, SURNAMES
+from .names import GIVEN_BY_SEX, SURNAMES
 
 PROVINCE = "41"  # 河南
 DEMO_CITY = "411000000000"  # 许昌市
@@ -42,6 +44,17 @@ class Sizes:
     streets_per_county: int = 4
     communities_per_street: int = 6
     demo_only_city: bool = True  # streets/communities for Xuchang only; False: the whole province
+    # With demo_only_city: elders of each other city (and 济源), in a small tree of one county each;
+    # None: a fiftieth of `elderly`, at least 10. 0: none.
+    elderly_per_other_city: int | None = None
+
+    @property
+    def per_other_city(self) -> int:
+        if not self.demo_only_city:
+            return 0
+        if self.elderly_per_other_city is None:
+            return max(10, self.elderly // 50)
+        return self.elderly_per_other_city
 
 
 def build_regions(sizes: Sizes) -> list[str]:
@@ -53,6 +66,36 @@ def build_regions(sizes: Sizes) -> list[str]:
         list(counties.values_list("code", flat=True)), sizes.streets_per_county, sizes.communities_per_street
     )
     return list(Region.objects.filter(level=Level.COMMUNITY).order_by("code").values_list("code", flat=True))
+
+
+OTHER_CITY_STREETS = 2  # one 街道 and one 镇
+OTHER_CITY_COMMUNITIES = 2  # per street: two 社区 of the street, two 村 of the town
+
+
+def other_city_counties() -> list[str]:
+    """One county of every city of the province but the demo city: its first by code, the seat district
+    (郑州 中原区 410102, 洛阳 老城区 410302, ...), and 济源 (419001) under the province's directly
+    administered counties. All are real divisions of the loaded tree."""
+    chosen = {}
+    counties = Region.objects.filter(level=Level.COUNTY, code__startswith=PROVINCE).exclude(
+        code__startswith=DEMO_CITY[:4]
+    )
+    for code in counties.order_by("code").values_list("code", flat=True):
+        chosen.setdefault(code[:4], code)
+    return sorted(chosen.values())
+
+
+def build_other_cities(sizes: Sizes) -> list[str]:
+    """A small tree (two streets, four communities) in one county of each other city. Returns the
+    community codes, empty when the sizes ask for no other city."""
+    if not sizes.per_other_city:
+        return []
+    counties = other_city_counties()
+    regions.generate_subdivisions(counties, OTHER_CITY_STREETS, OTHER_CITY_COMMUNITIES)
+    return list(
+        Region.objects.filter(level=Level.COMMUNITY, parent_code__in=Region.objects.filter(
+            parent_code__in=counties).values("code")).order_by("code").values_list("code", flat=True)
+    )  # fmt: skip
 
 
 CATEGORY_SHARES = [
@@ -75,8 +118,9 @@ def elder_rows(community_codes: list[str], count: int, seed: int = 11):
         code__in=community_codes).values_list("code", "lat", "lng").iterator()}  # fmt: skip
     used: set[str] = set()
     living = [v for v in LivingSituation.values if v != LivingSituation.IN_INSTITUTION]
-    names = [s + g for s in SURNAMES for g in GIVEN]
-    readings = {name: (pinyin.full(name), pinyin.initials(name)) for name in names}
+    # Given names from the pool of the sex the ID number encodes: no 淑珍 among the men.
+    names = {sex: [s + g for s in SURNAMES for g in given] for sex, given in GIVEN_BY_SEX.items()}
+    readings = {name: (pinyin.full(name), pinyin.initials(name)) for pool in names.values() for name in pool}
     eighty_ago = today.replace(year=today.year - 80) if not (today.month == 2 and today.day == 29) else today
     advanced_age, alone = categories.BY_CODE["advanced_age"].bit, categories.BY_CODE["living_alone"].bit
     communities = len(community_codes)
@@ -93,7 +137,8 @@ def elder_rows(community_codes: list[str], count: int, seed: int = 11):
                 used.add(number)
                 break
             birth -= timedelta(days=1)
-        name = names[int(draw() * len(names))]
+        pool = names[sex]
+        name = pool[int(draw() * len(pool))]
         cats = advanced_age if birth <= eighty_ago else 0
         for bit, share in CATEGORY_SHARES:
             if draw() < share:
@@ -125,12 +170,12 @@ def elder_rows(community_codes: list[str], count: int, seed: int = 11):
         }
 
 
-def build_elders(community_codes: list[str], count: int, chunk: int = 20000) -> int:
+def build_elders(community_codes: list[str], count: int, chunk: int = 20000, seed: int = 11) -> int:
     """Write `count` elders; into an empty registry the secondary indexes are built after the load."""
     loading_empty_table = not connection.in_atomic_block and not Elder.objects.exists()
     with bulk.deferred_indexes(Elder) if loading_empty_table else nullcontext():
         rows: list[dict] = []
-        for row in elder_rows(community_codes, count):
+        for row in elder_rows(community_codes, count, seed=seed):
             rows.append(row)
             if len(rows) >= chunk:
                 with transaction.atomic():
@@ -199,18 +244,20 @@ FACILITY_MIX = [
      [Service.HOME_VISITS, Service.CLEANING, Service.BATHING], 2),
     (FacilityType.CANTEEN, [OperationModel.BUILT_WITH_HOUSING, OperationModel.SOCIAL], (0, 0), [Service.MEALS], 2),
 ]  # fmt: skip
-FACILITY_PREFIX = {
-    FacilityType.INSTITUTION: "康养中心",
-    FacilityType.SUPPORT_HOME: "敬老院",
-    FacilityType.STREET_CENTRE: "综合养老服务中心",
-    FacilityType.DAY_CARE: "日间照料中心",
-    FacilityType.RURAL_HAPPINESS: "幸福院",
-    FacilityType.HOME_CARE_STATION: "居家养老服务站",
-    FacilityType.CANTEEN: "长者饭堂",
-}
 
 
-def build_facilities(seed: int = 3) -> int:
+def _is_town(street: Region) -> bool:
+    return int(street.code[6:9]) >= 100  # 镇 and 乡 are numbered from 100, 街道 below
+
+
+# Where a type is found: 敬老院 and 幸福院 in towns and villages, the street centre in a 街道.
+PREFERS_TOWN = {FacilityType.SUPPORT_HOME: True, FacilityType.RURAL_HAPPINESS: True, FacilityType.STREET_CENTRE: False}
+
+
+def build_facilities(seed: int = 3, small_counties: frozenset[str] = frozenset()) -> int:
+    """Facilities of every type in each county with streets: the full mix (FACILITY_MIX), or one of each
+    type in the `small_counties` (6-digit codes). Each is named after its county, street and, for the
+    types that serve one community, its community, and no two share a name."""
     rng = random.Random(seed)
     streets = list(Region.objects.filter(level=Level.STREET).order_by("code"))
     communities_by_street: dict[str, list[Region]] = {}
@@ -219,21 +266,34 @@ def build_facilities(seed: int = 3) -> int:
     by_county: dict[str, list[Region]] = {}
     for s in streets:
         by_county.setdefault(county_of(s.code), []).append(s)
+    county_names = dict(
+        Region.objects.filter(code__in=[c.ljust(12, "0") for c in by_county]).values_list("code", "name")
+    )
+    used: set[str] = set(Facility.objects.values_list("name", flat=True))
     facilities = []
     today = timezone.localdate()
     for county, county_streets in by_county.items():
         serial = 0
+        county_name = county_names.get(county.ljust(12, "0"), "")
+        phone_prefix = naming.area_code(county)
         for facility_type, models, (low, high), services, per_county in FACILITY_MIX:
-            for _ in range(per_county):
+            wants_town = PREFERS_TOWN.get(facility_type)
+            fitting = [s for s in county_streets if wants_town is None or _is_town(s) == wants_town]
+            for _ in range(1 if county in small_counties else per_county):
                 serial += 1
-                street = rng.choice(county_streets)
+                street = rng.choice(fitting or county_streets)
                 place = rng.choice(communities_by_street.get(street.code) or [street])
                 beds = rng.randint(low, high) if high else 0
+                if county in small_counties:  # as few beds per elder as in the demo city
+                    beds //= 4
                 occupied = int(beds * rng.uniform(0.4, 0.95))
+                name = naming.facility_name(
+                    facility_type, county_name, street.name, place.name if place is not street else "", used, rng
+                )
                 facilities.append(
                     Facility(
                         code=f"{county}-{serial:04d}",
-                        name=f"{street.name.removesuffix('街道').removesuffix('镇')}{FACILITY_PREFIX[facility_type]}",
+                        name=name,
                         facility_type=facility_type,
                         operation_model=rng.choice(models),
                         region_code=place.code,
@@ -241,7 +301,7 @@ def build_facilities(seed: int = 3) -> int:
                         address=f"{street.name}{place.name}{rng.randrange(1, 200)}号",
                         lat=round((place.lat or 34.0) + rng.uniform(-0.003, 0.003), 6),
                         lng=round((place.lng or 113.8) + rng.uniform(-0.003, 0.003), 6),
-                        phone=f"0374-{rng.randrange(2000000, 8999999)}",
+                        phone=f"{phone_prefix}-{rng.randrange(2000000, 8999999)}",
                         contact_person=rng.choice(SURNAMES) + rng.choice(["主任", "院长", "站长"]),
                         opening_hours="全天" if beds and facility_type != FacilityType.DAY_CARE else "08:00-17:30",
                         services=list(services),
@@ -318,18 +378,22 @@ MENU_SUBSIDIES = {"tekun": 100, "dibao": 50, "severe_disability": 50, "family_pl
 ALLOWANCES = [("tekun", 30000), ("advanced_age", 10000), ("dibao", 10000)]
 
 
-def build_homecare(seed: int = 17, orders_per_county: int = 40) -> int:
+def build_homecare(seed: int = 17, orders_per_county: int = 40, small_counties: frozenset[str] = frozenset()) -> int:
     """The service menu of each county of the demo city, two providers with caregivers per county,
-    this month's vouchers and a history of orders in every state."""
+    this month's vouchers and a history of orders in every state; in each of the `small_counties`
+    (6-digit codes) of other cities, one provider with two caregivers and a quarter of the orders."""
     from yiyang.homecare import services as homecare
     from yiyang.homecare.models import Order, OrderStatus, ServiceItem
     from yiyang.providers.models import Certificate, CertificateKind, Provider, Staff, StaffRole
 
     rng = random.Random(seed)
-    counties = Region.objects.filter(level=Level.COUNTY, code__startswith=DEMO_CITY[:4]).order_by("code")
+    counties = Region.objects.filter(
+        Q(code__startswith=DEMO_CITY[:4]) | Q(code__in=[c.ljust(12, "0") for c in small_counties]), level=Level.COUNTY
+    ).order_by("code")
     now = timezone.now()
     for county in counties:
         head = county.code[:6]
+        small = head in small_counties
         items = ServiceItem.objects.bulk_create(
             ServiceItem(region_code=county.code, county_code=head, code=code, name=name, category=category, unit=unit,
                         price=price, duration_minutes=minutes, min_minutes=minimum, required_skill=level,
@@ -338,12 +402,14 @@ def build_homecare(seed: int = 17, orders_per_county: int = 40) -> int:
         )  # fmt: skip
         street = Region.objects.filter(parent_code=county.code).order_by("code").first()
         carers = []
-        for n, name in enumerate(("安康居家养老服务有限公司", "夕阳红助老服务中心")):
+        providers = ("安康居家养老服务有限公司", "夕阳红助老服务中心")[: 1 if small else 2]
+        for n, name in enumerate(providers):
             provider = Provider.objects.create(
                 name=f"{county.name}{name}", region_code=street.code if street else county.code, county_code=head,
-                service_regions=[county.code], service_items=[code for code, *_ in MENU], phone=f"0374-66{n}0000",
+                service_regions=[county.code], service_items=[code for code, *_ in MENU],
+                phone=f"{naming.area_code(head)}-66{n}0000",
             )  # fmt: skip
-            for _ in range(4):
+            for _ in range(2 if small else 4):
                 level = rng.choice([2, 3, 3, 4, 4, 5])
                 carer = Staff.objects.create(
                     provider=provider, region_code=provider.region_code, county_code=head, role=StaffRole.CARER,
@@ -360,7 +426,7 @@ def build_homecare(seed: int = 17, orders_per_county: int = 40) -> int:
                 carers.append(carer)
         elders = list(Elder.objects.filter(county_code=head, status=Status.ACTIVE, facility_id__isnull=True)[:200])
         history = []
-        for _ in range(orders_per_county if elders else 0):
+        for _ in range((orders_per_county // 4 if small else orders_per_county) if elders else 0):
             elder, item, carer = rng.choice(elders), rng.choice(items), rng.choice(carers)
             quote = homecare.quote(elder, item)
             slot = now - timedelta(days=rng.randrange(1, 60), hours=rng.randrange(0, 8))
@@ -381,7 +447,8 @@ def build_homecare(seed: int = 17, orders_per_county: int = 40) -> int:
             )  # fmt: skip
         Order.objects.bulk_create(history)
     month = timezone.localdate().replace(day=1)
-    return homecare.grant_monthly(month, [homecare.Allowance(c, amount) for c, amount in ALLOWANCES], DEMO_CITY)
+    region = PROVINCE.ljust(12, "0") if small_counties else DEMO_CITY
+    return homecare.grant_monthly(month, [homecare.Allowance(c, amount) for c, amount in ALLOWANCES], region)
 
 
 def build_population(seed: int = 9) -> None:
@@ -456,14 +523,19 @@ def build_accounts() -> list[tuple[str, str]]:
 
 def build(sizes: Sizes, log=print) -> None:
     communities = build_regions(sizes)
-    log(f"区划：{Region.objects.count()} 个（社区/村 {len(communities)} 个）")
+    others = build_other_cities(sizes)
+    small = frozenset(county_of(c) for c in others)
+    log(f"区划：{Region.objects.count()} 个（社区/村 {len(communities) + len(others)} 个）")
     build_population()
-    log(f"养老服务机构：{build_facilities()} 家")
-    log(f"老年人：{build_elders(communities, sizes.elderly)} 人")
+    log(f"养老服务机构：{build_facilities(small_counties=small)} 家")
+    elderly = build_elders(communities, sizes.elderly)
+    if others:
+        elderly += build_elders(others, sizes.per_other_city * len(small), seed=12)
+    log(f"老年人：{elderly} 人" + (f"（其他 {len(small)} 个市各 {sizes.per_other_city} 人）" if small else ""))
     log(f"入住机构：{build_residents()} 人")
-    log(f"能力评估：{build_assessments(min(sizes.elderly, max(200, sizes.elderly // 3), 50_000))} 份")
+    log(f"能力评估：{build_assessments(min(elderly, max(200, elderly // 3), 50_000))} 份")
     rollups.rebuild()
-    log(f"服务券发放：{build_homecare()} 人")
+    log(f"服务券发放：{build_homecare(small_counties=small)} 人")
     servicemap.seed_default_rules()
     log(f"服务圈覆盖：{servicemap.recompute(None)} 个社区（村）")
     build_accounts()

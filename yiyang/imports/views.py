@@ -15,7 +15,7 @@ from . import services
 @login_only
 def import_page(request, kind: str):
     spec = services.kind_for(request.user, kind)
-    jobs = services.visible_jobs(request.user, spec)[:10]
+    jobs = [(job, *services.shown_status(job)) for job in services.visible_jobs(request.user, spec)[:10]]
     return render(request, "imports/import.html", {"kind": spec, "jobs": jobs})
 
 

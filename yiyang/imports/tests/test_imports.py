@@ -248,6 +248,34 @@ def _job(user, kind="elders", **values) -> ImportJob:
     )
 
 
+def test_the_list_of_recent_imports_shows_each_jobs_total_rows_and_percentage(county_officer):
+    import re
+    from datetime import timedelta
+
+    now = timezone.now()
+    done = _job(county_officer, status="done", total_rows=200, processed=200, created=190, error_count=10)
+    running = _job(county_officer, status="running", total_rows=400, processed=100, heartbeat_at=now)
+    stalled = _job(county_officer, status="running", total_rows=300, processed=60, heartbeat_at=now - timedelta(days=1))
+    previewing = _job(county_officer, status="previewing", processed=30, heartbeat_at=now)
+    previewed = _job(county_officer, status="previewed", total_rows=50, processed=0)
+    client = Client()
+    client.force_login(county_officer)
+    page = client.get("/exchange/import/elders/").content.decode()
+
+    def cells(job):
+        row = re.search(rf'<tr data-job="{job.pk}">(.*?)</tr>', page, re.S).group(1)
+        found = dict(re.findall(r'data-label="(总行数|进度|状态)"[^>]*>(.*?)</td>', row, re.S))
+        return found["状态"], found["总行数"], re.sub(r"<[^>]+>", "", found["进度"])
+
+    assert cells(done) == ("已完成", "200", "100%（200/200）")
+    assert cells(running)[1:] == ("400", "25%（100/400）")
+    assert 'aria-valuenow="25"' in page
+    # A job whose worker stopped says so, with the share it had committed.
+    assert cells(stalled) == ("中断", "300", "20%（60/300）")
+    assert cells(previewing)[1:] == ("已读 30 行", "—")
+    assert cells(previewed)[1:] == ("50", "待确认")
+
+
 def test_neighbour_county_officer_cannot_see_an_import_job(county_officer, neighbour_officer, make_user):
     job = _job(county_officer)
     assert job.region_code == "411002000000"

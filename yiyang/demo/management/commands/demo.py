@@ -14,6 +14,12 @@ class Command(BaseCommand):
         parser.add_argument("--elderly", type=int, default=3000, help="number of elders to generate")
         parser.add_argument("--streets", type=int, default=4, help="streets/towns per county")
         parser.add_argument("--communities", type=int, default=6, help="communities/villages per street")
+        parser.add_argument(
+            "--elderly-per-city",
+            type=int,
+            default=None,
+            help="elders in each other city of Henan (default: a fiftieth of --elderly, at least 10; 0: none)",
+        )
         parser.add_argument("--province-wide", action="store_true", help="streets for every county of Henan")
         parser.add_argument("--if-empty", action="store_true", help="do nothing when the database has data")
         parser.add_argument("--accounts", action="store_true", help="only print the demo accounts")
@@ -29,12 +35,15 @@ class Command(BaseCommand):
             raise CommandError("数据库已有数据；演示数据只能生成到空数据库中（删除 var/yiyang.sqlite3 后重试）。")
         if options["elderly"] < 1:
             raise CommandError("--elderly 至少为 1")
+        if (options["elderly_per_city"] or 0) < 0:
+            raise CommandError("--elderly-per-city 不能为负数")
         started = time.perf_counter()
         sizes = generate.Sizes(
             elderly=options["elderly"],
             streets_per_county=options["streets"],
             communities_per_street=options["communities"],
             demo_only_city=not options["province_wide"],
+            elderly_per_other_city=options["elderly_per_city"],
         )
         generate.build(sizes, log=self.stdout.write)
         call_command("analyze_database", stdout=self.stdout)
