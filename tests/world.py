@@ -57,7 +57,10 @@ def build() -> World:
     )
     from yiyang.supervision.models.pairing import Cadre
 
-    generate.build(generate.Sizes(elderly=60, streets_per_county=1, communities_per_street=2), log=lambda *_: None)
+    generate.build(
+        generate.Sizes(elderly=60, streets_per_county=1, communities_per_street=2, elderly_per_other_city=0),
+        log=lambda *_: None,
+    )
     users = {u.username: u for u in get_user_model().objects.all()}
     home, neighbour = HOME_COUNTY[:6], NEIGHBOUR_COUNTY[:6]
     world = World()
