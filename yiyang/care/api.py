@@ -385,4 +385,17 @@ def unbound(request, page: int = 1, page_size: int = 50):
     return paginate(rows, page, page_size)
 
 
+class BindIn(Schema):
+    elder_id: int
+    kind: str
+    installed_where: str = ""
+
+
+@router.post("/events/{event_id}/bind", response={201: DeviceOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut,
+             422: ErrorOut}, summary="为待绑定事件的未知设备登记老人")  # fmt: skip
+def bind(request, event_id: int, payload: BindIn):
+    device = services.bind(_actor(request), event_id, payload.elder_id, payload.kind, payload.installed_where)
+    return Status(201, device)
+
+
 __all__ = ["router", "AlarmState"]

@@ -10,10 +10,9 @@ recomputes `next_escalation_at`.
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
-from yiyang.core import audit, coords, masking, phones
+from yiyang.core import audit, coords, phones
 from yiyang.core.audit import Actor, AuditAction
 from yiyang.core.errors import Conflict, FieldErrors
 from yiyang.core.ledger import DecisionStep, post_once
@@ -208,7 +207,7 @@ def open_manual(actor: Actor, elder_id, kind: str, *, summary: str = "", caller_
     ALARM.move(actor, alarm, "acknowledge", "坐席接听来电并登记", at=now)
     alarm.acknowledged_at, alarm.acknowledged_by = now, actor.name
     _changed(alarm, now, moved=True, fields=["acknowledged_at", "acknowledged_by"])
-    if call_id:
+    if call_id and str(call_id).isdigit():
         HotlineCall.objects.filter(pk=call_id, operator=actor.db_user).update(alarm=alarm)
     audit.record(actor, AuditAction.CREATE, alarm)
     if kind in NO_CALL_BACK:
@@ -563,12 +562,63 @@ def hotline_call(actor: Actor, caller: str, external_id: str = "", now=None) -> 
     return call
 
 
-def reveal_card(actor: Actor, elder: Elder) -> dict:
-    """The elder's phone and address and the contacts' phones for the operator's card: shown in full to
-    those who may see them (audited once per card), masked otherwise."""
-    shown = masking.shown(actor, elder, reveal=masking.may_reveal(actor.user, elder), fields=["phone", "address"])
-    return shown.values
+# --- Devices ---------------------------------------------------------------------------------------
 
 
-def touch_seq(alarm_id: int) -> None:
-    Alarm.objects.filter(pk=alarm_id).update(seq=F("seq") + 1)
+@transaction.atomic
+def bind(actor: Actor, event_id, elder_id, kind: str, installed_where: str = "") -> Device:
+    """Register the unknown device of a queued event for an elder; every waiting event of that device is
+    bound to it (they stay history: a late binding never opens an alarm)."""
+    from yiyang.core.scoping import get_for_action, region_predicate
+
+    from .models import BindingState, DeviceKind
+
+    event = get_for_action(DeviceEvent.objects, actor.user, "care.bind_deviceevent", lock=True, pk=event_id)
+    errors = {}
+    if event.binding != BindingState.WAITING:
+        raise Conflict("该事件已处理", {"binding": event.binding})
+    if kind not in DeviceKind.values:
+        errors["kind"] = "不是可选的设备类型"
+    elder = (
+        Elder.objects.visible_to(actor.user, "view").filter(pk=elder_id).first() if str(elder_id).isdigit() else None
+    )
+    if elder is None or not region_predicate(actor.user, DeviceEvent, "care.bind_deviceevent")(elder.region_code):
+        errors["elder"] = "找不到该老人，或不在您的管辖范围内"
+    if len(installed_where or "") > 100:
+        errors["installed_where"] = "不超过 100 字"
+    if errors:
+        raise FieldErrors(errors)
+    if Device.objects.filter(vendor_id=event.vendor_id, external_id=event.external_id).exists():
+        raise Conflict("该设备已登记", {"external_id": event.external_id})
+    device = Device.objects.create(vendor_id=event.vendor_id, external_id=event.external_id, kind=kind, elder=elder,
+                                   region_code=elder.region_code, county_code=elder.county_code,
+                                   installed_where=(installed_where or "").strip())  # fmt: skip
+    DeviceEvent.objects.filter(vendor_id=event.vendor_id, external_id=event.external_id,
+                               binding=BindingState.WAITING).update(device=device, binding=BindingState.RESOLVED,
+                                                                    region_code=elder.region_code,
+                                                                    county_code=elder.county_code)  # fmt: skip
+    audit.record(actor, AuditAction.CREATE, device)
+    return device
+
+
+def sweep_devices(now=None) -> dict:
+    """Devices whose heartbeat is overdue are marked offline and, like those low on battery, get a
+    maintenance ticket (one per device, reason and day), never an alarm."""
+    from .models import DeviceStatus, MaintenanceTicket
+
+    now = now or timezone.now()
+    day = timezone.localdate(now).isoformat()
+    made = {"offline": 0, "battery": 0}
+    stale = Device.objects.filter(status=DeviceStatus.ACTIVE, last_heartbeat_at__lt=now - timedelta(hours=2))
+    for device in stale.iterator():
+        if not device.heartbeat_overdue(now):
+            continue
+        Device.objects.filter(pk=device.pk).update(status=DeviceStatus.OFFLINE)
+        made["offline"] += post_once(MaintenanceTicket, device=device, region_code=device.region_code,
+                                     county_code=device.county_code, reason="offline",
+                                     key=f"offline:{device.pk}:{day}")  # fmt: skip
+    for device in Device.objects.filter(battery__lt=Device.LOW_BATTERY).exclude(status=DeviceStatus.RETIRED).iterator():
+        made["battery"] += post_once(MaintenanceTicket, device=device, region_code=device.region_code,
+                                     county_code=device.county_code, reason="battery",
+                                     key=f"battery:{device.pk}:{day}")  # fmt: skip
+    return made

@@ -7,6 +7,8 @@ restart; `manage.py care_timers` (run by `make run`) fires what fell due while t
 and queues the next watch. Each step fires once (its timeline key), so a second run changes nothing.
 """
 
+from datetime import timedelta
+
 from django.utils import timezone
 from django_tasks import task
 
@@ -18,6 +20,28 @@ from .models import OPEN_STATES, Alarm
 def watch_alarms() -> None:
     services.fire_due()
     schedule_next()
+
+
+SWEEP_EVERY = timedelta(minutes=10)
+
+
+@task()
+def sweep_devices() -> None:
+    """Overdue heartbeats and low batteries become maintenance tickets, and old nonces are forgotten; then
+    the sweep queues itself again (`manage.py care_timers` starts it)."""
+    from . import ingest
+
+    services.sweep_devices()
+    ingest.forget_nonces()
+    schedule_sweep()
+
+
+def schedule_sweep() -> None:
+    from django_tasks import default_task_backend
+
+    if not default_task_backend.supports_defer or _waiting_by(timezone.now() + SWEEP_EVERY, sweep_devices):
+        return
+    sweep_devices.using(run_after=timezone.now() + SWEEP_EVERY).enqueue()
 
 
 def schedule_next() -> None:
@@ -41,7 +65,7 @@ def schedule_timers(when) -> None:
     watch_alarms.using(run_after=max(when, timezone.now())).enqueue()
 
 
-def _waiting_by(when) -> bool:
+def _waiting_by(when, which=None) -> bool:
     try:
         from django_tasks_db.models import DBTaskResult
     except ImportError:  # another backend: a second watch does no harm
@@ -50,4 +74,6 @@ def _waiting_by(when) -> bool:
     from django_tasks import TaskResultStatus
 
     soon = Q(run_after__isnull=True) | Q(run_after__lte=when)
-    return DBTaskResult.objects.filter(soon, task_path=watch_alarms.module_path, status=TaskResultStatus.READY).exists()
+    return DBTaskResult.objects.filter(
+        soon, task_path=(which or watch_alarms).module_path, status=TaskResultStatus.READY
+    ).exists()

@@ -181,3 +181,40 @@ def test_smoke_skips_the_call_back_records_119_and_dispatches_the_nearest_respon
 def test_vendors_are_not_shown_their_secret(vendor):
     assert Vendor.objects.get().secret == "s3cret-key"
     assert Device.objects.count() == 0
+
+
+def test_an_operator_binds_a_queued_device_and_its_events_follow_without_opening_alarms(vendor, home_elder, operator):
+    post_signed(vendor, event("u1", device_id="NEW-9"))
+    queued = DeviceEvent.objects.get()
+    client = Client()
+    client.force_login(operator)
+    url = f"/api/v1/care/events/{queued.pk}/bind"
+    bad = client.post(url, {"elder_id": home_elder.pk, "kind": "toaster"}, content_type="application/json")
+    assert bad.status_code == 422 and "kind" in bad.json()["fields"] and not Device.objects.exists()
+    done = client.post(url, {"elder_id": home_elder.pk, "kind": "sos_button", "installed_where": "客厅"},
+                       content_type="application/json")  # fmt: skip
+    assert done.status_code == 201
+    queued.refresh_from_db()
+    assert queued.binding == "resolved" and queued.device.elder == home_elder and not Alarm.objects.exists()
+    assert post_signed(vendor, event("u2", device_id="NEW-9")).status_code == 201 and Alarm.objects.count() == 1
+
+
+def test_an_operator_of_another_county_cannot_bind(vendor, home_elder, neighbour_operator):
+    post_signed(vendor, event("u1", device_id="NEW-9"))
+    client = Client()
+    client.force_login(neighbour_operator)
+    url = f"/api/v1/care/events/{DeviceEvent.objects.get().pk}/bind"
+    assert client.post(url, {"elder_id": home_elder.pk, "kind": "sos_button"},
+                       content_type="application/json").status_code == 404  # fmt: skip
+    assert not Device.objects.exists()
+
+
+def test_overdue_heartbeats_and_low_batteries_open_maintenance_tickets_never_alarms(button):
+    from yiyang.care import services
+    from yiyang.care.models import MaintenanceTicket
+
+    Device.objects.filter(pk=button.pk).update(last_heartbeat_at=timezone.now() - timedelta(hours=5), battery=5)
+    assert services.sweep_devices() == {"offline": 1, "battery": 1}
+    assert services.sweep_devices() == {"offline": 0, "battery": 0}
+    button.refresh_from_db()
+    assert button.status == "offline" and MaintenanceTicket.objects.count() == 2 and not Alarm.objects.exists()

@@ -10,3 +10,6 @@ class Command(BaseCommand):
         fired = services.fire_due()
         tasks.schedule_next()
         self.stdout.write(f"已触发 {fired} 个到期的升级步骤")
+        made = services.sweep_devices()
+        self.stdout.write(f"设备维护工单：心跳超时 {made['offline']} 台，电量低 {made['battery']} 台")
+        tasks.schedule_sweep()
