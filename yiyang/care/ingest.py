@@ -238,19 +238,24 @@ def store(vendor: Vendor, events: list[Parsed], nonce: str = "", now=None) -> li
         with transaction.atomic():
             if nonce:
                 _use_nonce(vendor, nonce)
-            return [_store_one(vendor, parsed, now) for parsed in events]
+            # Two queries for the whole request instead of two per event.
+            known = {e.vendor_event_id: e for e in DeviceEvent.objects.filter(
+                vendor=vendor, vendor_event_id__in=[p.event_id for p in events])}  # fmt: skip
+            devices = {d.external_id: d for d in Device.objects.select_related("vendor").filter(
+                vendor=vendor, external_id__in={p.device_id for p in events})}  # fmt: skip
+            return [_store_one(vendor, parsed, now, known, devices) for parsed in events]
     except _Replayed:
         # Counted once the request's transaction is gone: the refusal stores nothing else.
         _refuse(vendor, "refused_replay", "replayed_nonce", "随机串已使用过（重放的请求）")
 
 
-def _store_one(vendor: Vendor, parsed: Parsed, now) -> Stored:
-    known = DeviceEvent.objects.filter(vendor=vendor, vendor_event_id=parsed.event_id).first()
+def _store_one(vendor: Vendor, parsed: Parsed, now, seen: dict, devices: dict) -> Stored:
+    known = seen.get(parsed.event_id)
     if known is not None:
         if known.payload != parsed.payload:
             raise Conflict("该事件编号已用于另一条不同的事件", {"event_id": parsed.event_id}, code="event_id_conflict")
         return Stored("duplicate", known, known.alarm_id)
-    device = Device.objects.select_related("vendor").filter(vendor=vendor, external_id=parsed.device_id).first()
+    device = devices.get(parsed.device_id)
     event = DeviceEvent(
         vendor=vendor, vendor_event_id=parsed.event_id, external_id=parsed.device_id, kind=parsed.kind,
         occurred_at=parsed.occurred_at, received_at=now, payload=parsed.payload,
@@ -260,6 +265,7 @@ def _store_one(vendor: Vendor, parsed: Parsed, now) -> Stored:
         event.region_code, event.county_code = vendor.region_code, vendor.county_code or vendor.region_code[:6]
         if not _insert(event):
             return _raced(vendor, parsed)
+        seen[parsed.event_id] = event
         return Stored("unbound", event)
     event.device, event.region_code, event.county_code = device, device.region_code, device.county_code
     event.late = (
@@ -271,6 +277,7 @@ def _store_one(vendor: Vendor, parsed: Parsed, now) -> Stored:
     )
     if not _insert(event):
         return _raced(vendor, parsed)
+    seen[parsed.event_id] = event
     _update_device(device, parsed, event.late, now)
     if parsed.kind in ALARM_EVENTS:
         alarm = _alarm_for(event, device, now)
