@@ -16,7 +16,7 @@ from yiyang.core import audit, coords, phones
 from yiyang.core.audit import Actor, AuditAction
 from yiyang.core.errors import Conflict, FieldErrors
 from yiyang.core.ledger import DecisionStep, post_once
-from yiyang.core.regioncodes import contains
+from yiyang.core.regioncodes import ancestors, contains
 from yiyang.elders.models import Elder, ElderContact
 from yiyang.providers.models import Staff, StaffRole
 from yiyang.providers.services import on_duty
@@ -301,8 +301,9 @@ def _notify(actor: Actor, alarm: Alarm, whom: str, now) -> int:
         from yiyang.core.roles import Role
 
         role = Role.OPERATOR if whom == NotifyWhom.OPERATORS else Role.OFFICER
-        for m in Membership.objects.filter(role=role, is_active=True).select_related("user"):
-            if m.region_code and contains(m.region_code, alarm.region_code):
+        over = [*ancestors(alarm.region_code), alarm.region_code]
+        for m in Membership.objects.filter(role=role, is_active=True, region_code__in=over).select_related("user"):
+            if contains(m.region_code, alarm.region_code):
                 notify.queue(alarm, m.user.get_full_name() or m.user.username, "", message)
                 sent.append(m.user.username)
     label = NotifyWhom(whom).label
