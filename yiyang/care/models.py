@@ -359,6 +359,14 @@ class AlarmStep(DecisionStep):
     def __str__(self):
         return f"{self.alarm_id} {self.action}"
 
+    @property
+    def from_label(self) -> str:
+        return AlarmState(self.from_status).label if self.from_status in AlarmState.values else ""
+
+    @property
+    def to_label(self) -> str:
+        return AlarmState(self.to_status).label if self.to_status in AlarmState.values else ""
+
 
 class EscalationAction(models.TextChoices):
     NOTIFY = "notify", "通知"
