@@ -16,6 +16,7 @@ run: install
 	$(PY) manage.py demo --if-empty
 	$(PY) manage.py demo --accounts
 	$(PY) manage.py resume_imports
+	$(PY) manage.py care_timers
 	$(PY) manage.py db_worker --queue-name default & WORKER=$$!; trap "kill $$WORKER" EXIT; \
 	  $(VENV)/bin/gunicorn yiyang.wsgi --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile -
 

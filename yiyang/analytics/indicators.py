@@ -6,10 +6,11 @@ grouped queries (rollups for elders, grouped counts for facilities and coverage)
 a small function of one region's aggregates.
 """
 
+import math
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import Substr
@@ -60,6 +61,15 @@ class Base:
     hazards_closed: int = 0
     hazards_overdue: int = 0
     operation_subsidy_paid_fen: int = 0
+    alarms: int = 0
+    alarms_real: int = 0
+    alarms_false: int = 0
+    alarms_ended: int = 0
+    ack_seconds: list[float] = field(default_factory=list)
+    arrive_seconds: list[float] = field(default_factory=list)
+    devices: int = 0
+    devices_offline: int = 0
+    devices_low_battery: int = 0
 
 
 @dataclass(frozen=True)
@@ -76,6 +86,14 @@ class Indicator:
 
 def _share(part, whole) -> float | None:
     return round(100 * part / whole, 2) if whole else None
+
+
+def _quantile(values: list[float], q: float, unit: float = 1) -> float | None:
+    """The q-quantile (nearest rank) of `values`, divided by `unit`, to one decimal."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))] / unit, 1)
 
 
 REGISTRY: list[Indicator] = [
@@ -150,6 +168,25 @@ REGISTRY: list[Indicator] = [
               lambda b: round(b.operation_subsidy_paid_fen / 100, 2)),
     Indicator("coverage_rural", "农村服务圈覆盖率", "%", "服务圈内的村 ÷ 村（目标 60% 以上）", "养老服务地图", False,
               lambda b: _share(b.coverage[Area.RURAL][1], b.coverage[Area.RURAL][0]), "rate"),
+    Indicator("alarms", "应急报警", "起", "设备、热线和人工登记的报警数（重复呼叫并入一起）", "应急救援", True,
+              lambda b: b.alarms),
+    Indicator("alarms_real", "真实紧急情况", "起", "处置结果为真实紧急情况的报警数", "应急救援", True,
+              lambda b: b.alarms_real),
+    Indicator("false_alarm_rate", "误报率", "%", "结果为误报的报警 ÷ 已结束的报警", "应急救援", False,
+              lambda b: _share(b.alarms_false, b.alarms_ended), "rate"),
+    Indicator("ack_median", "接警用时中位数", "秒", "从报警到坐席接警的用时的中位数", "应急救援", False,
+              lambda b: _quantile(b.ack_seconds, 0.5), "rate"),
+    Indicator("ack_p90", "接警用时 90 分位", "秒", "从报警到坐席接警的用时的 90% 分位数", "应急救援", False,
+              lambda b: _quantile(b.ack_seconds, 0.9), "rate"),
+    Indicator("arrive_median", "到场用时中位数", "分钟", "从报警到响应人员到场的用时的中位数", "应急救援", False,
+              lambda b: _quantile(b.arrive_seconds, 0.5, 60), "rate"),
+    Indicator("arrive_p90", "到场用时 90 分位", "分钟", "从报警到响应人员到场的用时的 90% 分位数", "应急救援", False,
+              lambda b: _quantile(b.arrive_seconds, 0.9, 60), "rate"),
+    Indicator("alarm_devices", "在用报警设备", "台", "未拆除的报警设备数", "应急救援", True, lambda b: b.devices),
+    Indicator("devices_offline", "离线报警设备", "台", "超过 2 小时没有心跳（或标记离线）的设备数", "应急救援", True,
+              lambda b: b.devices_offline),
+    Indicator("devices_low_battery", "低电量报警设备", "台", "电量低于 20% 的设备数", "应急救援", True,
+              lambda b: b.devices_low_battery),
 ]  # fmt: skip
 BY_KEY = {i.key: i for i in REGISTRY}
 HEADLINE = ["elders", "aging_rate", "disabled_share", "facilities", "beds", "nursing_bed_share", "coverage_rate",
@@ -233,6 +270,7 @@ def gather(user, code: str, *, today: date | None = None) -> tuple[Base, list[Ba
         add(row["child"], apply)
     _services(user, code, width, add)
     _supervision(user, code, width, add, today or timezone.localdate())
+    _care(user, code, width, add)
     return whole, [bases[c.code] for c in children]
 
 
@@ -314,6 +352,63 @@ def _supervision(user, code: str, width: int, add, today: date) -> None:
 
         def apply(base, row=row):
             base.operation_subsidy_paid_fen += row["total"] or 0
+
+        add(row["child"], apply)
+
+
+def _care(user, code: str, width: int, add) -> None:
+    """Alarms by outcome and their response times, and devices offline or low on battery, by child."""
+    from yiyang.care.models import ENDED_STATES, Alarm, AlarmState, Device, DeviceStatus, Outcome
+
+    alarms = (
+        Alarm.objects.visible_to(user).filter(region_range_q("region_code", code))
+        .annotate(child=Substr("region_code", 1, width))
+    )  # fmt: skip
+    grouped = alarms.values("child").annotate(
+        n=Count("county_code"),
+        real=Count("county_code", filter=Q(outcome=Outcome.REAL)),
+        false=Count("county_code", filter=Q(outcome=Outcome.FALSE_ALARM)),
+        ended=Count("county_code", filter=Q(state__in=ENDED_STATES) | Q(state=AlarmState.RESOLVED)),
+    )
+    for row in grouped:
+
+        def apply(base, row=row):
+            base.alarms += row["n"]
+            base.alarms_real += row["real"]
+            base.alarms_false += row["false"]
+            base.alarms_ended += row["ended"]
+
+        add(row["child"], apply)
+    times = alarms.filter(Q(acknowledged_at__isnull=False) | Q(arrived_at__isnull=False)).values_list(
+        "child", "opened_at", "acknowledged_at", "arrived_at"
+    )
+    for child, opened, acked, arrived in times.iterator():
+
+        def apply(base, opened=opened, acked=acked, arrived=arrived):
+            if acked:
+                base.ack_seconds.append((acked - opened).total_seconds())
+            if arrived:
+                base.arrive_seconds.append((arrived - opened).total_seconds())
+
+        add(child, apply)
+    now = timezone.now()
+    devices = (
+        Device.objects.visible_to(user).filter(region_range_q("region_code", code)).exclude(status=DeviceStatus.RETIRED)
+        .annotate(child=Substr("region_code", 1, width))
+        .values("child")
+        .annotate(
+            n=Count("county_code"),
+            offline=Count("county_code", filter=Q(status=DeviceStatus.OFFLINE) | Q(last_heartbeat_at__isnull=True)
+                          | Q(last_heartbeat_at__lt=now - timedelta(hours=2))),
+            low=Count("county_code", filter=Q(battery__lt=Device.LOW_BATTERY)),
+        )
+    )  # fmt: skip
+    for row in devices:
+
+        def apply(base, row=row):
+            base.devices += row["n"]
+            base.devices_offline += row["offline"]
+            base.devices_low_battery += row["low"]
 
         add(row["child"], apply)
 

@@ -22,6 +22,9 @@ NAVIGATION = [
     ("服务项目", "homecare:menu", None),
     ("我的服务", "homecare:today", None),
     ("助餐", "homecare:canteens", "facilities.change_facility"),
+    ("应急坐席", "care:console", None),
+    ("应急任务", "care:responder", None),
+    ("报警记录", "care:mine", None),
     ("时间银行", "homecare:timebank", "homecare.confirm_volunteerservice"),
     ("民政监管", "supervision:index", ("supervision.view_inspection", "supervision.view_complaint")),
     ("走访记录", "supervision:pairing_visits", "supervision.add_cadrevisit"),
@@ -34,7 +37,7 @@ NAVIGATION = [
 GROUPS = [
     ("数据决策分析", ("analytics:dashboard", "analytics:screen", "servicemap:coverage", "regions:browse")),
     ("智慧养老服务", ("elders:list", "facilities:list", "homecare:orders", "homecare:board", "homecare:menu",
-                "homecare:today", "homecare:canteens", "homecare:timebank")),
+                "homecare:today", "homecare:canteens", "homecare:timebank", "care:console", "care:responder", "care:mine")),
     ("民政系统监管", ("supervision:index", "supervision:pairing_visits", "accounts:audit")),
 ]  # fmt: skip
 GROUP_OF = {name: label for label, names in GROUPS for name in names}

@@ -35,6 +35,7 @@ class Role(models.TextChoices):
     CADRE = "cadre", "包联干部"
     FAMILY = "family", "老人或家属"
     AUDITOR = "auditor", "审计员"
+    OPERATOR = "operator", "应急呼叫坐席"
 
 
 class ScopeKind(models.TextChoices):
@@ -53,6 +54,7 @@ SCOPE_KIND = {
     Role.COMMUNITY_WORKER: ScopeKind.REGION,
     Role.CADRE: ScopeKind.REGION,
     Role.AUDITOR: ScopeKind.REGION,
+    Role.OPERATOR: ScopeKind.REGION,
     Role.FACILITY_MANAGER: ScopeKind.FACILITY,
     Role.PROVIDER_MANAGER: ScopeKind.PROVIDER,
     Role.CAREGIVER: ScopeKind.CAREGIVER,

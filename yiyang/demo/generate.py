@@ -28,8 +28,8 @@ from yiyang.regions import services as regions
 from yiyang.regions.models import Region
 from yiyang.servicemap import services as servicemap
 
+from . import care_alarms, supervision_escrow, supervision_inspections, supervision_ratings
 from . import names as naming
-from . import supervision_escrow, supervision_inspections, supervision_ratings
 from .names import GIVEN_BY_SEX, SURNAMES
 
 PROVINCE = "41"  # 河南
@@ -484,6 +484,8 @@ DEMO_ACCOUNTS = [
     ("provider", "服务商经理", Role.PROVIDER_MANAGER, "provider", "服务商管理员：魏都区第一家居家服务商"),
     ("carer", "刘护理员", Role.CAREGIVER, "caregiver", "服务人员：该服务商的第一位护理员"),
     ("family", "老人家属", Role.FAMILY, "elder", "老人或家属：魏都区一位老人"),
+    ("operator", "12349 坐席", Role.OPERATOR, DEMO_COUNTY, "应急呼叫坐席：魏都区（/care/console/）"),
+    ("responder", "王响应", Role.CAREGIVER, "responder", "应急响应人员：手机上接受、到场、处置（/care/respond/）"),
 ]
 
 
@@ -495,6 +497,7 @@ def build_accounts() -> list[tuple[str, str]]:
 
     provider = Provider.objects.filter(county_code=DEMO_COUNTY[:6]).order_by("id").first()
     carer = Staff.objects.filter(provider=provider).order_by("id").first()
+    responder = Staff.objects.filter(provider=provider, role="responder").order_by("id").first()
     created = []
     for username, name, role, scope, description in DEMO_ACCOUNTS:
         membership = {"role": role, "region_code": scope if scope.isdigit() else ""}
@@ -508,6 +511,8 @@ def build_accounts() -> list[tuple[str, str]]:
             membership.update(region_code=provider.region_code, scope_id=provider.pk, scope_label=provider.name)
         elif scope == "caregiver" and carer:
             membership.update(region_code=provider.region_code, scope_id=carer.pk, scope_label=carer.name)
+        elif scope == "responder" and responder:
+            membership.update(region_code=provider.region_code, scope_id=responder.pk, scope_label=responder.name)
         elif not scope.isdigit() and role != Role.PLATFORM_ADMIN:
             continue
         create_user(
@@ -536,6 +541,8 @@ def build(sizes: Sizes, log=print) -> None:
     log(f"能力评估：{build_assessments(min(elderly, max(200, elderly // 3), 50_000))} 份")
     rollups.rebuild()
     log(f"服务券发放：{build_homecare(small_counties=small)} 人")
+    made = care_alarms.build(random.Random(37))
+    log(f"报警设备：{made['devices']} 台；应急响应人员：{made['responders']} 人；历史报警：{made['alarms']} 起")
     servicemap.seed_default_rules()
     log(f"服务圈覆盖：{servicemap.recompute(None)} 个社区（村）")
     build_accounts()

@@ -22,4 +22,7 @@ GRANTS = {
     Role.AUDITOR: _ROLLUP_READ,
     Role.FACILITY_MANAGER: _ELDER_READ | {"elders.view_sensitive_elder", "elders.add_assessment"},
     Role.FAMILY: _ELDER_READ | {"elders.view_sensitive_elder"},
+    # The 12349 operator reads the card of the elder who calls or whose device raised an alarm, and
+    # calls the elder and the contacts back (every full number shown is audited).
+    Role.OPERATOR: _ELDER_READ | {"elders.view_sensitive_elder"},
 }

@@ -34,7 +34,25 @@ def test_demo_builds_a_consistent_henan_with_one_account_per_role(db):
         Region.objects.filter(parent_code="411000000000").values_list("population_60", flat=True)
     )
     users = set(get_user_model().objects.values_list("username", flat=True))
-    assert {"admin", "xuchang", "weidu", "viewer", "grid", "auditor", "manager", "family"} <= users
+    assert {
+        "admin",
+        "xuchang",
+        "weidu",
+        "viewer",
+        "grid",
+        "auditor",
+        "manager",
+        "family",
+        "operator",
+        "responder",
+    } <= users
+    from yiyang.care.models import Alarm, Device
+
+    family = get_user_model().objects.get(username="family")
+    assert Device.objects.visible_to(family).exists() and Alarm.objects.visible_to(family).exists()
+    operator = get_user_model().objects.get(username="operator")
+    assert Alarm.objects.visible_to(operator).filter(state="closed").exists()
+    assert not Alarm.objects.visible_to(get_user_model().objects.get(username="jianan")).exists()
 
 
 def test_demo_ledger_holds_hazards_in_every_state_and_subsidies_in_review(db):
