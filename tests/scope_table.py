@@ -14,13 +14,15 @@ the home county 魏都区):
 - REGION: a list, figure or export for a region named by `?region=`: asked for the home county, every
   outsider gets 403 or 404; anonymous visitors are asked to sign in; the owner gets it.
 - LIST: a list scoped to its reader (no region in the request): an outsider's answer shows none of the home
-  county's marked rows; anonymous visitors are asked to sign in; the owner gets it.
+  county's marked rows (a lookup that logs itself, such as a hotline call, may write its own record); anonymous visitors are asked to sign in; the owner gets it.
 - CREATE: a write that names no row in its path: an outsider naming home rows in the body (`body`) is
-  refused and nothing changes; anonymous visitors are asked to sign in.
+  refused (a page form: sent back with its message) and nothing changes; anonymous visitors are asked to sign in.
 - SIGNED_IN: the user's own pages (home, tokens): anonymous visitors are asked to sign in; an outsider's
   answer shows none of the home county's marked rows.
 - OWN: a write acting only within the user's own scope (an upload for the uploader's region), which no
   request can point at a home row: anonymous visitors are asked to sign in.
+- SIGNED: a vendor's webhook, authenticated by its signature, not by a user: without one, anyone (a
+  signed-in user too) gets 401 and nothing is stored.
 - PUBLIC: open to anyone; the answer shows no elder of the home county.
 """
 
@@ -35,16 +37,43 @@ class Entry:
     body: dict | None = None  # for writes: placeholders like "{elder_id}" are filled from the world
     query: str = ""  # added to the URL
     multipart: dict | None = None  # a form with these fields and one photo, instead of a JSON body
+    params: dict | None = None  # path parameters that take another world row than their name says
 
     def __call__(self, **changes):
         return replace(self, **changes)
 
 
 ROW, REGION, LIST, CREATE = Entry("row"), Entry("region"), Entry("list"), Entry("create")
-SIGNED_IN, OWN, PUBLIC = Entry("signed_in"), Entry("own"), Entry("public")
+SIGNED_IN, OWN, PUBLIC, SIGNED = Entry("signed_in"), Entry("own"), Entry("public"), Entry("signed")
 POST = "POST"
 
 ROUTES = {
+    "GET api/v1/care/alarms": LIST,
+    "GET api/v1/care/alarms/<alarm_id>": ROW,
+    "GET api/v1/care/alarms/<alarm_id>/responders": ROW,
+    "GET api/v1/care/alarms/<alarm_id>/timeline": ROW,
+    "GET api/v1/care/alarms/live": LIST,
+    "GET api/v1/care/devices": LIST,
+    "GET api/v1/care/events/unbound": LIST,
+    "GET api/v1/care/vendors/<vendor>/ping": PUBLIC,
+    "PAGE care/alarms/": LIST,
+    "PAGE care/alarms/<int:alarm_id>/": ROW,
+    "PAGE care/alarms/<int:alarm_id>/<str:step>/": ROW(method=POST),
+    "PAGE care/console/": LIST(owner="operator"),
+    "PAGE care/console/call/": LIST(method=POST, body={"caller": "{phone}"}),
+    "PAGE care/console/open/": CREATE(method=POST, body={"elder": "{elder_id}", "kind": "hotline"}),
+    "PAGE care/console/queue/": LIST(owner="operator"),
+    "PAGE care/respond/": LIST(owner="responder"),
+    "PAGE care/respond/<int:alarm_id>/": ROW(owner=None),  # only the responder the alarm was given to
+    "POST api/v1/care/alarms": CREATE(body={"elder_id": "{elder_id}", "kind": "hotline"}),
+    "POST api/v1/care/alarms/<alarm_id>/calls": ROW,
+    "POST api/v1/care/alarms/<alarm_id>/notes": ROW(body={"note": "已联系家属"}),
+    "POST api/v1/care/alarms/<alarm_id>/steps/<step>": ROW,
+    "POST api/v1/care/calls": LIST(body={"caller": "{phone}"}),
+    "POST api/v1/care/events/<event_id>/bind": ROW(body={"elder_id": "{elder_id}", "kind": "sos"}),
+    "POST api/v1/care/vendors/<vendor>/events": SIGNED,
+    "POST api/v1/care/vendors/<vendor>/events/batch": SIGNED,
+    "POST api/v1/care/vendors/<vendor>/notify": SIGNED(params={"vendor": "watch_vendor"}),
     "GET api/v1/analytics/counters": REGION,
     "GET api/v1/analytics/dashboard": REGION,
     "GET api/v1/analytics/dashboard.xlsx": REGION,

@@ -32,9 +32,11 @@ def _first(model, **filters):
 def build() -> World:
     from django.contrib.auth import get_user_model
     from django.core.files.base import ContentFile
+    from django.utils import timezone
 
     from yiyang.accounts.services import create_token, create_user
     from yiyang.analytics.models import MonthlyReport
+    from yiyang.care.models import Alarm, DeviceEvent, Vendor
     from yiyang.core.audit import Actor
     from yiyang.core.roles import Role
     from yiyang.demo import generate
@@ -97,6 +99,11 @@ def build() -> World:
     )
     token = create_token(officer, "界内令牌")[0]
     cadre_visit = _first(CadreVisit, region_code__startswith=home)
+    vendor = _first(Vendor, adapter="generic")
+    unbound = DeviceEvent._base_manager.create(
+        vendor=vendor, vendor_event_id="界内-1", external_id="UNKNOWN-1", region_code=elder.region_code,
+        county_code=home, kind="sos", occurred_at=timezone.now(), binding="waiting",
+    )  # fmt: skip
     world.rows = {
         "elder_id": elder.pk,
         "assessment_id": _first(Assessment, elder=elder).pk,
@@ -127,6 +134,12 @@ def build() -> World:
         "code": HOME_COUNTY,
         "kind": "elders",
         "step": "dispatch",
+        "step:care": "acknowledge",
+        "alarm_id": _first(Alarm, region_code__startswith=home).pk,
+        "event_id": unbound.pk,
+        "vendor": vendor.code,
+        "watch_vendor": _first(Vendor, adapter="watch_cloud").code,
+        "phone": elder.phone,
     }
 
     outsider_facility = _first(Facility, county_code=neighbour, facility_type=FacilityType.INSTITUTION)
@@ -146,6 +159,8 @@ def build() -> World:
         "manager": users["manager"],
         "auditor": users["auditor"],
         "carer": users["carer"],
+        "operator": users["operator"],
+        "responder": users["responder"],
         "neighbour_officer": users["jianan"],
         "other_city_officer": member("zhengzhou", Role.OFFICER, OTHER_CITY_COUNTY),
         "other_facility_manager": member(
