@@ -54,6 +54,7 @@ class PreviewOut(Schema):
     samples: list[SampleOut] = []
     absent_columns: list[str] = []
     extra_columns: list[str] = []
+    notes: list[str] = []
 
 
 class ImportJobOut(Schema):

@@ -182,6 +182,7 @@ def _preview(job: ImportJob, kind: ImportKind, actor: Actor, token: str) -> None
         "samples": samples,
         "absent_columns": absent,
         "extra_columns": table.extra_headers,
+        "notes": [note] if (note := table.footer_note()) else [],
     }
     if not _held(job, token).update(
         status=JobStatus.PREVIEWED,
@@ -249,7 +250,10 @@ def _import(job: ImportJob, kind: ImportKind, actor: Actor, token: str) -> None:
         ImportResult(created=job.created, updated=job.updated, unchanged=job.unchanged, refused=job.error_count)
     )
     extra = table.extra_headers
-    message = f"文件中的以下列未导入：{'、'.join(extra)}" if extra else ""
+    notes = [f"文件中的以下列未导入：{'、'.join(extra)}"] if extra else []
+    if footer := table.footer_note():
+        notes.append(footer)
+    message = "；".join(notes)[:500]
     # The sample of old and new values served the confirmation; the counts stay.
     preview = {**job.preview, "samples": []}
     _finish(job, token, JobStatus.DONE, message=message, preview=preview)
