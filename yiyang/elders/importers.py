@@ -305,28 +305,28 @@ def cell_refusals(raw: dict, present) -> dict[str, str]:
 
 
 _SPACES = re.compile(r"\s+")
+_FULL_WIDTH_ALNUM = {code: code - 0xFEE0 for code in range(0xFF10, 0xFF5B) if chr(code - 0xFEE0).isalnum()}
 _COMPACT_FIELDS = ("id_number", "sex", "birth_date", "status_date", "living_situation", "status", "lat", "lng",
                    "coord_system", "region_code")  # fmt: skip
 
 
 def tidy(given: dict) -> dict:
-    """Harmless noise removed from the given values: full-width forms, spaces (inside codes, dates and choices;
-    runs of spaces elsewhere; a name of Chinese characters loses its spaces), dates written the ways registers
-    write them turned to ISO."""
+    """Harmless noise removed from the given values: full-width forms and spaces inside codes, dates and choices;
+    in free text full-width letters and digits, and runs of spaces (a name of Chinese characters loses its
+    spaces); dates written the ways registers write them turned to ISO."""
     out = {}
     for key, value in given.items():
         if not value or not isinstance(value, str):
             out[key] = value
             continue
-        text = unicodedata.normalize("NFKC", value)
-        if key in _COMPACT_FIELDS:
-            text = "".join(text.split())
-        elif key == "name" or key.endswith("_name"):
-            text = _SPACES.sub(" ", text).strip()
-            if all("\u4e00" <= ch <= "\u9fff" or ch in " ·" for ch in text):
+        if key in _COMPACT_FIELDS or key.endswith("_relation"):
+            text = "".join(unicodedata.normalize("NFKC", value).split())
+        else:  # free text keeps its Chinese punctuation; full-width letters and digits become ASCII
+            text = _SPACES.sub(" ", value.translate(_FULL_WIDTH_ALNUM)).strip() if key != "health_notes" else value
+            if (key == "name" or key.endswith("_name")) and all(
+                "\u4e00" <= ch <= "\u9fff" or ch in " ·" for ch in text
+            ):
                 text = text.replace(" ", "")
-        elif key != "health_notes":
-            text = _SPACES.sub(" ", text).strip()
         if key in ("birth_date", "status_date"):
             try:
                 parsed = dates.parse(text)
@@ -440,6 +440,7 @@ class ElderImporter:
 
     object_type = "elders.elder"
     label = "老年人"
+    labels = {"contacts": "紧急联系人"}  # the preview's name of the contacts' changes
 
     def __init__(self, actor: Actor, present=None):
         self.actor = actor

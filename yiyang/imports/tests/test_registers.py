@@ -119,7 +119,12 @@ def test_contacts_are_added_and_updated_by_name_never_removed(county_officer, dj
     job = upload(county_officer, "b.xlsx", register(second), django_capture_on_commit_callbacks, confirm=False)
     assert job.preview["updated"] == 1
     assert job.preview["samples"][0]["changes"] == [
-        {"field": "contacts", "column": "contacts", "old": "王一（子女）13900001111", "new": "王一（子女）13900009999"}
+        {
+            "field": "contacts",
+            "column": "紧急联系人",
+            "old": "王一（子女）13900001111",
+            "new": "王一（子女）13900009999",
+        }
     ]
     with django_capture_on_commit_callbacks(execute=True):
         services.confirm_import(Actor(user=county_officer), job.pk)
@@ -151,3 +156,22 @@ def test_scientific_notation_id_in_a_csv_is_refused(county_officer, django_captu
     job = upload(county_officer, "a.csv", content, django_capture_on_commit_callbacks)
     assert Elder.objects.count() == 0
     assert refusals(job) == {2: [("公民身份号码", NUMERIC_ID)], 3: [("公民身份号码", NUMERIC_ID)]}
+
+
+def test_contact_phones_are_masked_in_the_preview_and_report_for_a_reader_without_the_right(
+    county_officer, monkeypatch, django_capture_on_commit_callbacks
+):
+    number = make_id_number()
+    first = [[1, "王秀英", number, "", "", "", "", "花园社区", "", "王一", "13900001111", "女儿"]]
+    upload(county_officer, "a.xlsx", register(first), django_capture_on_commit_callbacks)
+    second = [
+        [1, "王秀英", number, "", "", "", "", "花园社区", "", "王一", "13900009999", ""],
+        [2, "李四", make_id_number(), "", "", "", "", "花园社区", "", "李五", "1390000888", "子女"],
+    ]
+    job = upload(county_officer, "b.xlsx", register(second), django_capture_on_commit_callbacks, confirm=False)
+    assert services.preview_for(county_officer, job)["samples"][0]["changes"][0]["new"] == "王一（子女）13900009999"
+    assert [e["value"] for e in services.error_rows(county_officer, job)] == ["1390000888"]
+    monkeypatch.setattr(services, "region_predicate", lambda user, model, permission: lambda code: False)
+    masked = services.preview_for(county_officer, job)["samples"][0]["changes"][0]
+    assert (masked["old"], masked["new"]) == ("王一（子女）139****1111", "王一（子女）139****9999")
+    assert [e["value"] for e in services.error_rows(county_officer, job)] != ["1390000888"]
