@@ -18,6 +18,7 @@ from yiyang.core.roles import SCOPE_KIND, ScopeKind, grants
 from yiyang.core.scoping import get_visible_or_404, has_permission, memberships_of, region_predicate
 
 from . import jobs
+from . import mapping as column_mapping
 from .kinds import KINDS, ImportKind
 from .models import ImportJob, JobStatus
 
@@ -39,11 +40,14 @@ def upload_dir() -> Path:
     return path
 
 
-def start_import(actor: Actor, key: str, upload, *, confirm: bool = False) -> ImportJob:
+def start_import(actor: Actor, key: str, upload, *, confirm: bool = False, mapping=None) -> ImportJob:
     """Check the file's size, type and header now (so the user hears at once), then queue its preview.
     The import itself waits for `confirm_import`, unless `confirm` asks for it right after the preview
-    (one call for machines)."""
+    (one call for machines). `mapping` ({header: field key, or '' to ignore}) maps headers no synonym knows;
+    it is kept for the region's later files."""
     kind = kind_for(actor.user, key)
+    region_code = job_region(actor.user, kind)
+    mapping = column_mapping.clean(kind, mapping) if mapping is not None else {}
     name = Path(upload.name or "").name[:200]
     if upload.size > settings.IMPORT_MAX_BYTES:
         limit = settings.IMPORT_MAX_BYTES // (1024 * 1024)
@@ -55,25 +59,50 @@ def start_import(actor: Actor, key: str, upload, *, confirm: bool = False) -> Im
         for piece in upload.chunks():
             out.write(piece)
     try:
-        tabular.open_table(stored, name, kind.read_columns, max_bytes=settings.IMPORT_MAX_BYTES)
+        jobs.open_file(stored, name, kind, {**column_mapping.saved(region_code, kind), **mapping})
     except tabular.TableError as exc:
         stored.unlink(missing_ok=True)
         raise FieldErrors({"file": exc.message}, message=exc.message) from None
+    if mapping:
+        column_mapping.save(actor.user, kind, region_code, mapping)
     job = ImportJob.objects.create(
         kind=kind.key,
         user=actor.user,
         filename=name,
         stored_path=str(stored),
-        region_code=job_region(actor.user, kind),
+        region_code=region_code,
         auto_confirm=confirm,
     )
     jobs.enqueue(job.pk, actor.ip or "", actor.interface)
     return job
 
 
+def map_columns(actor: Actor, job_id: int, mapping) -> ImportJob:
+    """The clerk maps the previewed file's unknown headers (or ignores them): kept for the region's later files,
+    and the file previewed again with it."""
+    job = job_for(actor.user, job_id)
+    kind = KINDS[job.kind]
+    if job.status != JobStatus.PREVIEWED:
+        raise Conflict("只能为待确认的导入任务指定表头对应", {"status": job.get_status_display()})
+    mapping = column_mapping.clean(kind, mapping)
+    try:
+        jobs.open_file(Path(job.stored_path), job.filename, kind, {**(job.mapping or {}), **mapping})
+    except tabular.TableError as exc:
+        raise FieldErrors({"mapping": exc.message}, message=exc.message) from None
+    with transaction.atomic():
+        column_mapping.save(actor.user, kind, job.region_code, mapping)
+        if not jobs.preview_again(job.pk):
+            raise Conflict("该导入任务不在待确认状态", {"status": job.get_status_display()})
+    job.refresh_from_db()
+    return job
+
+
 def confirm_import(actor: Actor, job_id: int) -> ImportJob:
     """The clerk has read the preview: import the file."""
     job = job_for(actor.user, job_id)
+    if jobs.needs_mapping(job):
+        missing = "、".join(job.preview["missing_columns"])
+        raise Conflict(f"文件缺少必填列：{missing}；请先为表头指定对应的列", {"mapping": missing})
     with transaction.atomic():
         if not jobs.confirm(job.pk, actor.user.pk):
             raise Conflict("该导入任务不在待确认状态", {"status": job.get_status_display()})
@@ -182,6 +211,7 @@ def preview_for(user, job: ImportJob) -> dict:
         ]
         samples.append({**sample, "changes": changes})
     preview["samples"] = samples
+    preview["mappable"] = [{"field": c.key, "column": c.header} for c in kind.columns]
     return preview
 
 
