@@ -26,7 +26,7 @@ def normalize(value: str) -> str:
     text = unicodedata.normalize("NFKC", value or "").strip()
     if not text:
         return ""
-    text = re.sub(r"^\((0\d{2,3})\)", r"\1-", text)  # (0374)1234567
+    text = re.sub(r"^\((0\d{2,3})\)\s*|^(0\d{2,3})\s+(?=\d{7,8}$)", lambda m: f"{m.group(1) or m.group(2)}-", text)
     if _MOBILE.fullmatch(compact := _PREFIX.sub("", text.translate(_NOISE))):
         return compact
     landline = _PREFIX.sub("", re.sub(r"[\s\u3000]+", "", text))

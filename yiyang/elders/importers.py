@@ -458,7 +458,7 @@ class ElderImporter:
     def _given(self, raw: dict, errors: dict[str, str]) -> tuple[dict, list[dict]]:
         """The row's values, tidied, with the region named by name turned to its code and a phone cell holding
         two numbers split; and its emergency contacts."""
-        given = tidy(given_values(raw, self.present))
+        given = tidy({k: v for k, v in given_values(raw, self.present).items() if k not in errors})
         if numeric_id(raw.get("id_number", "")):
             errors["id_number"] = NUMERIC_ID
         region = given.get("region_code", "")
@@ -514,14 +514,8 @@ class ElderImporter:
             if (first := self._claim(number, key)) is not None:
                 self._refuse(plan, number, raw, {"id_number": f"与第 {first} 行重复"})
                 continue
-            errors = cell_refusals(raw, self.present)
-            if errors:
-                self._refuse(plan, number, raw, errors)
-                continue
+            errors = cell_refusals(raw, self.present)  # what the reader or the tidying found, per cell
             given, contacts = self._given(raw, errors)
-            if errors:
-                self._refuse(plan, number, raw, errors)
-                continue
             current = stored.get(key)
             if current is not None and not self.in_scope(current["region_code"]):
                 self._refuse(plan, number, raw, {"id_number": "该身份证号码已在其他地区登记"})
@@ -534,7 +528,9 @@ class ElderImporter:
             try:
                 row = clean_elder(data, community_exists=self.communities.__contains__, today=self.today)
             except FieldErrors as exc:
-                self._refuse(plan, number, raw, exc.fields)
+                errors = {**exc.fields, **errors}
+            if errors:
+                self._refuse(plan, number, raw, errors)
                 continue
             if not self.in_scope(row["region_code"]):
                 self._refuse(plan, number, raw, {"region_code": "不在您的管辖范围内"})

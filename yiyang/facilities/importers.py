@@ -110,7 +110,7 @@ class FacilityImporter:
 
     def _given(self, raw: dict, errors: dict[str, str]) -> dict:
         """The row's values, tidied, with a street or community named by name turned to its code."""
-        given = tidy(given_values(raw, self.present))
+        given = tidy({k: v for k, v in given_values(raw, self.present).items() if k not in errors})
         region = given.get("region_code", "")
         if region and not region.isdigit():
             try:
@@ -148,11 +148,8 @@ class FacilityImporter:
             if (first := self._claim(number, raw)) is not None:
                 self._refuse(plan, number, raw, {"code": f"与第 {first} 行重复"})
                 continue
-            errors = cell_refusals(raw, self.present)
-            given = self._given(raw, errors) if not errors else {}
-            if errors:
-                self._refuse(plan, number, raw, errors)
-                continue
+            errors = cell_refusals(raw, self.present)  # what the reader or the tidying found, per cell
+            given = self._given(raw, errors)
             current = _match(stored.get(given.get("code", "")), given.get("region_code", ""))
             if current is not None and not self.in_scope(current.region_code):
                 self._refuse(plan, number, raw, {"code": CODE_TAKEN})
@@ -169,7 +166,9 @@ class FacilityImporter:
             try:
                 row = clean_facility(data, region_exists=self.known.__contains__)
             except FieldErrors as exc:
-                self._refuse(plan, number, raw, exc.fields)
+                errors = {**exc.fields, **errors}
+            if errors:
+                self._refuse(plan, number, raw, errors)
                 continue
             if not self.in_scope(row["region_code"]):
                 self._refuse(plan, number, raw, {"region_code": "不在您的管辖范围内"})

@@ -175,3 +175,32 @@ def test_contact_phones_are_masked_in_the_preview_and_report_for_a_reader_withou
     masked = services.preview_for(county_officer, job)["samples"][0]["changes"][0]
     assert (masked["old"], masked["new"]) == ("王一（子女）139****1111", "王一（子女）139****9999")
     assert [e["value"] for e in services.error_rows(county_officer, job)] != ["1390000888"]
+
+
+def test_a_bureau_facility_list_with_its_own_headers(county_officer, django_capture_on_commit_callbacks):
+    from yiyang.facilities.models import Facility
+
+    book = Workbook()
+    sheet = book.active
+    sheet["A1"] = "魏都区养老服务机构统计表"
+    sheet.merge_cells("A1:H1")
+    sheet.append(["机构代码", "名称", "类型", "运营方式", "所属街道（乡镇）", "机构地址", "负责人", "电话"])
+    sheet.append(["411002-0001", "西大街道综合养老服务中心", "街道综合养老服务中心", "公建民营", "西大街道",
+                  "西大街 18 号", "王主任", "0374 1234567"])  # fmt: skip
+    sheet.append(["411002-0002", "花园社区日间照料中心", "街道综合养老服务中心", "私营", "灵井镇", "x", "", ""])
+    sheet.append(["合计", "2 家"])
+    out = io.BytesIO()
+    book.save(out)
+    with django_capture_on_commit_callbacks(execute=True):
+        job = services.start_import(
+            Actor(user=county_officer), "facilities", SimpleUploadedFile("机构.xlsx", out.getvalue()), confirm=True
+        )
+    job.refresh_from_db()
+    facility = Facility.objects.get()
+    assert (facility.code, facility.region_code, facility.contact_person, facility.phone) == (
+        "411002-0001", "411002001000", "王主任", "0374-1234567",
+    )  # fmt: skip
+    reasons = dict(refusals(job)[4])
+    assert "“灵井镇”不是您管辖范围内的街道或社区名称" in reasons["所属区划代码"]
+    assert reasons["运营模式"].startswith("不是可选值之一：私营（可填：公建公营、公建民营、民办")
+    assert "第 5 行（合计）" in job.message
