@@ -48,6 +48,7 @@ class Elder(models.Model):
     birth_date = models.DateField("出生日期")
     ethnicity = models.CharField("民族", max_length=20, default="汉族")
     phone = models.CharField("联系电话", max_length=20, blank=True)
+    phone_alt = models.CharField("备用电话", max_length=20, blank=True, default="", db_default="")
     address = models.CharField("居住地址", max_length=200, blank=True)
     region_code = models.CharField("所属社区（村）代码", max_length=12)
     county_code = models.CharField("所属县（区）代码", max_length=6)
@@ -73,6 +74,7 @@ class Elder(models.Model):
         {
             "id_number": Kind.ID_NUMBER,
             "phone": Kind.PHONE,
+            "phone_alt": Kind.PHONE,
             "address": Kind.ADDRESS,
             "health_notes": Kind.TEXT,
             "lat": Kind.COORDINATE,
@@ -130,11 +132,12 @@ class ElderContact(models.Model):
     name = models.CharField("姓名", max_length=50)
     relation = models.CharField("关系", max_length=20, choices=Relation.choices)
     phone = models.CharField("电话", max_length=20)
+    phone_alt = models.CharField("备用电话", max_length=20, blank=True, default="", db_default="")
     is_guardian = models.BooleanField("监护人", default=False)
 
     objects = ScopedManager()
     scope = ScopeSpec(region="elder__region_code", facility="elder__facility_id", elder="elder_id")
-    sensitive = Sensitive({"phone": Kind.PHONE}, "elders.view_sensitive_elder")
+    sensitive = Sensitive({"phone": Kind.PHONE, "phone_alt": Kind.PHONE}, "elders.view_sensitive_elder")
 
     class Meta:
         verbose_name = verbose_name_plural = "紧急联系人"

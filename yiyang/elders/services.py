@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from yiyang.core import audit, coords, idnumber, masking, phones, pinyin
+from yiyang.core import audit, coords, dates, idnumber, masking, phones, pinyin
 from yiyang.core.audit import Actor, AuditAction
 from yiyang.core.errors import Conflict, FieldErrors
 from yiyang.core.exports import write_xlsx
@@ -37,7 +37,22 @@ from .models import (
 SEX_BY_TEXT = {"M": Sex.MALE, "F": Sex.FEMALE, "男": Sex.MALE, "女": Sex.FEMALE}
 LIVING_BY_TEXT = {**{v: v for v in LivingSituation.values}, **{label: v for v, label in LivingSituation.choices}}
 # Short forms officers type in spreadsheets.
-LIVING_BY_TEXT.update({"空巢": LivingSituation.EMPTY_NEST, "入住机构": LivingSituation.IN_INSTITUTION})
+LIVING_BY_TEXT.update(
+    {
+        "空巢": LivingSituation.EMPTY_NEST,
+        "空巢老人": LivingSituation.EMPTY_NEST,
+        "仅与配偶同住": LivingSituation.EMPTY_NEST,
+        "与配偶同住": LivingSituation.EMPTY_NEST,
+        "独居老人": LivingSituation.ALONE,
+        "留守老人": LivingSituation.LEFT_BEHIND,
+        "子女同住": LivingSituation.WITH_CHILDREN,
+        "与儿女同住": LivingSituation.WITH_CHILDREN,
+        "亲属同住": LivingSituation.WITH_RELATIVES,
+        "入住机构": LivingSituation.IN_INSTITUTION,
+        "机构养老": LivingSituation.IN_INSTITUTION,
+        "养老机构": LivingSituation.IN_INSTITUTION,
+    }
+)
 STATUS_BY_TEXT = {**{v: v for v in Status.values}, **{label: v for v, label in Status.choices}}
 EDITABLE_FIELDS = (
     "name",
@@ -46,6 +61,7 @@ EDITABLE_FIELDS = (
     "birth_date",
     "ethnicity",
     "phone",
+    "phone_alt",
     "address",
     "region_code",
     "lat",
@@ -74,9 +90,9 @@ def _date(value, errors: dict, name: str) -> date | None:
     if isinstance(value, date):
         return value
     try:
-        return date.fromisoformat(str(value).strip().replace("/", "-"))
+        return dates.parse(value)
     except ValueError:
-        errors[name] = "日期格式应为 YYYY-MM-DD"
+        errors[name] = "日期格式应为 YYYY-MM-DD（也可写作 1949/12/31、1949.12.31 或 1949年12月31日）"
         return None
 
 
@@ -97,9 +113,7 @@ def parse_categories(value) -> int:
     if isinstance(value, int):
         return value
     if isinstance(value, str):
-        for sep in ("，", "、", ";", "；", " "):
-            value = value.replace(sep, ",")
-        value = [part for part in value.split(",") if part.strip()]
+        value = categories.split(value)
     return categories.to_bits(part.strip() for part in value)
 
 
@@ -143,6 +157,10 @@ def clean_elder(data: dict, *, community_exists, today: date | None = None) -> d
         clean["phone"] = phones.normalize(_text(data, "phone", 30))
     except phones.InvalidPhone as exc:
         errors["phone"] = str(exc)
+    try:
+        clean["phone_alt"] = phones.normalize(_text(data, "phone_alt", 30))
+    except phones.InvalidPhone as exc:
+        errors["phone_alt"] = str(exc)
     clean["address"] = _text(data, "address", 200)
     clean["health_notes"] = _text(data, "health_notes", 2000)
 
@@ -173,7 +191,7 @@ def clean_elder(data: dict, *, community_exists, today: date | None = None) -> d
 
     living = _text(data, "living_situation", 20)
     if living and living not in LIVING_BY_TEXT:
-        errors["living_situation"] = f"未知的居住情况：{living}"
+        errors["living_situation"] = f"未知的居住情况：{living}（可填：{'、'.join(LivingSituation.labels)}）"
     clean["living_situation"] = LIVING_BY_TEXT.get(living, "")
     try:
         clean["categories"] = parse_categories(data.get("categories"))

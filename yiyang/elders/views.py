@@ -128,7 +128,8 @@ def _contacts_shown(elder: Elder, revealed: bool) -> list:
     # The contacts' phones are revealed with the elder's record, under its one audit entry.
     contacts = list(elder.contacts.all())
     for contact in contacts:
-        contact.phone_shown = contact.phone if revealed else masking.masked(contact)["phone"]
+        shown = {"phone": contact.phone, "phone_alt": contact.phone_alt} if revealed else masking.masked(contact)
+        contact.phone_shown, contact.phone_alt_shown = shown["phone"], shown.get("phone_alt", "")
     return contacts
 
 

@@ -6,6 +6,7 @@ from datetime import date
 from yiyang.core import audit
 from yiyang.core.audit import Actor, AuditAction
 from yiyang.core.errors import FieldErrors
+from yiyang.core.regioncodes import Level
 from yiyang.core.scoping import region_predicate
 from yiyang.core.tabular import Column
 from yiyang.elders.importers import (
@@ -13,37 +14,55 @@ from yiyang.elders.importers import (
     ImportResult,
     Plan,
     RowError,
+    cell_refusals,
     given_values,
     merge_coordinates,
     run_plans,
+    tidy,
 )
 from yiyang.regions.models import Region
+from yiyang.regions.names import RegionNames
 
 from .models import Facility, FacilityCode, FacilityStatus, FacilityType, OperationModel, Service
 from .services import CODE_TAKEN, EDITABLE_FIELDS, _values, announce_change, clean_facility
 
+# Each column with the headers bureaus use for it (compared ignoring spaces, full-width forms and brackets).
 COLUMNS = [
-    Column("code", "机构编码"),
-    Column("name", "机构名称"),
-    Column("facility_type", "机构类型"),
-    Column("operation_model", "运营模式"),
-    Column("region_code", "所属区划代码", aliases=("区划代码",)),
-    Column("address", "地址"),
+    Column("code", "机构编码", aliases=("机构代码", "编码", "机构编号")),
+    Column("name", "机构名称", aliases=("名称", "机构", "养老机构名称", "服务机构名称", "单位名称")),
+    Column("facility_type", "机构类型", aliases=("类型", "机构类别", "类别")),
+    Column("operation_model", "运营模式", aliases=("运营方式", "运营性质", "经营模式")),
+    Column(
+        "region_code",
+        "所属区划代码",
+        aliases=(
+            "区划代码",
+            "所属街道(社区)",
+            "所属社区",
+            "所属街道",
+            "所属乡镇(街道)",
+            "所属街道(乡镇)",
+            "社区(村)",
+            "街道(乡镇)",
+            "所属区域",
+        ),
+    ),  # fmt: skip
+    Column("address", "地址", aliases=("机构地址", "详细地址", "地点", "所在地址")),
     Column("lat", "纬度", required=False),
     Column("lng", "经度", required=False),
     Column("coord_system", "坐标系", required=False),
-    Column("phone", "联系电话", required=False),
-    Column("contact_person", "联系人", required=False),
-    Column("opening_hours", "开放时间", required=False),
-    Column("services", "服务项目", required=False),
-    Column("monthly_fee_min_yuan", "月收费下限（元）", required=False),
-    Column("monthly_fee_max_yuan", "月收费上限（元）", required=False),
-    Column("beds_total", "床位总数", required=False),
-    Column("beds_nursing", "护理型床位", required=False),
-    Column("beds_occupied", "在住人数", required=False),
-    Column("star_rating", "星级", required=False),
-    Column("status", "状态", required=False),
-    Column("established_on", "开业日期", required=False),
+    Column("phone", "联系电话", required=False, aliases=("电话", "联系方式", "手机号码", "服务电话")),
+    Column("contact_person", "联系人", required=False, aliases=("负责人", "联系人姓名")),
+    Column("opening_hours", "开放时间", required=False, aliases=("服务时间", "营业时间")),
+    Column("services", "服务项目", required=False, aliases=("服务内容",)),
+    Column("monthly_fee_min_yuan", "月收费下限（元）", required=False, aliases=("月收费下限", "最低月收费(元)")),
+    Column("monthly_fee_max_yuan", "月收费上限（元）", required=False, aliases=("月收费上限", "最高月收费(元)")),
+    Column("beds_total", "床位总数", required=False, aliases=("床位数", "总床位数", "床位(张)")),
+    Column("beds_nursing", "护理型床位", required=False, aliases=("护理型床位数", "护理床位")),
+    Column("beds_occupied", "在住人数", required=False, aliases=("入住人数", "在院人数", "收住人数")),
+    Column("star_rating", "星级", required=False, aliases=("等级评定", "星级评定")),
+    Column("status", "状态", required=False, aliases=("运营状态",)),
+    Column("established_on", "开业日期", required=False, aliases=("成立日期", "运营日期", "开业时间")),
 ]
 EXAMPLE_ROWS = [
     ["411002-0001", "西大街道综合养老服务中心", "街道综合养老服务中心", "公建民营", "411002001000", "西大街 18 号",
@@ -86,7 +105,19 @@ class FacilityImporter:
         self.present = tuple(c.key for c in COLUMNS if present is None or c.key in present)
         self.known = set(Region.objects.filter(level__gte=4).values_list("code", flat=True).iterator(chunk_size=5000))
         self.in_scope = region_predicate(actor.user, Facility, "import")
+        self.region_names = RegionNames([Level.STREET, Level.COMMUNITY], self.in_scope, noun="街道或社区")
         self.seen: dict[str, int] = {}
+
+    def _given(self, raw: dict, errors: dict[str, str]) -> dict:
+        """The row's values, tidied, with a street or community named by name turned to its code."""
+        given = tidy({k: v for k, v in given_values(raw, self.present).items() if k not in errors})
+        region = given.get("region_code", "")
+        if region and not region.isdigit():
+            try:
+                given["region_code"] = self.region_names.resolve(region)
+            except ValueError as exc:
+                errors["region_code"] = str(exc)
+        return given
 
     def _claim(self, number: int, raw: dict) -> int | None:
         key = str(raw.get("code") or "").strip()
@@ -117,7 +148,8 @@ class FacilityImporter:
             if (first := self._claim(number, raw)) is not None:
                 self._refuse(plan, number, raw, {"code": f"与第 {first} 行重复"})
                 continue
-            given = given_values(raw, self.present)
+            errors = cell_refusals(raw, self.present)  # what the reader or the tidying found, per cell
+            given = self._given(raw, errors)
             current = _match(stored.get(given.get("code", "")), given.get("region_code", ""))
             if current is not None and not self.in_scope(current.region_code):
                 self._refuse(plan, number, raw, {"code": CODE_TAKEN})
@@ -134,7 +166,9 @@ class FacilityImporter:
             try:
                 row = clean_facility(data, region_exists=self.known.__contains__)
             except FieldErrors as exc:
-                self._refuse(plan, number, raw, exc.fields)
+                errors = {**exc.fields, **errors}
+            if errors:
+                self._refuse(plan, number, raw, errors)
                 continue
             if not self.in_scope(row["region_code"]):
                 self._refuse(plan, number, raw, {"region_code": "不在您的管辖范围内"})

@@ -1,5 +1,6 @@
 """Facility registry operations: validation, registration, changes, residents, filters, export."""
 
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -7,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from yiyang.core import audit, coords, phones
+from yiyang.core import audit, coords, dates, phones
 from yiyang.core.audit import Actor, AuditAction
 from yiyang.core.errors import Conflict, FieldErrors
 from yiyang.core.exports import write_xlsx
@@ -102,10 +103,10 @@ def clean_facility(data: dict, *, region_exists) -> dict:
     for name, choices in (("facility_type", FacilityType), ("operation_model", OperationModel)):
         clean[name] = _by_value_or_label(choices, str(data.get(name) or ""))
         if not clean[name]:
-            errors[name] = "必填" if not data.get(name) else f"不是可选值之一：{data.get(name)}"
+            errors[name] = "必填" if not data.get(name) else _not_allowed(data.get(name), choices)
     clean["status"] = _by_value_or_label(FacilityStatus, str(data.get("status") or FacilityStatus.OPERATING))
     if not clean["status"]:
-        errors["status"] = "不是可选值之一"
+        errors["status"] = _not_allowed(data.get("status"), FacilityStatus)
     try:
         code = normalize(str(data.get("region_code") or "").strip())
         if level_of(code) < Level.STREET:
@@ -133,12 +134,12 @@ def clean_facility(data: dict, *, region_exists) -> dict:
         clean[name] = str(data.get(name) or "").strip()[:limit]
     services = data.get("services") or []
     if isinstance(services, str):
-        services = [s for s in services.replace("、", ",").replace("，", ",").split(",") if s.strip()]
+        services = [s for s in re.split(r"[,，、;；/／\s]+", services) if s.strip()]
     clean["services"] = []
     for item in services:
         value = _by_value_or_label(Service, str(item))
         if value is None:
-            errors["services"] = f"未知的服务项目：{item}"
+            errors["services"] = f"未知的服务项目：{item}（可填：{'、'.join(Service.labels)}）"
         elif value not in clean["services"]:
             clean["services"].append(value)
     for name in ("monthly_fee_min", "monthly_fee_max"):
@@ -160,9 +161,7 @@ def clean_facility(data: dict, *, region_exists) -> dict:
     clean["established_on"] = None
     if established not in (None, ""):
         try:
-            clean["established_on"] = (
-                established if isinstance(established, date) else date.fromisoformat(str(established).strip())
-            )
+            clean["established_on"] = dates.parse(established)
             if clean["established_on"] > timezone.localdate():
                 errors["established_on"] = "开业日期不能晚于今天"
         except ValueError:
@@ -171,6 +170,10 @@ def clean_facility(data: dict, *, region_exists) -> dict:
     if errors:
         raise FieldErrors(errors)
     return clean
+
+
+def _not_allowed(value, choices) -> str:
+    return f"不是可选值之一：{value}（可填：{'、'.join(str(label) for label in choices.labels)}）"
 
 
 def region_lookup():

@@ -1,13 +1,15 @@
 """REST API for imports (/api/v1/imports): upload a file, read its preview, confirm, follow the job,
 resume it when its worker stopped, read its refused rows."""
 
+import json
 from datetime import datetime
 
-from ninja import File, Router, Schema, Status
+from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from yiyang.core.api import ErrorOut
 from yiyang.core.audit import Actor, Interface
+from yiyang.core.errors import FieldErrors
 
 from . import services
 
@@ -44,6 +46,15 @@ class SampleOut(Schema):
     changes: list[ChangeOut]
 
 
+class FieldChoiceOut(Schema):
+    field: str
+    column: str
+
+
+class MappingIn(Schema):
+    mapping: dict[str, str]
+
+
 class PreviewOut(Schema):
     rows: int = 0
     new: int = 0
@@ -54,6 +65,11 @@ class PreviewOut(Schema):
     samples: list[SampleOut] = []
     absent_columns: list[str] = []
     extra_columns: list[str] = []
+    unknown_columns: list[str] = []
+    missing_columns: list[str] = []
+    mapping: dict[str, str] = {}
+    mappable: list[FieldChoiceOut] = []
+    notes: list[str] = []
 
 
 class ImportJobOut(Schema):
@@ -95,8 +111,16 @@ def _out(request, job) -> dict:
     response={202: ImportJobOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
     summary="上传 .xlsx/.csv：先在后台预览，确认后导入（kind：elders、facilities、regions；confirm=true 预览后直接导入）",
 )
-def upload(request, kind: str, file: File[UploadedFile], confirm: bool = False):
-    job = services.start_import(Actor.from_request(request, Interface.API), kind, file, confirm=confirm)
+def upload(request, kind: str, file: File[UploadedFile], confirm: bool = False, mapping: Form[str] = ""):
+    """`mapping` (a form field holding a JSON object {header: field, or "" to ignore}) maps headers no synonym
+    knows; it is kept for the region's later files (see the preview's `unknown_columns` and `mappable`)."""
+    given = None
+    if mapping:
+        try:
+            given = json.loads(mapping)
+        except ValueError:
+            raise FieldErrors({"mapping": "应为 JSON 对象：{表头: 对应列的字段名，或空字符串表示忽略}"}) from None
+    job = services.start_import(Actor.from_request(request, Interface.API), kind, file, confirm=confirm, mapping=given)
     job.refresh_from_db()
     return Status(202, _out(request, job))
 
@@ -113,6 +137,16 @@ def get_job(request, job_id: int):
 )
 def confirm_job(request, job_id: int):
     job = services.confirm_import(Actor.from_request(request, Interface.API), job_id)
+    return Status(202, _out(request, job))
+
+
+@router.post(
+    "/jobs/{job_id}/mapping",
+    response={202: ImportJobOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+    summary="为未识别的表头指定对应的列（或忽略），保存供本地区以后使用，并重新预览",
+)
+def map_job_columns(request, job_id: int, payload: MappingIn):
+    job = services.map_columns(Actor.from_request(request, Interface.API), job_id, payload.mapping)
     return Status(202, _out(request, job))
 
 

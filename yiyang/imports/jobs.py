@@ -24,6 +24,7 @@ from yiyang.core.audit import Actor, Interface
 from yiyang.core.errors import DomainError
 from yiyang.elders.importers import ImportResult, chunked
 
+from . import mapping as column_mapping
 from .kinds import KINDS, ImportKind
 from .models import WORKING, ImportJob, ImportRowError, JobStatus
 
@@ -59,7 +60,7 @@ def run(job_id: int, ip: str = "", interface: str = Interface.IMPORT) -> None:
         if token is None or not _guarded(job, token, lambda: _preview(job, kind, actor, token)):
             return
         job.refresh_from_db()
-        if not job.auto_confirm:
+        if not job.auto_confirm or needs_mapping(job):
             return
         if not confirm(job.pk, job.user_id):
             return
@@ -112,10 +113,19 @@ def _claim(job: ImportJob, status: str) -> str | None:
     return token
 
 
-def _open(job: ImportJob, kind: ImportKind) -> tabular.Table:
-    return tabular.open_table(
-        Path(job.stored_path), job.filename, kind.read_columns, max_bytes=settings.IMPORT_MAX_BYTES
-    )
+def open_file(path, filename: str, kind: ImportKind, mapping: dict[str, str]) -> tuple[tabular.Table, list[str]]:
+    """The table read with the region's column mapping, and its unknown headers (neither known nor ignored).
+    A header lacking required columns is accepted when unknown headers might be mapped to them."""
+    columns, ignored = column_mapping.columns_for(kind, mapping)
+    table = tabular.open_table(path, filename, columns, max_bytes=settings.IMPORT_MAX_BYTES, allow_missing=True)
+    unknown = [h for h in table.extra_headers if tabular.normalise_header(h) not in ignored]
+    if table.missing and not unknown:  # nothing left that could be mapped to the missing columns
+        raise tabular.TableError(f"表头（第 {table.header_row} 行）缺少必填列：{'、'.join(table.missing)}")
+    return table, unknown
+
+
+def _open(job: ImportJob, kind: ImportKind) -> tuple[tabular.Table, list[str]]:
+    return open_file(Path(job.stored_path), job.filename, kind, job.mapping or {})
 
 
 def _error_rows(job: ImportJob, errors, room: int) -> list[ImportRowError]:
@@ -137,11 +147,17 @@ def _error_rows(job: ImportJob, errors, room: int) -> list[ImportRowError]:
 def _preview(job: ImportJob, kind: ImportKind, actor: Actor, token: str) -> None:
     """Plan every row without writing any: counts of new, updated, unchanged and refused rows, the
     fields that would change (with a sample of old and new values) and the refused rows."""
-    table = _open(job, kind)
-    importer = kind.importer(actor, set(table.header_map))
+    job.mapping = column_mapping.saved(job.region_code, kind)
+    if not _held(job, token).update(mapping=job.mapping):
+        raise LeaseLost
+    table, unknown = _open(job, kind)
     headers = kind.headers()
     with transaction.atomic():
         ImportRowError.objects.filter(job_id=job.pk).delete()
+    if table.missing:
+        _needs_mapping(job, kind, token, table, unknown)
+        return
+    importer = kind.importer(actor, set(table.header_map))
     totals = Counter()
     fields = Counter()
     samples = []
@@ -181,7 +197,11 @@ def _preview(job: ImportJob, kind: ImportKind, actor: Actor, token: str) -> None
         ],
         "samples": samples,
         "absent_columns": absent,
-        "extra_columns": table.extra_headers,
+        "extra_columns": unknown,
+        "unknown_columns": unknown,
+        "missing_columns": [],
+        "mapping": job.mapping,
+        "notes": [note] if (note := table.footer_note()) else [],
     }
     if not _held(job, token).update(
         status=JobStatus.PREVIEWED,
@@ -195,6 +215,41 @@ def _preview(job: ImportJob, kind: ImportKind, actor: Actor, token: str) -> None
         raise LeaseLost
 
 
+def _needs_mapping(job: ImportJob, kind: ImportKind, token: str, table: tabular.Table, unknown: list[str]) -> None:
+    """A file lacking required columns while it has unknown ones: the preview asks the clerk to map them."""
+    preview = {
+        **dict.fromkeys(("rows", "new", "updated", "unchanged", "refused"), 0),
+        "fields": [],
+        "samples": [],
+        "absent_columns": [c.header for c in kind.columns if c.key not in table.header_map],
+        "extra_columns": unknown,
+        "unknown_columns": unknown,
+        "missing_columns": table.missing,
+        "mapping": job.mapping,
+        "notes": [],
+    }
+    if not _held(job, token).update(
+        status=JobStatus.PREVIEWED, run_token="", preview=preview, total_rows=None, processed=0, error_count=0,
+        heartbeat_at=timezone.now(),
+    ):  # fmt: skip
+        raise LeaseLost
+
+
+def needs_mapping(job: ImportJob) -> bool:
+    """Whether the job's file lacks required columns that the clerk must map before it can be imported."""
+    return bool((job.preview or {}).get("missing_columns"))
+
+
+def preview_again(job_id: int) -> bool:
+    """Queue a previewed job's preview again (after its region's column mapping changed)."""
+    queued = ImportJob.objects.filter(pk=job_id, status=JobStatus.PREVIEWED).update(
+        status=JobStatus.QUEUED, confirmed_at=None, attempts=0, message=""
+    )
+    if queued:
+        enqueue(job_id)
+    return bool(queued)
+
+
 def confirm(job_id: int, user_id: int) -> bool:
     """Queue the import of a previewed job; False when it is not waiting for confirmation."""
     confirmed = ImportJob.objects.filter(pk=job_id, status=JobStatus.PREVIEWED).update(
@@ -205,7 +260,7 @@ def confirm(job_id: int, user_id: int) -> bool:
 
 def _import(job: ImportJob, kind: ImportKind, actor: Actor, token: str) -> None:
     job.refresh_from_db()
-    table = _open(job, kind)
+    table, unknown = _open(job, kind)
     importer = kind.importer(actor, set(table.header_map))
     if job.cursor == 0:  # nothing imported yet: the preview's refusals give way to the import's
         with transaction.atomic():
@@ -248,8 +303,10 @@ def _import(job: ImportJob, kind: ImportKind, actor: Actor, token: str) -> None:
     importer.finish(
         ImportResult(created=job.created, updated=job.updated, unchanged=job.unchanged, refused=job.error_count)
     )
-    extra = table.extra_headers
-    message = f"文件中的以下列未导入：{'、'.join(extra)}" if extra else ""
+    notes = [f"文件中的以下列未导入：{'、'.join(unknown)}"] if unknown else []
+    if footer := table.footer_note():
+        notes.append(footer)
+    message = "；".join(notes)[:500]
     # The sample of old and new values served the confirmation; the counts stay.
     preview = {**job.preview, "samples": []}
     _finish(job, token, JobStatus.DONE, message=message, preview=preview)

@@ -46,7 +46,8 @@ class ImportKind:
         return [*self.columns, SERIAL]
 
     def headers(self) -> dict[str, str]:
-        return {c.key: c.header for c in self.columns}
+        """Field -> the header a clerk reads (the importer's `labels` name fields without a column of their own)."""
+        return {**{c.key: c.header for c in self.columns}, **getattr(self.importer, "labels", {})}
 
 
 class _Rollback(Exception):

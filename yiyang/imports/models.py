@@ -49,6 +49,8 @@ class ImportJob(models.Model):
     errors = models.JSONField("错误明细", default=list, blank=True)
     preview = models.JSONField("预览结果", default=dict, blank=True, null=True)
     auto_confirm = models.BooleanField("预览后直接导入", default=False, db_default=False)
+    # The region's column mapping (ColumnMapping) as the preview used it: the import reads the file the same way.
+    mapping = models.JSONField("表头对应", default=dict, blank=True, db_default={})
     confirmed_at = models.DateTimeField("确认时间", null=True, blank=True)
     confirmed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -112,3 +114,30 @@ class ImportRowError(models.Model):
 
     def __str__(self):
         return f"第 {self.row} 行 {self.column}：{self.reason}"
+
+
+class ColumnMapping(models.Model):
+    """A header a region's files use that no synonym knows, mapped by a clerk to a column of one kind of import
+    (or ignored, `field` ''); used for that region's later files of the same kind automatically."""
+
+    region_code = models.CharField("所属区划代码", max_length=12, blank=True)
+    kind = models.CharField("数据类型", max_length=20)
+    header = models.CharField("表头（规范化）", max_length=100)
+    shown = models.CharField("表头", max_length=100)
+    field = models.CharField("对应列", max_length=40, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="设置人", on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    updated_at = models.DateTimeField("设置时间", default=timezone.now)
+
+    objects = ScopedManager()
+    scope = ScopeSpec(region="region_code")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "导入表头对应"
+        constraints = [
+            models.UniqueConstraint(fields=["region_code", "kind", "header"], name="import_mapping_region_header")
+        ]
+
+    def __str__(self):
+        return f"{self.shown} → {self.field or '忽略'}"

@@ -1,6 +1,7 @@
 """Running imports as background tasks: accept an upload, preview it, import it once confirmed, resume
 it when its worker died, and report progress and refused rows."""
 
+import re
 import uuid
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from yiyang.core.roles import SCOPE_KIND, ScopeKind, grants
 from yiyang.core.scoping import get_visible_or_404, has_permission, memberships_of, region_predicate
 
 from . import jobs
+from . import mapping as column_mapping
 from .kinds import KINDS, ImportKind
 from .models import ImportJob, JobStatus
 
@@ -38,11 +40,14 @@ def upload_dir() -> Path:
     return path
 
 
-def start_import(actor: Actor, key: str, upload, *, confirm: bool = False) -> ImportJob:
+def start_import(actor: Actor, key: str, upload, *, confirm: bool = False, mapping=None) -> ImportJob:
     """Check the file's size, type and header now (so the user hears at once), then queue its preview.
     The import itself waits for `confirm_import`, unless `confirm` asks for it right after the preview
-    (one call for machines)."""
+    (one call for machines). `mapping` ({header: field key, or '' to ignore}) maps headers no synonym knows;
+    it is kept for the region's later files."""
     kind = kind_for(actor.user, key)
+    region_code = job_region(actor.user, kind)
+    mapping = column_mapping.clean(kind, mapping) if mapping is not None else {}
     name = Path(upload.name or "").name[:200]
     if upload.size > settings.IMPORT_MAX_BYTES:
         limit = settings.IMPORT_MAX_BYTES // (1024 * 1024)
@@ -54,25 +59,50 @@ def start_import(actor: Actor, key: str, upload, *, confirm: bool = False) -> Im
         for piece in upload.chunks():
             out.write(piece)
     try:
-        tabular.open_table(stored, name, kind.read_columns, max_bytes=settings.IMPORT_MAX_BYTES)
+        jobs.open_file(stored, name, kind, {**column_mapping.saved(region_code, kind), **mapping})
     except tabular.TableError as exc:
         stored.unlink(missing_ok=True)
         raise FieldErrors({"file": exc.message}, message=exc.message) from None
+    if mapping:
+        column_mapping.save(actor.user, kind, region_code, mapping)
     job = ImportJob.objects.create(
         kind=kind.key,
         user=actor.user,
         filename=name,
         stored_path=str(stored),
-        region_code=job_region(actor.user, kind),
+        region_code=region_code,
         auto_confirm=confirm,
     )
     jobs.enqueue(job.pk, actor.ip or "", actor.interface)
     return job
 
 
+def map_columns(actor: Actor, job_id: int, mapping) -> ImportJob:
+    """The clerk maps the previewed file's unknown headers (or ignores them): kept for the region's later files,
+    and the file previewed again with it."""
+    job = job_for(actor.user, job_id)
+    kind = KINDS[job.kind]
+    if job.status != JobStatus.PREVIEWED:
+        raise Conflict("只能为待确认的导入任务指定表头对应", {"status": job.get_status_display()})
+    mapping = column_mapping.clean(kind, mapping)
+    try:
+        jobs.open_file(Path(job.stored_path), job.filename, kind, {**(job.mapping or {}), **mapping})
+    except tabular.TableError as exc:
+        raise FieldErrors({"mapping": exc.message}, message=exc.message) from None
+    with transaction.atomic():
+        column_mapping.save(actor.user, kind, job.region_code, mapping)
+        if not jobs.preview_again(job.pk):
+            raise Conflict("该导入任务不在待确认状态", {"status": job.get_status_display()})
+    job.refresh_from_db()
+    return job
+
+
 def confirm_import(actor: Actor, job_id: int) -> ImportJob:
     """The clerk has read the preview: import the file."""
     job = job_for(actor.user, job_id)
+    if jobs.needs_mapping(job):
+        missing = "、".join(job.preview["missing_columns"])
+        raise Conflict(f"文件缺少必填列：{missing}；请先为表头指定对应的列", {"mapping": missing})
     with transaction.atomic():
         if not jobs.confirm(job.pk, actor.user.pk):
             raise Conflict("该导入任务不在待确认状态", {"status": job.get_status_display()})
@@ -145,9 +175,17 @@ def _reveals(user, kind: ImportKind):
     return region_predicate(user, kind.model, spec.permission)
 
 
+_PHONE_IN_TEXT = re.compile(r"\+?\d[\d-]{5,}\d")
+
+
 def _masked(kind: ImportKind, name: str, value: str) -> str:
     spec = kind.sensitive
-    if spec is None or name not in spec.fields or not value:
+    if spec is None or not value:
+        return value
+    if name == "contacts" or (name.startswith("contact") and name.endswith("_phone")):
+        # Emergency contacts' phones are masked like every phone (in the contacts' text of a preview too).
+        return _PHONE_IN_TEXT.sub(lambda m: masking.mask_phone(m.group()), value)
+    if name not in spec.fields:
         return value
     return str(masking.mask(spec.fields[name], value))
 
@@ -173,6 +211,7 @@ def preview_for(user, job: ImportJob) -> dict:
         ]
         samples.append({**sample, "changes": changes})
     preview["samples"] = samples
+    preview["mappable"] = [{"field": c.key, "column": c.header} for c in kind.columns]
     return preview
 
 
@@ -214,6 +253,9 @@ def error_report(user, job: ImportJob):
 
 
 TEMPLATE_NOTES = [
+    "也可以直接上传本单位的花名册：表头上方的标题行、两行表头、表尾的合计和签名行都能识别；“也可使用的列名”一栏列出能识别的其他列名。",
+    "所属社区可填写社区名称或 12 位区划代码；一个电话单元格中可填写两个号码，用“、”或“/”分开。",
+    "身份证号码列须为文本格式；数值格式（如显示为 4.11002E+17）的号码可能已被 Excel 改动，会被拒绝。",
     "重复导入同一人（同一机构）时：文件中没有的列、留空的单元格都不会改动已登记的内容。",
     "如需清空已登记的某项内容，请在该单元格填写“（清空）”（全角或半角括号均可）。",
     "可增加“序号”列填写本单位的序号，错误报告将按序号标明出错的行。",

@@ -9,6 +9,7 @@ urlpatterns = [
     path("import/<str:kind>/template.xlsx", views.template_download, name="template"),
     path("jobs/<int:job_id>/", views.job_page, name="job"),
     path("jobs/<int:job_id>/confirm/", views.confirm, name="confirm"),
+    path("jobs/<int:job_id>/mapping/", views.map_columns, name="mapping"),
     path("jobs/<int:job_id>/resume/", views.resume, name="resume"),
     path("jobs/<int:job_id>/cancel/", views.cancel, name="cancel"),
     path("jobs/<int:job_id>/errors.xlsx", views.error_report, name="errors"),

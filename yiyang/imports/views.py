@@ -69,6 +69,17 @@ def confirm(request, job_id: int):
 
 @login_only
 @require_POST
+def map_columns(request, job_id: int):
+    """The preview's mapping step: each unknown header mapped to a column, or ignored."""
+    headers, fields = request.POST.getlist("header"), request.POST.getlist("field")
+    mapping = dict(zip(headers, fields, strict=False))
+    return _act(
+        request, job_id, lambda actor, pk: services.map_columns(actor, pk, mapping), "已保存表头对应，正在重新预览"
+    )
+
+
+@login_only
+@require_POST
 def resume(request, job_id: int):
     return _act(request, job_id, services.resume_import, "已继续导入，将从中断处接着进行")
 

@@ -26,7 +26,7 @@ bytes), `reading` (`open_table`, choosing the format), `csvfile` and `xlsxfile` 
 """
 
 from .reading import open_table
-from .table import Column, Table, TableError
+from .table import Column, Numeric, Refused, Table, TableError, normalise_header
 from .template import write_template
 
-__all__ = ["Column", "Table", "TableError", "open_table", "write_template"]
+__all__ = ["Column", "Numeric", "Refused", "Table", "TableError", "normalise_header", "open_table", "write_template"]

@@ -10,10 +10,23 @@ from collections.abc import Iterator, Sequence
 from typing import BinaryIO
 
 from .source import Source
-from .table import BAD_ENCODING, CHUNK, NO_DATA, Column, Table, TableError, match_header, require_data, row_builder
+from .table import (
+    BAD_ENCODING,
+    CHUNK,
+    HEAD_ROWS,
+    NO_DATA,
+    Column,
+    Footers,
+    Table,
+    TableError,
+    locate_header,
+    require_data,
+    row_builder,
+)
 
 
-def open_csv(src: Source, columns: Sequence[Column], lookup: dict[str, str]) -> Table:
+def open_csv(src: Source, columns: Sequence[Column], lookup: dict[str, str], *, allow_missing: bool = False) -> Table:
+    head: list[tuple[int, list[str]]] = []  # the first non-empty rows, where the header is searched
     with src.reader() as f:
         reader = _csv_reader(f)
         row_number = 0
@@ -22,22 +35,25 @@ def open_csv(src: Source, columns: Sequence[Column], lookup: dict[str, str]) -> 
                 row_number += 1
                 cells = [c.strip() for c in row]
                 if any(cells):
-                    header_map, extra = match_header(cells, row_number, columns, lookup)
-                    break
-            else:
-                raise TableError(NO_DATA)
+                    head.append((row_number, cells))
+                    if len(head) > HEAD_ROWS:
+                        break
         except csv.Error as exc:
             raise _csv_error(row_number + 1, exc) from None
+    if not head:
+        raise TableError(NO_DATA)
+    header_row, body_start, header_map, extra = locate_header(head, columns, lookup, allow_missing=allow_missing)
 
     def rows(table: Table) -> Iterator[tuple[int, dict[str, str]]]:
         """The data rows after the header; records count as spreadsheet rows, blank lines included."""
         build = row_builder(table, str.strip)
-        width = max(table.header_map.values()) + 1
+        width = max(table.header_map.values(), default=0) + 1
         strip = str.strip
-        row_number = table.header_row
+        footer = Footers(table)
+        row_number = table.body_start - 1
         with src.reader() as f:
             try:
-                for row in itertools.islice(_csv_reader(f), table.header_row, None):
+                for row in itertools.islice(_csv_reader(f), table.body_start - 1, None):
                     row_number += 1
                     if len(row) < width:
                         if not row:
@@ -46,6 +62,8 @@ def open_csv(src: Source, columns: Sequence[Column], lookup: dict[str, str]) -> 
                     values = build(row)
                     if not any(values.values()) and not any(map(strip, row)):
                         continue
+                    if footer(row_number, row):
+                        continue
                     yield row_number, values
             except csv.Error as exc:
                 raise _csv_error(row_number + 1, exc) from None
@@ -53,10 +71,12 @@ def open_csv(src: Source, columns: Sequence[Column], lookup: dict[str, str]) -> 
     table = Table(
         kind="csv",
         columns=columns,
-        header_row=row_number,
+        header_row=header_row,
         header_map=header_map,
         extra_headers=extra,
         rows=rows,
+        body_start=body_start,
+        missing=[c.header for c in columns if c.required and c.key not in header_map],
     )
     return require_data(table)
 

@@ -25,12 +25,19 @@ from .xlsxfile import open_xlsx
 
 
 def open_table(
-    source: str | pathlib.Path | BinaryIO, filename: str, columns: Sequence[Column], *, max_bytes: int
+    source: str | pathlib.Path | BinaryIO,
+    filename: str,
+    columns: Sequence[Column],
+    *,
+    max_bytes: int,
+    allow_missing: bool = False,
 ) -> Table:
     """Open an uploaded table and check it; raise TableError naming the first problem found.
 
     `source` is a path or a binary file object (read from its current position; not closed here). `filename` is
-    the name the user uploaded, whose extension decides the format (.xlsx or .csv).
+    the name the user uploaded, whose extension decides the format (.xlsx or .csv). With `allow_missing`, a
+    header lacking required columns is accepted when it has unknown columns (that a clerk may map to them); the
+    table's `missing` lists them.
     """
     lookup = column_lookup(columns)
     suffix = pathlib.PurePath(filename or "").suffix.lower()
@@ -46,9 +53,9 @@ def open_table(
     if suffix == ".csv":
         if magic.startswith((XLSX_MAGIC, OLE_MAGIC)):
             raise TableError(EXCEL_AS_CSV)
-        return open_csv(src, columns, lookup)
+        return open_csv(src, columns, lookup, allow_missing=allow_missing)
     if magic.startswith(OLE_MAGIC):
         raise TableError(OLE_XLSX)
     if not magic.startswith(XLSX_MAGIC):
         raise TableError(NOT_XLSX)
-    return open_xlsx(src, columns, lookup)
+    return open_xlsx(src, columns, lookup, allow_missing=allow_missing)

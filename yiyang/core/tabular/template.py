@@ -51,7 +51,7 @@ def write_template(columns: Sequence[Column], example_rows: Sequence[Sequence[st
     notes.append([])
     notes.append(["请在第一个工作表中填写，第 1 行为表头，从第 2 行起每行一条记录；示例行导入前请删除。"])
     notes.append(["表头为橙色的是必填列，灰色的是选填列；不需要的选填列可以删除，列的顺序可以调整。"])
-    notes.append(["请勿合并单元格，请勿使用公式；身份证号码等请保持文本格式。"])
+    notes.append(["数据行中请勿合并单元格；公式按文件中保存的计算结果读取。身份证号码等请保持文本格式。"])
     for letter, width in (("A", 20), ("B", 10), ("C", 30)):
         notes.column_dimensions[letter].width = width
 

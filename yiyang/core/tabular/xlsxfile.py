@@ -9,17 +9,37 @@ from collections.abc import Iterator, Sequence
 from decimal import Decimal
 
 from .source import Source
-from .table import BROKEN_XLSX, NO_DATA, Column, Table, TableError, match_header, require_data, row_builder
-from .xlsxguard import Package, check_sheet
+from .table import (
+    BROKEN_XLSX,
+    HEAD_ROWS,
+    NO_DATA,
+    Column,
+    Footers,
+    Numeric,
+    Refused,
+    Table,
+    TableError,
+    locate_header,
+    require_data,
+    row_builder,
+)
+from .xlsxguard import FormulaFlag, Package, check_sheet
+
+FORMULA_REASONS = {
+    FormulaFlag.CHECK: "该单元格是公式，但文件中没有保存计算结果；请在 Excel 或 WPS 中打开并保存，或直接填写内容",
+    FormulaFlag.ERROR: "该单元格的公式计算结果为错误值（如 #N/A、#REF!）；请改正公式或直接填写内容",
+    FormulaFlag.EXTERNAL: "该单元格的公式引用其他文件、网络数据或命令，不予读取；请直接填写内容",
+}
+MERGED_REASON = "该单元格是合并单元格；请取消合并，并在每一行填写完整内容"
 
 
-def open_xlsx(src: Source, columns: Sequence[Column], lookup: dict[str, str]) -> Table:
+def open_xlsx(src: Source, columns: Sequence[Column], lookup: dict[str, str], *, allow_missing: bool = False) -> Table:
     import python_calamine
 
     with src.reader() as f:
         package = Package(f)
         sheet_index, sheet_path = package.first_visible_worksheet()
-        check_sheet(package, sheet_path)
+        facts = check_sheet(package, sheet_path)
         names = package.sheet_names
     with src.reader() as f:
         sheet = _calamine(
@@ -28,33 +48,60 @@ def open_xlsx(src: Source, columns: Sequence[Column], lookup: dict[str, str]) ->
     if sheet.start is None:  # nothing in the sheet (iter_rows would fail on it)
         raise TableError(NO_DATA)
     first_col = sheet.start[1]
-    last_row = sheet.end[0]
-    header_row = None
+    head: list[tuple[int, list[str]]] = []
     for row_number, row in enumerate(_calamine(sheet.iter_rows), 1):
         cells = [""] * first_col + [_cell_text(v) for v in row]
         if any(cells):
-            header_row = row_number
-            header_map, extra = match_header(cells, row_number, columns, lookup)
-            break
-    if header_row is None:
+            head.append((row_number, cells))
+            if len(head) > HEAD_ROWS:
+                break
+    if not head:
         raise TableError(NO_DATA)
-    merged = [
-        top
-        for (top, _left), (bottom, _right) in _calamine(lambda: sheet.merged_cell_ranges or ())
-        if bottom >= header_row - 1 and top <= last_row
-    ]
-    if merged:
-        raise TableError(f"第 {max(min(merged), header_row - 1) + 1} 行起有合并单元格，请取消合并后再导入")
+    ranges = _calamine(lambda: sheet.merged_cell_ranges or ())
+    spans: dict[int, list[tuple[int, int]]] = {}
+    for (top, left), (_bottom, right) in ranges:
+        if right > left:
+            spans.setdefault(top + 1, []).append((left, right))
+    header_row, body_start, header_map, extra = locate_header(
+        head, columns, lookup, spans=spans, allow_missing=allow_missing
+    )
+    # Merged cells above and in the header (titles, group labels) are expected; in the data rows they are refused
+    # per row (a footer row, such as a merged 填表人 line, is skipped whole).
+    merged = sorted((top, bottom, left, right) for (top, left), (bottom, right) in ranges if bottom >= body_start - 1)
+    formulas = facts.formulas
 
     def rows(table: Table) -> Iterator[tuple[int, dict[str, str]]]:
-        # Strings, by far the most common cells, are stripped inline; anything else goes through _cell_text.
-        build = row_builder(table, lambda v: v.strip() if v.__class__ is str else _cell_text(v), first_col)
+        # Strings, by far the most common cells, are stripped inline; anything else goes through _cell_value.
+        build = row_builder(table, lambda v: v.strip() if v.__class__ is str else _cell_value(v), first_col)
         convert = _cell_text
-        numbered = itertools.islice(enumerate(_calamine(sheet.iter_rows), 1), table.header_row, None)
+        footer = Footers(table)
+        keys = {index: key for key, index in table.header_map.items()}
+        active: list[tuple[int, int, int, int]] = []
+        upcoming = iter(merged)
+        pending = next(upcoming, None)
+        numbered = itertools.islice(enumerate(_calamine(sheet.iter_rows), 1), table.body_start - 1, None)
         for row_number, row in numbered:
             values = build(row)
             if not any(values.values()) and not any(map(convert, row)):
                 continue
+            if footer(row_number, row):
+                continue
+            index = row_number - 1
+            if index in formulas:
+                for col, flag in formulas[index]:
+                    key = keys.get(col)
+                    if key is not None and (flag != FormulaFlag.CHECK or not values[key]):
+                        values[key] = Refused(values[key], FORMULA_REASONS[flag])
+            if pending is not None or active:
+                while pending is not None and pending[0] <= index:
+                    active.append(pending)
+                    pending = next(upcoming, None)
+                active = [m for m in active if m[1] >= index]
+                for _top, _bottom, left, right in active:
+                    for col in range(left, right + 1):
+                        key = keys.get(col)
+                        if key is not None:
+                            values[key] = Refused(values[key], MERGED_REASON)
             yield row_number, values
 
     table = Table(
@@ -64,6 +111,8 @@ def open_xlsx(src: Source, columns: Sequence[Column], lookup: dict[str, str]) ->
         header_map=header_map,
         extra_headers=extra,
         rows=rows,
+        body_start=body_start,
+        missing=[c.header for c in columns if c.required and c.key not in header_map],
     )
     return require_data(table)
 
@@ -95,6 +144,16 @@ def _calamine(call):
         if type(exc).__name__ == "PanicException":
             raise TableError(BROKEN_XLSX) from exc
         raise
+
+
+def _cell_value(value) -> str:
+    """A data cell's text; a number's text is marked `Numeric` (see there)."""
+    kind = type(value)
+    if kind is float:
+        return Numeric(_float_text(value))
+    if kind is int:
+        return Numeric(str(value))
+    return _cell_text(value)
 
 
 def _cell_text(value) -> str:

@@ -1,6 +1,10 @@
-"""Checks of an .xlsx package before calamine reads it: no formulas, and bounds on the memory it would take.
+"""Checks of an .xlsx package before calamine reads it: bounds on the memory it would take, and the formula
+cells whose value must not be read.
 
-See the package docstring for why: calamine materialises the whole used rectangle of a sheet.
+See the package docstring for why: calamine materialises the whole used rectangle of a sheet. A formula is
+never evaluated: calamine reads the value the spreadsheet program saved with it (its cached value), which is
+plain data like any typed cell. The guard notes, per cell, the formulas whose value cannot be used (see
+`FormulaFlag`), so that the reader refuses those cells' rows, never the whole file.
 """
 
 from __future__ import annotations
@@ -12,10 +16,12 @@ import zlib
 from array import array
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from enum import IntEnum
 from functools import lru_cache
 from typing import BinaryIO
 from xml.etree import ElementTree
+from xml.sax.saxutils import unescape
 
 from .table import BROKEN_XLSX, CHUNK, MIB, NOT_XLSX, OLE_XLSX, XLSX_MAGIC, TableError, col_letters, col_number
 
@@ -30,6 +36,35 @@ MAX_SHARED_TEXT_BYTES = 512 * MIB  # shared strings as copied into every cell th
 MAX_PART_BYTES = 16 * MIB  # workbook.xml, relationship parts
 MAX_STYLES_XML_BYTES = 64 * MIB  # styles.xml, which calamine also reads
 MAX_MERGED_RANGES = 100_000  # calamine lists every merged range of the sheet
+MAX_FLAGGED_FORMULAS = 500_000  # formula cells noted as unusable (those with a usable value cost nothing)
+
+
+class FormulaFlag(IntEnum):
+    """Why a formula cell's value may not be used as data."""
+
+    CHECK = 1  # no cached value seen: usable only if calamine still reads a non-empty value
+    ERROR = 2  # the cached value is an error (#N/A, #REF! ...), which calamine reads as empty
+    EXTERNAL = 3  # links to another workbook, a DDE command or a function fetching outside data: never used
+
+
+# Formulas whose cached value comes from outside the file or runs a command (DDE: =cmd|'/c calc'!A0), never used
+# even when a value was saved with them: the classic spreadsheet-injection vectors.
+_EXTERNAL_FORMULA = re.compile(
+    r"\[[^\]]*\]|\||\b(?:WEBSERVICE|HYPERLINK|CALL|REGISTER(?:\.ID)?|EXEC|FILTERXML|RTD|DDE|DDEAUTO|IMPORTXML"
+    r"|IMPORTDATA|IMPORTHTML|IMPORTRANGE|IMPORTFEED|IMAGE|INFO|CELL|EXECUTE|SHELL)\s*\(",
+    re.IGNORECASE,
+)
+
+
+def formula_flag(text: str, error: bool, has_value: bool) -> FormulaFlag | None:
+    """The flag of a formula cell (None: its cached value is plain data, read like any cell)."""
+    if _EXTERNAL_FORMULA.search(text):
+        return FormulaFlag.EXTERNAL
+    if error:
+        return FormulaFlag.ERROR
+    if not has_value:
+        return FormulaFlag.CHECK
+    return None
 
 
 class Package:
@@ -195,6 +230,19 @@ class _Dialect:
         else:
             self.foreign = (re.compile(rb":c[\s>/]"),)
         self.formula = re.compile(b"<" + p + rb"f[\s>/]")  # only a cell's formula is an <f> in the main namespace
+        # A formula cell as written by mainstream writers: <c r="B3" t="..."><f ...>text</f><v>value</v>.
+        self.formula_cell = re.compile(
+            b"<"
+            + p
+            + rb'c r="([A-Z]{1,3})([1-9][0-9]{0,6})"((?: (?:s|t|cm|vm|ph)="[^"<>]*")*)>'
+            + b"(<"
+            + p
+            + rb'f)((?: [\w:]+="[^"<>]*")*)\s*(?:/>|>([^<]*)</'
+            + p
+            + rb"f>)(<"
+            + p
+            + rb"v>[^<]|</)?"
+        )
         self.shared_value = re.compile(rb' t="s"[^>]*><' + p + rb"v>([0-9]{1,10})</" + p + rb"v>")
         self.prefix = p
 
@@ -223,10 +271,31 @@ class _SheetFacts:
     shared_uses: Counter | None = None  # shared string index -> cells using it (exact path only)
     merged: int = 0  # an upper bound on the <mergeCell> elements
     dialect: _Dialect | None = None  # fast path only
+    # 0-based row -> [(0-based column, FormulaFlag)] of the formula cells whose value may not be used as is
+    formulas: dict[int, list[tuple[int, FormulaFlag]]] = field(default_factory=dict)
+    flagged: int = 0
+    shared_formulas: dict[str, str] = field(default_factory=dict)  # si -> text of the shared formula
+
+    def note_formula(self, row: int, col: int, text: str, attrs: str, error: bool, has_value: bool) -> None:
+        """Note one formula cell (0-based row and column; `attrs` those of its <f> element)."""
+        shared = re.search(r'\bsi="([0-9]+)"', attrs)
+        if shared:
+            if text:
+                self.shared_formulas[shared.group(1)] = text
+            else:
+                text = self.shared_formulas.get(shared.group(1), "")
+        flag = formula_flag(text, error, has_value)
+        if flag is None:
+            return
+        self.flagged += 1
+        if self.flagged > MAX_FLAGGED_FORMULAS:
+            raise TableError("文件中无法读取结果的公式过多；请将整个表格复制后“选择性粘贴”为数值，另存后再导入")
+        self.formulas.setdefault(row, []).append((col, flag))
 
 
-def check_sheet(package: Package, path: str) -> None:
-    """Refuse formulas, and sheets whose materialised size in calamine would be excessive."""
+def check_sheet(package: Package, path: str) -> _SheetFacts:
+    """Refuse sheets whose materialised size in calamine would be excessive; the facts found, among them the
+    formula cells whose value may not be used (`formulas`)."""
     facts = _scan_sheet_fast(package, path)
     if facts is None:
         facts = _scan_sheet_exact(package, path)
@@ -254,6 +323,7 @@ def check_sheet(package: Package, path: str) -> None:
                 raise TableError(
                     f"文件中的文字内容过多（展开后约 {total // MIB} MB），无法导入；请拆分为多个文件后再导入"
                 )
+    return facts
 
 
 class _NotCanonical(Exception):
@@ -280,7 +350,6 @@ def _cut_chunks(chunks: Iterable[bytes]) -> Iterator[bytes]:
 def _scan_sheet_fast(package: Package, path: str) -> _SheetFacts | None:
     """Facts about a canonical sheet, or None when the sheet is not canonical."""
     facts = _SheetFacts()
-    last_ref = ""
     dialect = None
     try:
         for chunk in _cut_chunks(package.chunks(path, MAX_SHEET_XML_BYTES)):
@@ -291,13 +360,22 @@ def _scan_sheet_fast(package: Package, path: str) -> _SheetFacts | None:
                 dialect = facts.dialect = _dialect(root.group(1) or b"")
             if any(pattern.search(chunk) for pattern in dialect.foreign):
                 return None
-            if formula := dialect.formula.search(chunk):
+            for formula in dialect.formula.finditer(chunk):
                 at = chunk.rfind(dialect.cell_start, 0, formula.start())
-                cell = dialect.canonical.match(chunk, at) if at >= 0 else None
-                raise _formula_error((cell.group(1) + cell.group(2)).decode() if cell else last_ref)
+                cell = dialect.formula_cell.match(chunk, at) if at >= 0 else None
+                if cell is None or cell.start(4) != formula.start() or cell.group(7) is None:
+                    return None  # written another way, or cut by the chunk's end: leave it to the exact path
+                attrs = cell.group(3).decode()
+                facts.note_formula(
+                    int(cell.group(2)) - 1,
+                    col_number(cell.group(1)) - 1,
+                    unescape((cell.group(6) or b"").decode("utf-8", "replace"), {"&quot;": '"', "&apos;": "'"}),
+                    cell.group(5).decode(),
+                    ' t="e"' in attrs,
+                    cell.group(7).startswith(b"<" + dialect_prefix(dialect) + b"v>"),
+                )
             cells = chunk.count(dialect.cell_start)
             if cells and (cell := dialect.canonical.match(chunk, chunk.rfind(dialect.cell_start))):
-                last_ref = (cell.group(1) + cell.group(2)).decode()
                 facts.max_row = max(facts.max_row, int(cell.group(2)))
                 facts.max_col = max(facts.max_col, col_number(cell.group(1)))
             position = 0
@@ -316,9 +394,8 @@ def _scan_sheet_fast(package: Package, path: str) -> _SheetFacts | None:
     return facts
 
 
-def _formula_error(cell: str) -> TableError:
-    where = f"{cell} 单元格" if cell else "文件中有单元格"
-    return TableError(f"{where}含公式，请改为数值后再导入")
+def dialect_prefix(dialect: _Dialect) -> bytes:
+    return dialect.cell_start[1:-5]  # b"<x:c r=\"" -> b"x:"
 
 
 def _up_to(limit: str, low: str, high: str) -> str:
@@ -362,18 +439,27 @@ def _scan_sheet_exact(package: Package, path: str) -> _SheetFacts:
     in_cell = has_value = shared = False
     text: list[str] = []
 
+    formula: list | None = None  # [text parts, <f> attributes, whether a value followed] in a formula cell
+    cell_error = False
+    in_formula = in_value = False
+
     def start(name: str, attrs: list[str]) -> None:
-        nonlocal row, col, cell_row, cell_col, in_cell, has_value, shared
+        nonlocal row, col, cell_row, cell_col, in_cell, has_value, shared, formula, cell_error, in_formula
+        nonlocal in_value
         if in_cell:
             has_value = True
             if name == "f" or name.endswith(":f"):
-                raise _formula_error(f"{col_letters(cell_col)}{cell_row + 1}")
+                f_attrs = " ".join(f'{k}="{v}"' for k, v in zip(attrs[::2], attrs[1::2], strict=True))
+                formula, in_formula = [[], f_attrs, False], True
+            elif name == "v" or name.endswith(":v"):
+                in_value = True
         elif name == "c" or name.endswith(":c"):
             values = dict(zip(attrs[::2], attrs[1::2], strict=True))
             ref = values.get("r")
             cell_row, cell_col = _parse_ref(ref) if ref is not None else (row, col)
             col = cell_col + 1
             in_cell, has_value, shared = True, False, values.get("t") == "s"
+            cell_error, formula = values.get("t") == "e", None
             text.clear()
         elif name == "mergeCell" or name.endswith(":mergeCell"):
             facts.merged += 1
@@ -383,9 +469,15 @@ def _scan_sheet_exact(package: Package, path: str) -> _SheetFacts:
                     row = _parse_ref(value, need_column=False)[0]
 
     def end(name: str) -> None:
-        nonlocal row, col, in_cell
-        if name == "c" or name.endswith(":c"):
+        nonlocal row, col, in_cell, in_formula, in_value
+        if in_formula and (name == "f" or name.endswith(":f")):
+            in_formula = False
+        elif in_value and (name == "v" or name.endswith(":v")):
+            in_value = False
+        elif name == "c" or name.endswith(":c"):
             in_cell = False
+            if formula is not None:
+                facts.note_formula(cell_row, cell_col, "".join(formula[0]), formula[1], cell_error, formula[2])
             facts.cells += 1
             if has_value:  # calamine keeps only cells with a value
                 facts.max_row = max(facts.max_row, cell_row + 1)
@@ -400,6 +492,10 @@ def _scan_sheet_exact(package: Package, path: str) -> _SheetFacts:
             col = 0
 
     def characters(data: str) -> None:
+        if in_formula:
+            formula[0].append(data)
+        elif in_value and formula is not None and data.strip():
+            formula[2] = True
         if shared and in_cell:
             text.append(data)
 

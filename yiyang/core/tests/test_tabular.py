@@ -10,6 +10,7 @@ import xlsxwriter
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from yiyang.core import tabular
 from yiyang.core.tabular import Column, TableError, csvfile, open_table, write_template, xlsxguard
 from yiyang.core.tabular import table as table_module
 
@@ -194,8 +195,12 @@ def test_csv_with_corrupt_bytes_names_the_line(tmp_path, monkeypatch):
     path.write_bytes(good + b"\xff\xfe,1\r\n")
     assert refused(path).startswith("文件第 4 行含有无法识别的字符")
     monkeypatch.setattr(csvfile, "CHUNK", 8)  # the bad byte now arrives after the encoding was chosen
-    table = open_table(path, "bad.csv", COLUMNS, max_bytes=MB)
     with pytest.raises(TableError, match="文件第 4 行含有无法识别的字符"):
+        list(open_table(path, "bad.csv", COLUMNS, max_bytes=MB))
+    many = good + "王五,110105194912310011\r\n".encode() * 40 + b"\xff\xfe,1\r\n"
+    path.write_bytes(many)  # past the rows searched for the header: found while iterating
+    table = open_table(path, "bad.csv", COLUMNS, max_bytes=MB)
+    with pytest.raises(TableError, match="文件第 44 行含有无法识别的字符"):
         list(table)
 
 
@@ -250,7 +255,7 @@ def test_missing_required_columns_are_all_named(tmp_path):
     path = make_xlsx(tmp_path, [["籍贯", "备注"], ["1", "2"]])
     assert (
         refused(path)
-        == "第 1 行应为表头，但其中没有可识别的列名（缺少必填列：姓名、公民身份号码）；如表头上方有标题或说明行，请删除后再导入"
+        == "第 1 行起的前 30 行中没有可识别的表头（缺少必填列：姓名、公民身份号码）；请检查列名是否与导入模板一致"
     )
     path = make_xlsx(tmp_path, [["联系电话", "出生日期", "姓名"], ["1", "2", "3"]])
     assert refused(path) == "表头（第 1 行）缺少必填列：公民身份号码"
@@ -356,24 +361,54 @@ def test_whole_number_floats_dates_and_booleans(tmp_path):
 # ------------------------------------------------------------------------------------------------- refusals
 
 
-def test_merged_cells_in_the_data_area_refused(tmp_path):
+def test_merged_cells_in_the_data_area_refuse_their_rows_only(tmp_path):
     rows = [HEADERS, ["张三", "1"], ["李四", "2"], ["王五", "3"]]
-    path = make_xlsx(tmp_path, rows, setup=lambda wb, ws: ws.merge_cells("C3:C4"))
-    assert refused(path) == "第 3 行起有合并单元格，请取消合并后再导入"
+    path = make_xlsx(tmp_path, rows, setup=lambda wb, ws: ws.merge_cells("B3:B4"))
+    _, got = read(path)
+    assert [(n, type(r["id_number"]).__name__) for n, r in got] == [(2, "str"), (3, "Refused"), (4, "Refused")]
+    assert got[1][1]["id_number"] == "2"
+    assert got[1][1]["id_number"].reason == "该单元格是合并单元格；请取消合并，并在每一行填写完整内容"
+    # A merged cell in a column that is not read does not matter.
+    path = make_xlsx(
+        tmp_path, [[*HEADERS, "备注"], ["张三", "1"], ["李四", "2"]], setup=lambda wb, ws: ws.merge_cells("E2:E3")
+    )
+    _, got = read(path)
+    assert all(not isinstance(v, tabular.Refused) for _, r in got for v in r.values())
 
 
-def test_formula_refused_naming_the_cell(tmp_path):
+def test_formulas_refuse_their_row_only_and_cached_values_are_read(tmp_path):
+    # openpyxl writes formulas without a cached value: that cell's row is refused, not the file.
     rows = [HEADERS, ["张三", "1"], ["李四", "2"], ["王五", "3"], ["赵六", "4", "=1+1"]]
-    assert refused(make_xlsx(tmp_path, rows)) == "C5 单元格含公式，请改为数值后再导入"
-    # A formula with a cached value (as Excel saves it), written by another library.
+    _, got = read(make_xlsx(tmp_path, rows))
+    assert [n for n, _ in got] == [2, 3, 4, 5]
+    assert isinstance(got[3][1]["phone"], tabular.Refused)
+    assert "没有保存计算结果" in got[3][1]["phone"].reason
+    assert not any(isinstance(v, tabular.Refused) for _, r in got[:3] for v in r.values())
+    # Formulas with cached values (as Excel saves them), written by another library: plain values are read,
+    # an error value refuses its cell, a formula fetching outside data is never read, even with a value.
     path = tmp_path / "cached.xlsx"
     workbook = xlsxwriter.Workbook(path)
     sheet = workbook.add_worksheet()
     sheet.write_row(0, 0, HEADERS)
     sheet.write_row(1, 0, ["张三", "1"])
     sheet.write_formula("B3", "=B2*2", None, 2)
+    sheet.write_formula("A3", '=CONCATENATE("李","四")', None, "李四")
+    sheet.write_row(3, 0, ["王五", "3"])
+    sheet.write_formula("C4", "=1/0", None, "#DIV/0!")
+    sheet.write_row(4, 0, ["赵六", "4"])
+    sheet.write_formula("C5", '=WEBSERVICE("http://example.com")', None, "13800001111")
+    sheet.write_row(5, 0, ["钱七", "5"])
+    sheet.write_formula("C6", "='[1]Sheet1'!A1", None, "13800001111")
+    sheet.write_row(6, 0, ["孙八", "6"])
+    sheet.write_formula("D7", "=1+1", None, 2)  # plain value in a read column
     workbook.close()
-    assert refused(path) == "B3 单元格含公式，请改为数值后再导入"
+    _, got = read(path)
+    assert got[1] == (3, {"name": "李四", "id_number": "2", "phone": "", "birth_date": ""})
+    assert not any(isinstance(v, tabular.Refused) for v in got[1][1].values())
+    assert "错误值" in got[2][1]["phone"].reason
+    assert "引用其他文件、网络数据或命令" in got[3][1]["phone"].reason
+    assert "引用其他文件、网络数据或命令" in got[4][1]["phone"].reason
+    assert got[5][1]["birth_date"] == "2" and not isinstance(got[5][1]["birth_date"], tabular.Refused)
 
 
 def test_oversize_refused_before_parsing(tmp_path):

@@ -139,25 +139,24 @@ def test_bad_files_are_refused_at_once_with_a_message(county_officer, name, cont
     assert not ImportJob.objects.exists() and not Elder.objects.exists()
 
 
-def test_formulas_and_merged_cells_are_refused(county_officer):
-    from yiyang.core.errors import FieldErrors
-
+def test_formula_and_merged_cells_refuse_their_rows_not_the_file(county_officer, django_capture_on_commit_callbacks):
     book = Workbook()
     sheet = book.active
     sheet.append(HEADERS)
     sheet.append(elder_row())
-    sheet["A2"] = "=1+1"
+    sheet["A2"] = "=1+1"  # openpyxl saves no computed value
+    sheet.append(elder_row(name="乙"))
+    sheet.append(elder_row(name="丙"))
+    sheet.append(elder_row(name="丁"))
+    sheet.merge_cells(f"{chr(65 + HEADERS.index('所属社区代码'))}4:{chr(65 + HEADERS.index('所属社区代码'))}5")
     buffer = io.BytesIO()
     book.save(buffer)
-    with pytest.raises(FieldErrors, match="公式"):
-        services.start_import(Actor(user=county_officer), "elders", SimpleUploadedFile("f.xlsx", buffer.getvalue()))
-    sheet["A2"] = "甲"
-    sheet.append(elder_row())
-    sheet.merge_cells("H2:H3")
-    buffer = io.BytesIO()
-    book.save(buffer)
-    with pytest.raises(FieldErrors, match="合并单元格"):
-        services.start_import(Actor(user=county_officer), "elders", SimpleUploadedFile("m.xlsx", buffer.getvalue()))
+    job = run_import(county_officer, "elders", "f.xlsx", buffer.getvalue(), django_capture_on_commit_callbacks)
+    assert job.status == "done", job.message
+    assert list(Elder.objects.values_list("name", flat=True)) == ["乙"]
+    found = refusals(job)
+    assert [(e["row"], e["column"]) for e in found] == [(2, "姓名"), (4, "所属社区代码"), (5, "所属社区代码")]
+    assert "没有保存计算结果" in found[0]["reason"] and "合并单元格" in found[1]["reason"]
 
 
 def test_oversize_file_is_refused(county_officer, settings):
