@@ -48,6 +48,8 @@ SIGNED_IN, OWN, PUBLIC, SIGNED = Entry("signed_in"), Entry("own"), Entry("public
 POST = "POST"
 
 ROUTES = {
+    "PAGE exchange/jobs/<int:job_id>/mapping/": ROW(method=POST),
+    "POST api/v1/imports/jobs/<job_id>/mapping": ROW(body={"mapping": {}}),
     "GET api/v1/care/alarms": LIST,
     "GET api/v1/care/alarms/<alarm_id>": ROW,
     "GET api/v1/care/alarms/<alarm_id>/responders": ROW,
