@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "yiyang.facilities",
     "yiyang.providers",
     "yiyang.homecare",
+    "yiyang.visits",
     "yiyang.servicemap",
     "yiyang.supervision",
     "yiyang.analytics",
