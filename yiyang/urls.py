@@ -15,6 +15,7 @@ urlpatterns = [
     path("exchange/", include("yiyang.imports.urls")),  # the imports app keeps its old paths (bookmarks, docs)
     path("map/", include("yiyang.servicemap.urls")),
     path("homecare/", include("yiyang.homecare.urls")),
+    path("visits/", include("yiyang.visits.urls")),
     path("supervision/", include("yiyang.supervision.urls")),
     path("analytics/", include("yiyang.analytics.urls")),
     path("api/", api.urls),

@@ -23,6 +23,8 @@ NAVIGATION = [
     ("我的服务", "homecare:today", None),
     ("助餐", "homecare:canteens", "facilities.change_facility"),
     ("时间银行", "homecare:timebank", "homecare.confirm_volunteerservice"),
+    ("探访关爱", "visits:targets", None),
+    ("探访手机端", "visits:app", None),
     ("民政监管", "supervision:index", ("supervision.view_inspection", "supervision.view_complaint")),
     ("走访记录", "supervision:pairing_visits", "supervision.add_cadrevisit"),
     ("审计日志", "accounts:audit", None),
@@ -34,7 +36,7 @@ NAVIGATION = [
 GROUPS = [
     ("数据决策分析", ("analytics:dashboard", "analytics:screen", "servicemap:coverage", "regions:browse")),
     ("智慧养老服务", ("elders:list", "facilities:list", "homecare:orders", "homecare:board", "homecare:menu",
-                "homecare:today", "homecare:canteens", "homecare:timebank")),
+                "homecare:today", "homecare:canteens", "homecare:timebank", "visits:targets", "visits:app")),
     ("民政系统监管", ("supervision:index", "supervision:pairing_visits", "accounts:audit")),
 ]  # fmt: skip
 GROUP_OF = {name: label for label, names in GROUPS for name in names}

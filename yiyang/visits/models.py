@@ -19,8 +19,10 @@ from yiyang.providers.models import Staff
 from .choices import (
     AbsentReason,
     ExitReason,
+    Hazard,
     Method,
     Mood,
+    Need,
     ReferralKind,
     ReferralStatus,
     Risk,
@@ -252,6 +254,14 @@ class Visit(RegionOwned):
 
     def __str__(self):
         return f"{self.elder_id} {self.visited_at:%Y-%m-%d} {self.get_method_display()}"
+
+    @property
+    def hazard_labels(self) -> list[str]:
+        return [Hazard(h).label for h in self.hazards if h in Hazard.values]
+
+    @property
+    def need_labels(self) -> list[str]:
+        return [Need(n).label for n in self.needs if n in Need.values]
 
     @property
     def has_findings(self) -> bool:
