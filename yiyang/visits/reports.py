@@ -56,25 +56,19 @@ def child_width(code: str) -> int:
     return PREFIX_LENGTH[Level(min(level_of(code) + 1, Level.COMMUNITY))]
 
 
-def monthly_rate(user, code: str, month: date | None = None) -> tuple[RateRow, list[RateRow]]:
-    """The monthly visit rate of region `code` and of each child region: targets of the month with at
-    least one visit of a counted method in the month ÷ targets of the month. The current month reads the
-    targets' own last counted day (a grouped count, no join); an earlier month joins the visits."""
-    today = timezone.localdate()
-    month = services.month_start(month or today)
-    width = child_width(code)
-    regions = Region.objects.visible_to(user, "view")
-    children = list(regions.filter(parent_code=code).order_by("code")) if level_of(code) < Level.COMMUNITY else []
-    own = regions.filter(code=code).first()
-    whole = RateRow(code, own.name if own else code)
-    rows = {c.code[:width]: RateRow(c.code, c.name) for c in children}
+def rate_counts(user, code: str, width: int, month: date, today: date | None = None):
+    """Per child prefix of `width` digits: targets of the month, those visited by a counted method in it,
+    and those overdue today. The current month reads the targets' own last counted day (a grouped count,
+    no join); another month joins the visits."""
+    today = today or timezone.localdate()
+    month = services.month_start(month)
     targets = active_in(VisitTarget.objects.visible_to(user, "view").filter(region_range_q("region_code", code)), month)
-    if month == services.month_start(today):
+    if month == services.month_start(timezone.localdate()):
         visited = Q(last_counted_on__gte=month)
     else:
         targets = targets.annotate(was_visited=counted_visit_in(month))
         visited = Q(was_visited=True)
-    grouped = (
+    return (
         targets.annotate(child=Substr("region_code", 1, width))
         .values("child")
         .annotate(
@@ -83,7 +77,32 @@ def monthly_rate(user, code: str, month: date | None = None) -> tuple[RateRow, l
             overdue=Count("county_code", filter=Q(exited_at__isnull=True, next_due__lt=today)),
         )
     )
-    for row in grouped:
+
+
+def method_counts(user, code: str, width: int, month: date):
+    """Per child prefix and method: the visits of the month."""
+    start, end = month_bounds(month)
+    return (
+        Visit.objects.visible_to(user, "view")
+        .filter(region_range_q("region_code", code), visited_at__gte=start, visited_at__lt=end)
+        .annotate(child=Substr("region_code", 1, width))
+        .values("child", "method")
+        .annotate(n=Count("county_code"))
+    )
+
+
+def monthly_rate(user, code: str, month: date | None = None) -> tuple[RateRow, list[RateRow]]:
+    """The monthly visit rate of region `code` and of each child region: targets of the month with at
+    least one visit of a counted method in the month ÷ targets of the month."""
+    today = timezone.localdate()
+    month = services.month_start(month or today)
+    width = child_width(code)
+    regions = Region.objects.visible_to(user, "view")
+    children = list(regions.filter(parent_code=code).order_by("code")) if level_of(code) < Level.COMMUNITY else []
+    own = regions.filter(code=code).first()
+    whole = RateRow(code, own.name if own else code)
+    rows = {c.code[:width]: RateRow(c.code, c.name) for c in children}
+    for row in rate_counts(user, code, width, month, today):
         for target in {id(r): r for r in (whole, rows.get(row["child"])) if r is not None}.values():
             target.targets += row["n"]
             target.visited += row["visited"]
