@@ -55,3 +55,16 @@ def test_demo_ledger_holds_hazards_in_every_state_and_subsidies_in_review(db):
         assert steps[-1].to_status == complaint.status
         assert bool(complaint.reply) == any(s.to_status == "replied" for s in steps)
         assert (complaint.closed_at is not None) == (complaint.status == "closed")
+
+
+def test_demo_has_visit_targets_visits_and_a_visitor_login(db):
+    from yiyang.visits.models import Campaign, Visit, VisitTarget
+    from yiyang.visits.services import visitor_of
+
+    call_command("demo", elderly=600, streets=2, communities=2, stdout=open("/dev/null", "w"))
+    assert VisitTarget.objects.filter(county_code="411002", exited_at__isnull=True).count() > 10
+    assert Visit.objects.filter(county_code="411002").count() > 10
+    assert Campaign.objects.exists()
+    grid = get_user_model().objects.get(username="grid")
+    visitor = visitor_of(grid)
+    assert visitor is not None and VisitTarget.objects.filter(visitor=visitor).exists()
