@@ -20,12 +20,13 @@ ROWS = {
     "care": 6,
     "renovation": 6,
     "benefits": 6,
-    "supervision": 7,
-    "servicemap": 8,
-    "analytics": 8.5,  # the dashboards read the service map's coverage figures
-    "imports": 9,
-    "exchange": 9,
-    "demo": 10,
+    "visits": 7,  # visits to elders in difficulty turn findings into home-care orders
+    "supervision": 8,
+    "servicemap": 9,
+    "analytics": 9.5,  # the dashboards read the service map's coverage figures
+    "imports": 10,
+    "exchange": 10,
+    "demo": 11,
 }
 
 

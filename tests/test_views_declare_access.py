@@ -42,8 +42,10 @@ def test_pages_anyone_may_open_are_few_and_named():
         if not route.startswith(NOT_PAGES) and access_of(callback) and not access_of(callback).login
     }
     # The large-font switch stores only a display choice (a cookie, and the signed-in user's own setting).
+    # The phone app's manifest, service worker and icon hold no data; browsers fetch them to install the app.
     assert public == {"accounts/login/", "accounts/logout/", "accounts/large-font/", "map/",
-                      "map/facilities/<int:facility_id>/"}  # fmt: skip
+                      "map/facilities/<int:facility_id>/", "visits/app/manifest.webmanifest", "visits/app/sw.js",
+                      "visits/app/icon.svg"}  # fmt: skip
 
 
 def test_every_menu_link_reads_the_declaration_of_its_page():

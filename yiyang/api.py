@@ -73,6 +73,7 @@ def _add_routers():
     from yiyang.servicemap.api import nearby_router, public_router
     from yiyang.servicemap.api import router as map_router
     from yiyang.supervision.api import router as supervision_router
+    from yiyang.visits.api import router as visits_router
 
     api.add_router("/v1/regions", regions_router)
     api.add_router("/v1/elders", elders_router)
@@ -84,6 +85,7 @@ def _add_routers():
     api.add_router("/v1/homecare", homecare_router)
     api.add_router("/v1/care", care_router)
     api.add_router("/v1/supervision", supervision_router)
+    api.add_router("/v1/visits", visits_router)
     api.add_router("/v1/imports", imports_router)
 
 

@@ -22,6 +22,7 @@ from yiyang.elders.models import ElderCategoryRollup, ElderRollup, Status
 from yiyang.facilities.models import Facility, FacilityStatus, FacilityType
 from yiyang.regions.models import Region
 from yiyang.servicemap.models import Area, CommunityCoverage
+from yiyang.visits.choices import Method
 
 AGE_BANDS = [("60_69", "60-69岁", 60, 69), ("70_79", "70-79岁", 70, 79), ("80_89", "80-89岁", 80, 89),
              ("90_plus", "90岁及以上", 90, 200)]  # fmt: skip
@@ -70,6 +71,10 @@ class Base:
     devices: int = 0
     devices_offline: int = 0
     devices_low_battery: int = 0
+    visit_targets: int = 0
+    visit_visited: int = 0
+    visit_overdue: int = 0
+    visits_by_method: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
 
 @dataclass(frozen=True)
@@ -166,6 +171,20 @@ REGISTRY: list[Indicator] = [
               lambda b: _share(b.hazards_closed, b.hazards), "rate"),
     Indicator("operation_subsidy_paid", "机构运营补贴拨付", "元", "已拨付的养老机构运营补贴之和", "运营补贴", True,
               lambda b: round(b.operation_subsidy_paid_fen / 100, 2)),
+    Indicator("visit_targets", "探访关爱对象", "人", "本月在册的特殊困难老年人探访对象数", "探访关爱", True,
+              lambda b: b.visit_targets),
+    Indicator("visit_rate", "月探访率", "%",
+              "本月至少有一次计入方式（各地规定，默认上门、电话、视频）探访的对象 ÷ 本月探访对象（2025 年底目标 100%）",
+              "探访关爱", False, lambda b: _share(b.visit_visited, b.visit_targets), "rate"),
+    Indicator("visit_overdue", "逾期未探访对象", "人", "超过下次应探访日期仍未探访的对象数", "探访关爱", True,
+              lambda b: b.visit_overdue),
+    Indicator("visits_month", "本月探访人次", "人次", "本月各种方式的探访记录数", "探访关爱", True,
+              lambda b: sum(b.visits_by_method.values())),
+    *[
+        Indicator(f"visits_{value}", f"本月{label}探访", "人次", f"本月以“{label}”方式的探访记录数", "探访关爱", True,
+                  lambda b, m=value: b.visits_by_method[m])
+        for value, label in Method.choices
+    ],
     Indicator("coverage_rural", "农村服务圈覆盖率", "%", "服务圈内的村 ÷ 村（目标 60% 以上）", "养老服务地图", False,
               lambda b: _share(b.coverage[Area.RURAL][1], b.coverage[Area.RURAL][0]), "rate"),
     Indicator("alarms", "应急报警", "起", "设备、热线和人工登记的报警数（重复呼叫并入一起）", "应急救援", True,
@@ -271,6 +290,7 @@ def gather(user, code: str, *, today: date | None = None) -> tuple[Base, list[Ba
     _services(user, code, width, add)
     _supervision(user, code, width, add, today or timezone.localdate())
     _care(user, code, width, add)
+    _visits(user, code, width, add, today or timezone.localdate())
     return whole, [bases[c.code] for c in children]
 
 
@@ -409,6 +429,25 @@ def _care(user, code: str, width: int, add) -> None:
             base.devices += row["n"]
             base.devices_offline += row["offline"]
             base.devices_low_battery += row["low"]
+
+
+def _visits(user, code: str, width: int, add, today: date) -> None:
+    """Visit targets, the month's visit rate, overdue targets and visits by method, grouped by child."""
+    from yiyang.visits import reports
+
+    month = today.replace(day=1)
+    for row in reports.rate_counts(user, code, width, month, today):
+
+        def apply(base, row=row):
+            base.visit_targets += row["n"]
+            base.visit_visited += row["visited"]
+            base.visit_overdue += row["overdue"]
+
+        add(row["child"], apply)
+    for row in reports.method_counts(user, code, width, month):
+
+        def apply(base, row=row):
+            base.visits_by_method[row["method"]] += row["n"]
 
         add(row["child"], apply)
 

@@ -30,6 +30,7 @@ from yiyang.servicemap import services as servicemap
 
 from . import care_alarms, supervision_escrow, supervision_inspections, supervision_ratings
 from . import names as naming
+from . import visits as demo_visits
 from .names import GIVEN_BY_SEX, SURNAMES
 
 PROVINCE = "41"  # 河南
@@ -478,7 +479,7 @@ DEMO_ACCOUNTS = [
     ("weidu", "魏都区民政局", Role.OFFICER, DEMO_COUNTY, "县级民政干部：魏都区"),
     ("jianan", "建安区民政局", Role.OFFICER, "411003000000", "县级民政干部：建安区（用于核对数据隔离）"),
     ("viewer", "魏都区查看员", Role.VIEWER, DEMO_COUNTY, "民政查看员：魏都区（只读）"),
-    ("grid", "网格员小李", Role.COMMUNITY_WORKER, "", "网格员：魏都区第一个社区"),
+    ("grid", "网格员小李", Role.COMMUNITY_WORKER, "", "网格员：魏都区第一个社区；探访手机端 /visits/app/"),
     ("auditor", "审计员", Role.AUDITOR, DEMO_CITY, "审计员：许昌市审计日志"),
     ("manager", "机构院长", Role.FACILITY_MANAGER, "facility", "机构管理员：魏都区第一家养老机构"),
     ("provider", "服务商经理", Role.PROVIDER_MANAGER, "provider", "服务商管理员：魏都区第一家居家服务商"),
@@ -552,3 +553,5 @@ def build(sizes: Sizes, log=print) -> None:
     log(f"机构工作人员：{staff} 人；等级评定申请：{applications} 份")
     made = supervision_escrow.build(random.Random(31))
     log(f"预收费存管账户：{made['escrow_accounts']} 个；包联干部：{made['cadres']} 人；投诉：{made['complaints']} 件")
+    made = demo_visits.build(DEMO_COUNTY, random.Random(37))
+    log(f"探访关爱对象：{made['targets']} 人；探访记录：{made['visits']} 条；转办：{made['referrals']} 件")

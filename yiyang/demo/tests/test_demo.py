@@ -156,3 +156,16 @@ def test_facility_names_stay_unique_in_one_place_by_suffix_then_ordinal():
     assert facility_name("day_care", "魏都区", "东城街道", "花园社区", used) == "魏都区东城街道花园社区日间照料中心"
     names = [facility_name("canteen", "魏都区", "东城街道", "花园社区", used) for _ in range(40)]
     assert len(set(names)) == 40 and len(used) == 3 + 5 + 1 + 40
+
+
+def test_demo_has_visit_targets_visits_and_a_visitor_login(db):
+    from yiyang.visits.models import Campaign, Visit, VisitTarget
+    from yiyang.visits.services import visitor_of
+
+    call_command("demo", elderly=600, streets=2, communities=2, stdout=open("/dev/null", "w"))
+    assert VisitTarget.objects.filter(county_code="411002", exited_at__isnull=True).count() > 10
+    assert Visit.objects.filter(county_code="411002").count() > 10
+    assert Campaign.objects.exists()
+    grid = get_user_model().objects.get(username="grid")
+    visitor = visitor_of(grid)
+    assert visitor is not None and VisitTarget.objects.filter(visitor=visitor).exists()

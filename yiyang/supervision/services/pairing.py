@@ -27,6 +27,8 @@ from yiyang.core.regioncodes import InvalidRegionCode, ancestors, county_of, nor
 from yiyang.core.roles import Role
 from yiyang.core.scoping import ensure_visible, get_visible_or_404
 from yiyang.facilities.models import Facility
+from yiyang.visits.models import Visit
+from yiyang.visits.services import ensure_cadre_visitor
 
 from .. import conf
 from ..models import Cadre, CadreVisit, Pairing, ScoringScheme
@@ -99,8 +101,15 @@ def register_cadre(actor: Actor, data: dict, photo=None) -> Cadre:
     ensure_visible(actor.user, cadre, "supervision.add_cadre")
     if photo is not None:
         _store_photo(cadre, photo)
+    _as_visitor(cadre)
     audit.record(actor, AuditAction.CREATE, cadre, object_repr=f"登记包联干部 {cadre.name}")
     return cadre
+
+
+def _as_visitor(cadre: Cadre) -> None:
+    """A cadre is also a visitor of elders (visits app): a pairing visit to an elder is a visit of visitor
+    kind "cadre", recorded and counted like any other, never a second record of its own."""
+    ensure_cadre_visitor(cadre.pk, cadre.name, cadre.region_code, cadre.user, cadre.is_active)
 
 
 def _store_photo(cadre: Cadre, upload) -> None:
@@ -122,6 +131,7 @@ def update_cadre(actor: Actor, cadre_id: int, data: dict) -> Cadre:
     for name, value in clean.items():
         setattr(cadre, name, value)
     cadre.save()
+    _as_visitor(cadre)
     audit.record(actor, AuditAction.UPDATE, cadre, changes=audit.diff(before, clean))
     return cadre
 
@@ -354,10 +364,17 @@ def ranking(user, region_code: str, start: date, end: date) -> list[dict]:
     for row in rows:
         monthly[row["cadre_id"]].append((row["n"], row["solved"] or 0))
         raised[row["cadre_id"]] = raised.get(row["cadre_id"], 0) + (row["raised"] or 0)
+    # Visits to elders made by the cadres as visitors (the visits app): one kind of visit, shown beside.
+    elder_visits = dict(
+        Visit.objects.filter(visitor__cadre_id__in=list(people), visited_at__date__gte=start, visited_at__date__lte=end)
+        .values_list("visitor__cadre_id")
+        .annotate(n=Count("pk"))
+    )
     result = [
         {
             "cadre": cadre,
             "visits": sum(n for n, _ in monthly[pk]),
+            "elder_visits": elder_visits.get(pk, 0),
             "raised": raised.get(pk, 0),
             "solved": sum(s for _, s in monthly[pk]),
             "points": points(schemes[cadre.region_code], monthly[pk]),
