@@ -36,7 +36,8 @@ class Entry:
     owner: str | None = "owner"  # the identity of tests/world.py that rightly reaches the route
     body: dict | None = None  # for writes: placeholders like "{elder_id}" are filled from the world
     query: str = ""  # added to the URL
-    multipart: dict | None = None  # a form with these fields and one photo, instead of a JSON body
+    multipart: dict | None = None  # a form with these fields and a photo (under the field valued "<photo>",
+    # else "photos"), instead of a JSON body
     params: dict | None = None  # path parameters that take another world row than their name says
 
     def __call__(self, **changes):
@@ -48,6 +49,37 @@ SIGNED_IN, OWN, PUBLIC, SIGNED = Entry("signed_in"), Entry("own"), Entry("public
 POST = "POST"
 
 ROUTES = {
+    "GET api/v1/visits/<visit_id>/photos": ROW(owner="grid"),
+    "GET api/v1/visits/assignments": LIST(owner="grid"),
+    "POST api/v1/visits/<visit_id>/photos": ROW(
+        multipart={"sha256": "62d7693d527ce6e5cf4a4f54478b889fe3e01a144d09a0a0482ca512d4225b3a", "file": "<photo>"}
+    ),
+    "POST api/v1/visits/sync": CREATE(
+        body={
+            "visits": [
+                {
+                    "id": "00000000-0000-4000-8000-00000000a001",
+                    "elder_id": "{elder_id}",
+                    "method": "home",
+                    "visited_at": "2026-12-01T10:00:00+08:00",
+                }
+            ]
+        }
+    ),
+    "PAGE visits/": LIST,
+    "PAGE visits/app/": SIGNED_IN(owner="grid"),
+    "PAGE visits/app/icon.svg": PUBLIC,
+    "PAGE visits/app/manifest.webmanifest": PUBLIC,
+    "PAGE visits/app/sw.js": PUBLIC,
+    "PAGE visits/campaigns/": LIST,
+    "PAGE visits/conflicts/": LIST,
+    "PAGE visits/enrol/<int:elder_id>/": ROW,
+    "PAGE visits/findings/": LIST,
+    "PAGE visits/photos/<int:photo_id>/": ROW,
+    "PAGE visits/rate/": REGION,
+    "PAGE visits/records/<uuid:visit_id>/": ROW,
+    "PAGE visits/targets/<int:target_id>/": ROW,
+    "PAGE visits/visitors/": LIST,
     "PAGE exchange/jobs/<int:job_id>/mapping/": ROW(method=POST),
     "POST api/v1/imports/jobs/<job_id>/mapping": ROW(body={"mapping": {}}),
     "GET api/v1/care/alarms": LIST,

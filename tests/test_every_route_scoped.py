@@ -23,6 +23,7 @@ from yiyang.core.access import login_only
 OUTSIDERS = ["neighbour_officer", "other_city_officer", "other_facility_manager", "other_provider",
              "other_caregiver", "other_family"]  # fmt: skip
 MISSING = 2_000_000_000
+MISSING_UUID = "00000000-0000-4000-8000-000000000000"
 PARAM = re.compile(r"<(?:\w+:)?(\w+)>")
 REFUSED = (403, 404)
 
@@ -49,7 +50,7 @@ def world(django_db_setup, django_db_blocker):
 
 def _value(world, route: str, entry, name: str, missing: bool):
     if missing and name not in ("kind", "step", "code"):
-        return MISSING
+        return MISSING_UUID if "<uuid:" in route else MISSING
     if missing and name == "code":
         return "411099000000"  # a county code that no region holds
     if entry.params and name in entry.params:
@@ -89,8 +90,10 @@ def call(user, key: str, entry, url: str, world):
     if query:
         url += ("&" if "?" in url else "?") + urlencode(query)
     if entry.multipart is not None:
-        photo = SimpleUploadedFile("a.png", world_module.PNG, content_type="image/png")
-        return client.post(url, {**entry.multipart, "photos": [photo]})
+        form = {name: value for name, value in entry.multipart.items() if value != "<photo>"}
+        field = next((name for name, value in entry.multipart.items() if value == "<photo>"), "photos")
+        form[field] = SimpleUploadedFile("a.png", world_module.PNG, content_type="image/png")
+        return client.post(url, form)
     if method == "GET":
         return client.get(url)
     return getattr(client, method.lower())(url, json.dumps(body), content_type="application/json")

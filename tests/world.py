@@ -58,6 +58,7 @@ def build() -> World:
         SubsidyClaim,
     )
     from yiyang.supervision.models.pairing import Cadre
+    from yiyang.visits.models import Visit, VisitPhoto, VisitTarget
 
     generate.build(
         generate.Sizes(elderly=60, streets_per_county=1, communities_per_street=2, elderly_per_other_city=0),
@@ -99,6 +100,11 @@ def build() -> World:
     )
     token = create_token(officer, "界内令牌")[0]
     cadre_visit = _first(CadreVisit, region_code__startswith=home)
+    visit = _first(Visit, region_code__startswith=home, visitor__user=users["grid"])
+    visit_photo = VisitPhoto(
+        visit=visit, region_code=visit.region_code, sha256="0" * 64, extension="png", size=len(PNG)
+    )
+    visit_photo.file.save("v.png", ContentFile(PNG))
     vendor = _first(Vendor, adapter="generic")
     unbound = DeviceEvent._base_manager.create(
         vendor=vendor, vendor_event_id="界内-1", external_id="UNKNOWN-1", region_code=elder.region_code,
@@ -135,6 +141,9 @@ def build() -> World:
         "kind": "elders",
         "step": "dispatch",
         "step:care": "acknowledge",
+        "visit_id:visits": str(visit.pk),
+        "photo_id:visits": visit_photo.pk,
+        "target_id": _first(VisitTarget, region_code__startswith=home).pk,
         "alarm_id": _first(Alarm, region_code__startswith=home).pk,
         "event_id": unbound.pk,
         "vendor": vendor.code,
@@ -161,6 +170,7 @@ def build() -> World:
         "carer": users["carer"],
         "operator": users["operator"],
         "responder": users["responder"],
+        "grid": users["grid"],
         "neighbour_officer": users["jianan"],
         "other_city_officer": member("zhengzhou", Role.OFFICER, OTHER_CITY_COUNTY),
         "other_facility_manager": member(
