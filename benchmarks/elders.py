@@ -43,7 +43,7 @@ def raw_insert_baseline(rows: int) -> float:
         (
             i, "王秀英", "wangxiuying", "wxy", f"{i:018d}", "F", "1945-01-01", "汉族", "13800001111", "x号楼",
             "411002001001", "411002", 34.0, 113.8, "alone", 0, "", "active", None, None, None, None, None,
-            "2026-01-01 00:00:00", "2026-01-01 00:00:00",
+            "2026-01-01 00:00:00", "2026-01-01 00:00:00", "",
         )
         for i in range(rows)
     ]  # fmt: skip
