@@ -207,3 +207,18 @@ def test_a_cadre_visit_is_a_visit_of_kind_cadre(make_user, officer_actor, target
 
     rows = pairing.ranking(county_officer, "411002000000", date(2000, 1, 1), date(2100, 1, 1))
     assert [r["elder_visits"] for r in rows] == [1]
+
+
+def test_a_visitor_sees_only_their_own_elders_not_a_colleagues(grid_worker, visitor, colleague, target,
+                                                               officer_actor):  # fmt: skip
+    services.assign(officer_actor, target.pk, visitor.pk)
+    services.assign(officer_actor, target.pk, colleague.pk)
+    assert client_for(grid_worker).get("/api/v1/visits/assignments").json()["changed"] == []
+    response = post(client_for(grid_worker), "/api/v1/visits/sync", {"items": [visit_body(target)]})
+    assert response.status_code == 200  # assigned to them before: a visit made offline meanwhile is kept
+    other = VisitTarget.objects.create(elder=target.elder, region_code=target.region_code, county_code="411002",
+                                       tier="key", reason="x", visitor=colleague, exited_at=timezone.now())  # fmt: skip
+    response = post(client_for(grid_worker), "/api/v1/visits/sync", {"items": [visit_body(other)]})
+    assert response.status_code == 404
+    # The officer's pages are not for visitors.
+    assert client_for(grid_worker).get("/visits/?region=411002001000").status_code == 403
