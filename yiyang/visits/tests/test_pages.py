@@ -191,3 +191,13 @@ def test_the_phone_app_is_refused_to_a_family_member(make_user, elder):
 
     family = make_user(Role.FAMILY, scope_id=elder.pk)
     assert client_for(family).get("/visits/app/").status_code == 403
+
+
+def test_the_home_page_counts_the_overdue_targets_its_link_lists(county_officer, target):
+    from datetime import timedelta
+
+    VisitTarget.objects.filter(pk=target.pk).update(next_due=timezone.localdate() - timedelta(days=3))
+    client = client_for(county_officer)
+    todo = {t.key: t for t in client.get("/").context["home"].todos}["visits_overdue"]
+    assert todo.count == 1
+    assert client.get(todo.url).context["page"].paginator.count == 1
