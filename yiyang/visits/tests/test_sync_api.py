@@ -222,3 +222,15 @@ def test_a_visitor_sees_only_their_own_elders_not_a_colleagues(grid_worker, visi
     assert response.status_code == 404
     # The officer's pages are not for visitors.
     assert client_for(grid_worker).get("/visits/?region=411002001000").status_code == 403
+
+
+def test_the_rate_api_answers_the_region_and_refuses_outsiders(county_officer, neighbour_officer, grid_worker, target):
+    body = visit_body(target)
+    post(client_for(grid_worker), "/api/v1/visits/sync", {"items": [body]})
+    answer = client_for(county_officer).get("/api/v1/visits/rate?region=411002000000").json()
+    assert answer["region"]["targets"] == 1 and answer["region"]["visited"] == 1 and answer["region"]["rate"] == 100
+    assert answer["counted_methods"] == ["home", "phone", "video"]
+    assert client_for(neighbour_officer).get("/api/v1/visits/rate?region=411002000000").status_code == 404
+    assert client_for(grid_worker).get("/api/v1/visits/rate?region=411002001000").status_code == 404
+    assert client_for(county_officer).get("/api/v1/visits/rate?month=2026-13").status_code == 422
+    assert Client().get("/api/v1/visits/rate?region=411002000000").status_code == 401
