@@ -26,6 +26,7 @@ from yiyang.regions.services import requested_region
 from yiyang.supervision.services import complaints as complaint_services
 from yiyang.supervision.services import inspections as inspection_services
 from yiyang.supervision.workflows import CLAIM, HAZARD
+from yiyang.visits import reports as visit_reports
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,11 @@ def home_for(user) -> Home:
         count = complaint_services.listing(user, due_soon=True).count()
         label = f"{complaint_services.DUE_SOON_DAYS} 天内到期或已逾期的投诉"
         todos.append(Todo("complaints_due", label, count, _url("supervision:complaints", due_soon="1")))
+
+    # --- Visits: targets past their due date in the user's own region ------------------------------
+    if regional and has_permission(user, "visits.change_visittarget"):
+        overdue = visit_reports.targets_listing(user, requested_region(user, "", page=True), overdue=True)
+        todos.append(Todo("visits_overdue", "逾期未探访的老人", overdue.count(), _url("visits:targets", overdue="1")))
 
     # --- The registry: assessments due ----------------------------------------------------------
     if regional and has_permission(user, "elders.add_assessment"):

@@ -178,13 +178,10 @@ REGISTRY: list[Indicator] = [
               "探访关爱", False, lambda b: _share(b.visit_visited, b.visit_targets), "rate"),
     Indicator("visit_overdue", "逾期未探访对象", "人", "超过下次应探访日期仍未探访的对象数", "探访关爱", True,
               lambda b: b.visit_overdue),
-    Indicator("visits_month", "本月探访人次", "人次", "本月各种方式的探访记录数", "探访关爱", True,
-              lambda b: sum(b.visits_by_method.values())),
-    *[
-        Indicator(f"visits_{value}", f"本月{label}探访", "人次", f"本月以“{label}”方式的探访记录数", "探访关爱", True,
-                  lambda b, m=value: b.visits_by_method[m])
-        for value, label in Method.choices
-    ],
+    Indicator("visits_home", "本月上门探访", "人次", "本月上门入户的探访记录数", "探访关爱", True,
+              lambda b: b.visits_by_method[Method.HOME]),
+    Indicator("visits_remote", "本月电话视频探访", "人次", "本月以电话或视频方式的探访记录数", "探访关爱", True,
+              lambda b: b.visits_by_method[Method.PHONE] + b.visits_by_method[Method.VIDEO]),
     Indicator("coverage_rural", "农村服务圈覆盖率", "%", "服务圈内的村 ÷ 村（目标 60% 以上）", "养老服务地图", False,
               lambda b: _share(b.coverage[Area.RURAL][1], b.coverage[Area.RURAL][0]), "rate"),
     Indicator("alarms", "应急报警", "起", "设备、热线和人工登记的报警数（重复呼叫并入一起）", "应急救援", True,

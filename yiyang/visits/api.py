@@ -2,13 +2,18 @@
 
 from datetime import date, datetime
 
+from django.http import Http404
+from django.utils import timezone
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from yiyang.core.api import ErrorOut
 from yiyang.core.api import api_actor as _actor
+from yiyang.core.errors import FieldErrors
+from yiyang.core.scoping import has_permission, home_region
+from yiyang.regions.services import requested_region
 
-from . import sync
+from . import reports, services, sync
 
 router = Router(tags=["探访关爱"])
 
@@ -103,3 +108,44 @@ def photos(request, visit_id: str):
 def add_photo(request, visit_id: str, sha256: Form[str], file: File[UploadedFile] = None):
     photo, created = sync.add_photo(_actor(request), visit_id, sha256, file)
     return Status(201 if created else 200, {"sha256": photo.sha256, "created": created})
+
+
+class RateRowOut(Schema):
+    code: str
+    name: str
+    targets: int
+    visited: int
+    overdue: int
+    rate: float | None
+
+
+class RateOut(Schema):
+    month: date
+    counted_methods: list[str]
+    region: RateRowOut
+    children: list[RateRowOut]
+
+
+def _row(row) -> dict:
+    return {**row.__dict__, "rate": row.rate}
+
+
+@router.get(
+    "/rate",
+    response={200: RateOut, 404: ErrorOut, 422: ErrorOut},
+    summary="月探访率（本区划及下级，month 为 YYYY-MM，默认本月）",
+)
+def rate(request, region: str = "", month: str = ""):
+    # Visitors, families and providers read no region figures: the same answer as a region out of scope.
+    if not has_permission(request.user, "visits.view_visittarget"):
+        raise Http404
+    code = requested_region(request.user, region, default=home_region)
+    day = timezone.localdate().replace(day=1)
+    if month:
+        try:
+            day = date.fromisoformat(f"{month}-01")
+        except ValueError:
+            raise FieldErrors({"month": "应为年月（YYYY-MM）"}) from None
+    whole, children = reports.monthly_rate(request.user, code, day)
+    return {"month": day, "counted_methods": services.counted_methods(code), "region": _row(whole),
+            "children": [_row(c) for c in children]}  # fmt: skip

@@ -11,15 +11,11 @@ _READ = {
     "visits.view_campaign",
     "visits.view_tierrule",
     "visits.view_countedmethods",
-}
-# A visitor records visits to their own assigned elders (the phone app) and turns findings into work.
-_VISIT = {
-    "visits.view_visittarget",
-    "visits.view_visit",
-    "visits.record_visit",
     "visits.view_visitphoto",
-    "visits.add_visitphoto",
 }
+# A visitor sees only the elders assigned to them, through the phone app (its download filters on the
+# visitor as well as the scope), and records visits to them; the officer's pages are not theirs.
+_VISIT = {"visits.record_visit", "visits.view_visitphoto", "visits.add_visitphoto"}
 
 GRANTS = {
     Role.OFFICER: _READ
@@ -39,7 +35,7 @@ GRANTS = {
     },
     Role.VIEWER: _READ,
     Role.AUDITOR: _READ,
-    Role.COMMUNITY_WORKER: _VISIT | {"visits.view_referral", "visits.add_referral", "visits.view_sensitive_visit"},
+    Role.COMMUNITY_WORKER: _VISIT,
     Role.CAREGIVER: _VISIT,
     Role.CADRE: _VISIT,
 }

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q
-from django.db.models.functions import Substr
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce, Substr
 from django.utils import timezone
 
 from yiyang.core import audit
@@ -149,24 +149,27 @@ def tier_counts(user, code: str) -> dict:
     return {row["tier"]: row["n"] for row in rows}
 
 
+def _count_of(queryset):
+    """A correlated COUNT subquery (one per column, never a join of targets × visits per visitor)."""
+    return Subquery(queryset.order_by().values("visitor_id").annotate(n=Count("pk")).values("n")[:1])
+
+
 def visitors_with_load(user, code: str):
     """Visitors of the region with their open targets, overdue targets and visits this month; those with
     overdue targets first ("behind")."""
     today = timezone.localdate()
     start, _ = month_bounds(today)
-    rows = (
+    open_targets = VisitTarget.objects.filter(visitor=OuterRef("pk"), exited_at__isnull=True)
+    return (
         services.visitors(user)
         .filter(region_range_q("region_code", code))
         .annotate(
-            load=Count("targets", filter=Q(targets__exited_at__isnull=True), distinct=True),
-            overdue=Count(
-                "targets", filter=Q(targets__exited_at__isnull=True, targets__next_due__lt=today), distinct=True
-            ),  # fmt: skip
-            visits_month=Count("visits", filter=Q(visits__visited_at__gte=start), distinct=True),
+            load=Coalesce(_count_of(open_targets), 0),
+            overdue=Coalesce(_count_of(open_targets.filter(next_due__lt=today)), 0),
+            visits_month=Coalesce(_count_of(Visit.objects.filter(visitor=OuterRef("pk"), visited_at__gte=start)), 0),
         )
         .order_by("-is_active", "-overdue", "name")
     )
-    return rows
 
 
 def findings(user, code: str):

@@ -260,8 +260,8 @@ def _apply_to_target(target: VisitTarget, visit: Visit) -> None:
     day = timezone.localdate(visit.visited_at)
     if visit.counts and (target.last_counted_on is None or day > target.last_counted_on):
         target.last_counted_on = day
-    target.next_due = services.next_due(target)
-    if visit.next_visit_on and visit.visited_at == target.last_visit_at:
+    target.next_due = services.next_due(target) if target.exited_at is None else None
+    if target.next_due and visit.next_visit_on and visit.visited_at == target.last_visit_at:
         target.next_due = min(target.next_due, visit.next_visit_on)
     target.save()
     if target.visitor_id:

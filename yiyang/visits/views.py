@@ -7,6 +7,7 @@ from datetime import datetime
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -161,8 +162,11 @@ def rate_view(request):
     month = parse_date(f"{request.GET.get('month', '')}-01") if request.GET.get("month") else None
     month = month or timezone.localdate().replace(day=1)
     whole, children = reports.monthly_rate(request.user, region.code, month)
+    by_method = {row["method"]: row["n"] for row in reports.method_counts(request.user, region.code, 2, month)
+                 .values("method").annotate(n=Count("county_code"))}  # fmt: skip
     return render(request, "visits/rate.html", {
         "region": region, "whole": whole, "children": children, "month": month,
+        "by_method": [(label, by_method.get(value, 0)) for value, label in Method.choices],
         "methods": [Method(m).label for m in services.counted_methods(region.code)],
         "drill": [c for c in children if c.code != region.code],
     })  # fmt: skip

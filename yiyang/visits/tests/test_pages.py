@@ -191,3 +191,23 @@ def test_the_phone_app_is_refused_to_a_family_member(make_user, elder):
 
     family = make_user(Role.FAMILY, scope_id=elder.pk)
     assert client_for(family).get("/visits/app/").status_code == 403
+
+
+def test_the_home_page_counts_the_overdue_targets_its_link_lists(county_officer, target):
+    from datetime import timedelta
+
+    VisitTarget.objects.filter(pk=target.pk).update(next_due=timezone.localdate() - timedelta(days=3))
+    client = client_for(county_officer)
+    todo = {t.key: t for t in client.get("/").context["home"].todos}["visits_overdue"]
+    assert todo.count == 1
+    assert client.get(todo.url).context["page"].paginator.count == 1
+
+
+def test_visitors_behind_come_first_with_their_load(county_officer, target, visitor, colleague):
+    from datetime import timedelta
+
+    VisitTarget.objects.filter(pk=target.pk).update(next_due=timezone.localdate() - timedelta(days=1))
+    rows = list(client_for(county_officer).get("/visits/visitors/?region=411002000000").context["page"])
+    behind = rows[0]
+    assert behind.pk == target.visitor_id and (behind.load, behind.overdue) == (1, 1)
+    assert [(r.load, r.overdue) for r in rows[1:]] == [(0, 0)]

@@ -207,3 +207,30 @@ def test_a_cadre_visit_is_a_visit_of_kind_cadre(make_user, officer_actor, target
 
     rows = pairing.ranking(county_officer, "411002000000", date(2000, 1, 1), date(2100, 1, 1))
     assert [r["elder_visits"] for r in rows] == [1]
+
+
+def test_a_visitor_sees_only_their_own_elders_not_a_colleagues(grid_worker, visitor, colleague, target,
+                                                               officer_actor):  # fmt: skip
+    services.assign(officer_actor, target.pk, visitor.pk)
+    services.assign(officer_actor, target.pk, colleague.pk)
+    assert client_for(grid_worker).get("/api/v1/visits/assignments").json()["changed"] == []
+    response = post(client_for(grid_worker), "/api/v1/visits/sync", {"items": [visit_body(target)]})
+    assert response.status_code == 200  # assigned to them before: a visit made offline meanwhile is kept
+    other = VisitTarget.objects.create(elder=target.elder, region_code=target.region_code, county_code="411002",
+                                       tier="key", reason="x", visitor=colleague, exited_at=timezone.now())  # fmt: skip
+    response = post(client_for(grid_worker), "/api/v1/visits/sync", {"items": [visit_body(other)]})
+    assert response.status_code == 404
+    # The officer's pages are not for visitors.
+    assert client_for(grid_worker).get("/visits/?region=411002001000").status_code == 403
+
+
+def test_the_rate_api_answers_the_region_and_refuses_outsiders(county_officer, neighbour_officer, grid_worker, target):
+    body = visit_body(target)
+    post(client_for(grid_worker), "/api/v1/visits/sync", {"items": [body]})
+    answer = client_for(county_officer).get("/api/v1/visits/rate?region=411002000000").json()
+    assert answer["region"]["targets"] == 1 and answer["region"]["visited"] == 1 and answer["region"]["rate"] == 100
+    assert answer["counted_methods"] == ["home", "phone", "video"]
+    assert client_for(neighbour_officer).get("/api/v1/visits/rate?region=411002000000").status_code == 404
+    assert client_for(grid_worker).get("/api/v1/visits/rate?region=411002001000").status_code == 404
+    assert client_for(county_officer).get("/api/v1/visits/rate?month=2026-13").status_code == 422
+    assert Client().get("/api/v1/visits/rate?region=411002000000").status_code == 401
