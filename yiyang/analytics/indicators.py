@@ -427,6 +427,8 @@ def _care(user, code: str, width: int, add) -> None:
             base.devices_offline += row["offline"]
             base.devices_low_battery += row["low"]
 
+        add(row["child"], apply)
+
 
 def _visits(user, code: str, width: int, add, today: date) -> None:
     """Visit targets, the month's visit rate, overdue targets and visits by method, grouped by child."""
