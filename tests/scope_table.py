@@ -51,6 +51,7 @@ POST = "POST"
 ROUTES = {
     "GET api/v1/visits/<visit_id>/photos": ROW(owner="grid"),
     "GET api/v1/visits/assignments": LIST(owner="grid"),
+    "GET api/v1/visits/rate": REGION,
     "POST api/v1/visits/<visit_id>/photos": ROW(
         multipart={"sha256": "62d7693d527ce6e5cf4a4f54478b889fe3e01a144d09a0a0482ca512d4225b3a", "file": "<photo>"}
     ),
