@@ -1,7 +1,7 @@
 """A grid worker installs the phone app, downloads the list, goes where there is no signal, records three
 visits (one with a photo), reloads the page offline and finds them kept, comes back in range and syncs;
 the first sync is cut off after the server stored the visits, the second finds nothing new: exactly three
-visits on the server."""
+visits on the server. An edit names the version it replaces; a stale one becomes a conflict."""
 
 from datetime import date
 
@@ -102,4 +102,29 @@ def test_three_visits_recorded_offline_arrive_once(live_server, browser, setting
     assert sorted(Visit.objects.values_list("method", flat=True)) == ["home", "phone", "video"]
     assert Visit.objects.get(method="video").absent_reason == "away"
     assert VisitPhoto.objects.count() == 1 and VisitPhoto.objects.get().visit.method == "home"
+
+    # An edit of a visit on the server names the version it replaces: version 2.
+    def edit(health):
+        page.click("#show-outbox")
+        page.click("#outbox-list li:has-text('钱二') .edit-record")
+        page.wait_for_selector("#view-form:not([hidden])")
+        assert page.input_value("select[name=method]") == "phone"
+        page.fill("textarea[name=health]", health)
+        page.click("#save-visit")
+        page.wait_for_selector("#view-list:not([hidden])")
+        page.click("#sync")
+
+    edit("感冒")
+    page.wait_for_function("() => document.querySelector('#pending-count').textContent === '0'")
+    phoned = Visit.objects.get(method="phone")
+    assert (phoned.version, phoned.health) == (2, "感冒")
+    # Meanwhile the record changed on the server: the next edit from the phone is stale, a conflict.
+    Visit.objects.filter(pk=phoned.pk).update(version=3)
+    edit("发烧")
+    page.wait_for_function("() => document.querySelector('#pending-count').textContent === '0'")
+    page.click("#show-outbox")
+    assert "有冲突" in page.text_content("#outbox-list li:has-text('钱二')")
+    phoned.refresh_from_db()
+    assert (phoned.version, phoned.health) == (3, "感冒") and phoned.conflicts.count() == 1
+    assert Visit.objects.count() == 3
     context.close()

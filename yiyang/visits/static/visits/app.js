@@ -80,10 +80,31 @@
   }
 
   // --- Recording a visit -----------------------------------------------------------------------------
-  let current = null, position = null;
+  let current = null, position = null, editing = null;
 
-  function openForm(target) {
+  function fill(form, record) {
+    for (const name of ["method", "absent_reason", "health", "mood", "economy", "family_support", "hygiene_housing",
+                        "needs_note", "risk_after", "next_visit_on"]) {
+      if (form.elements[name]) form.elements[name].value = record[name] || "";
+    }
+    form.elements.elder_present.checked = record.elder_present;
+    $("#absent").hidden = record.elder_present;
+    form.elements.benefits_received.value = record.benefits_received === null ? "" : record.benefits_received ? "yes" : "no";
+    for (const name of ["hazards", "needs"]) {
+      for (const input of form.querySelectorAll(`input[name="${name}"]`)) input.checked = (record[name] || []).includes(input.value);
+    }
+  }
+
+  /* A record already on the server is changed as a new version of it: same id, naming the version it
+     replaces; the server keeps it as a conflict for a supervisor if the version is no longer current. */
+  async function openEdit(record) {
+    const target = (await db.get("targets", record.target_id)) || {target_id: record.target_id, name: record.elder_name, tier: "", reason: "", phone: ""};
+    openForm(target, record);
+  }
+
+  function openForm(target, record) {
     current = target;
+    editing = record || null;
     const form = $("#visit-form");
     form.reset();
     $("#form-title").textContent = `探访 ${target.name}`;
@@ -91,6 +112,8 @@
     $("#form-phone").textContent = target.phone || "无";
     $("#form-phone").href = target.phone ? `tel:${target.phone}` : "#";
     $("#form-errors").hidden = true;
+    if (editing) fill(form, editing);
+    $("#form-title").textContent = editing ? `修改对 ${target.name} 的探访（第 ${editing.version} 版）` : `探访 ${target.name}`;
     position = null;
     if (navigator.geolocation) {
       navigator.geolocation.getCurrentPosition(
@@ -121,15 +144,15 @@
     }
     const benefits = form.elements.benefits_received.value;
     const record = {
-      id: O.uuid(),
-      base_version: null,
+      id: editing ? editing.id : O.uuid(),
+      base_version: editing ? editing.version : null,
       target_id: current.target_id,
       elder_name: current.name,
       method: form.elements.method.value,
-      visited_at: new Date().toISOString(),
-      lat: position ? position.latitude : null,
-      lng: position ? position.longitude : null,
-      accuracy_m: position ? Math.round(position.accuracy) : null,
+      visited_at: editing ? editing.visited_at : new Date().toISOString(),
+      lat: editing ? editing.lat : position ? position.latitude : null,
+      lng: editing ? editing.lng : position ? position.longitude : null,
+      accuracy_m: editing ? editing.accuracy_m : position ? Math.round(position.accuracy) : null,
       elder_present: present,
       absent_reason: present ? "" : form.elements.absent_reason.value,
       health: form.elements.health.value,
@@ -149,8 +172,9 @@
       const sha = await O.sha256(file);
       await db.put("photos", {id: `${record.id}:${sha}`, visit_id: record.id, sha256: sha, blob: file, state: "waiting"});
     }
-    record.photo_count = files.length;
+    record.photo_count = files.length + (editing ? editing.photo_count || 0 : 0);
     await outbox.add(record);
+    editing = null;
     say(`已保存 ${current.name} 的探访记录，等待同步`);
     show("view-list");
     await renderCounts();
@@ -175,6 +199,14 @@
       item.dataset.id = record.id;
       item.textContent = `${record.elder_name} · ${new Date(record.visited_at).toLocaleString("zh-CN")} · ${labels[record.state]}`
         + (record.version ? `（第 ${record.version} 版）` : "") + (record.message ? `：${record.message}` : "");
+      if (record.state === "sent") {
+        const edit = document.createElement("button");
+        edit.type = "button";
+        edit.className = "secondary edit-record";
+        edit.textContent = "修改";
+        edit.addEventListener("click", () => openEdit(record));
+        item.append(" ", edit);
+      }
       list.append(item);
     }
   }
