@@ -35,7 +35,7 @@ class Entry:
     method: str = "GET"  # for pages: how the walking test calls them
     owner: str | None = "owner"  # the identity of tests/world.py that rightly reaches the route
     body: dict | None = None  # for writes: placeholders like "{elder_id}" are filled from the world
-    query: str = ""  # added to the URL
+    query: str = ""  # added to the URL; placeholders like {item_id} are filled from the world
     multipart: dict | None = None  # a form with these fields and a photo (under the field valued "<photo>",
     # else "photos"), instead of a JSON body
     params: dict | None = None  # path parameters that take another world row than their name says
@@ -130,7 +130,7 @@ ROUTES = {
     "GET api/v1/homecare/caregivers/<caregiver_id>": ROW,
     "GET api/v1/homecare/caregivers/<caregiver_id>/trainings": ROW,
     "GET api/v1/homecare/elders/<elder_id>/menu": ROW,
-    "GET api/v1/homecare/elders/<elder_id>/quote": ROW,
+    "GET api/v1/homecare/elders/<elder_id>/quote": ROW(query="item_id={item_id}"),
     "GET api/v1/homecare/items": LIST,
     "GET api/v1/homecare/orders": LIST,
     "GET api/v1/homecare/orders/<order_id>": ROW,

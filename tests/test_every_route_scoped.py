@@ -62,7 +62,8 @@ def _value(world, route: str, entry, name: str, missing: bool):
 def url_of(world, key: str, entry, missing: bool = False) -> str:
     route = key.split(" ", 1)[1]
     url = "/" + PARAM.sub(lambda m: str(_value(world, route, entry, m.group(1), missing)), route)
-    return url + ("?" + entry.query if entry.query else "")
+    query = entry.query.format(**{name: value for name, value in world.rows.items() if ":" not in name})
+    return url + ("?" + query if query else "")
 
 
 def fill(body, world):

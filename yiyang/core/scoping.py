@@ -130,8 +130,13 @@ class ScopedQuerySet(models.QuerySet):
         condition = scope_condition(user, self.model, action)
         if condition is None:
             return self.all()
-        scoped = self.filter(condition)
-        return scoped.distinct() if _spans_relation(self.model) else scoped
+        if not _spans_relation(self.model):
+            return self.filter(condition)
+        if self.query.select_for_update:
+            # A join can repeat a row, but PostgreSQL refuses FOR UPDATE with DISTINCT: a locked read
+            # keeps its own rows plain and takes the condition through a subquery of ids.
+            return self.filter(pk__in=self.model._base_manager.filter(condition).values("pk"))
+        return self.filter(condition).distinct()
 
 
 ScopedManager = models.Manager.from_queryset(ScopedQuerySet)
