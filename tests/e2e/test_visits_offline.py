@@ -58,7 +58,10 @@ def test_three_visits_recorded_offline_arrive_once(live_server, browser, setting
     page.click("button[type=submit]")
     page.wait_for_selector("#visit-app[data-ready='1']")
     # Installed: the manifest is linked and the service worker controls the app after it is ready.
-    assert page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.wait_for_function(
+        "() => /^(activated|failed)/.test(document.documentElement.dataset.workerState || '')", timeout=60_000
+    )
+    assert page.evaluate("document.documentElement.dataset.workerState") == "activated"
     page.reload()
     page.wait_for_selector("#visit-app[data-ready='1']")
     assert page.evaluate("!!navigator.serviceWorker.controller")

@@ -127,11 +127,26 @@
     return match ? decodeURIComponent(match[1]) : fallback;
   }
 
+  // The worker's state is kept on the page root (data-worker-state: installing, activated, failed: why)
+  // so that the page, and a test, can tell whether the app will open without a network.
   function registerWorker(url, scope) {
-    if ("serviceWorker" in navigator) {
-      return navigator.serviceWorker.register(url, {scope}).catch(() => null);
+    const mark = (state) => { document.documentElement.dataset.workerState = state; };
+    if (!("serviceWorker" in navigator)) {
+      mark("failed: no service worker in this browser");
+      return Promise.resolve(null);
     }
-    return Promise.resolve(null);
+    return navigator.serviceWorker.register(url, {scope}).then((registration) => {
+      const worker = registration.installing || registration.waiting || registration.active;
+      const follow = () => mark(worker.state === "redundant" ? "failed: the app shell could not be stored" : worker.state);
+      if (worker) {
+        follow();
+        worker.addEventListener("statechange", follow);
+      }
+      return registration;
+    }).catch((error) => {
+      mark(`failed: ${error.message}`);
+      return null;
+    });
   }
 
   self.YiyangOffline = {open, uuid, sha256, Outbox, retrying, csrfToken, registerWorker};
