@@ -2,6 +2,7 @@
 
 import pytest
 from openpyxl import load_workbook
+from playwright.sync_api import expect
 
 from yiyang.elders.models import Assessment
 
@@ -30,8 +31,21 @@ def test_officer_searches_opens_assesses_and_exports(live_server, phone_page, co
     page.fill("#id_assessed_on", "2026-03-01")
     page.fill("#id_assessor_1", "李评估")
     page.fill("#id_assessor_2", "王评估")
+    assert "0 分 · 鼻饲，或吞咽困难" in page.text_content("select[name='item_B.1.1']")
+    page.select_option("select[name='item_B.1.1']", "4")
+    expect(page.locator("#live-total")).to_have_text("4 / 90")
+    expect(page.locator("#live-missing")).to_have_text("还有 25 项未填")
     for select in page.locator("select[name^=item_]").all():
         select.select_option(index=2)  # second-highest score for every item
+    # The running total and the levels follow the last change, before anything is saved.
+    expect(page.locator("#live-total")).to_have_text("64 / 90")
+    expect(page.locator("#live-level")).to_contain_text("初步 2 级，最终 2 级")
+    page.check("#id_dementia")
+    expect(page.locator("#live-level")).to_contain_text("最终 3 级")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    assert not Assessment.objects.exists()
+    page.uncheck("#id_dementia")
+    expect(page.locator("#live-level")).to_contain_text("最终 2 级")
     page.click("text=计算等级并保存")
     page.wait_for_selector("#assessments")
     record = Assessment.objects.get(elder=elder)

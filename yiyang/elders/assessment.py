@@ -141,6 +141,41 @@ GB_T_42195_2022 = StandardConfig(
 
 STANDARDS: dict[str, StandardConfig] = {GB_T_42195_2022.code: GB_T_42195_2022}
 
+# What a score means, per item, so that an assessor can fill the form without the standard beside them
+# (docs/standards.md §1.1). Annex B scores most self-care and movement items on one assistance scale;
+# the items with their own anchors list only the scores whose wording is confirmed. A score without a
+# description here is shown as its number alone, and the form says to read Annex B for it.
+ASSISTANCE_SCALE = {
+    4: "独立完成",
+    3: "仅需提示或监护",
+    2: "需要协助，但大部分自己完成",
+    1: "大部分由他人完成，本人能配合",
+    0: "完全依赖他人，且不能配合",
+}
+SCORE_DESCRIPTIONS: dict[str, dict[int, str]] = {
+    **{code: ASSISTANCE_SCALE for code in ("B.1.2", "B.1.3", "B.1.4", "B.1.5", "B.1.8", "B.2.1", "B.2.2", "B.4.3")},
+    "B.1.1": {2: "偶有噎食（约每月一次）", 1: "经常噎食（约每周一次）", 0: "鼻饲，或吞咽困难"},
+    "B.1.6": {0: "小便失禁（留置导尿也计 0 分）"},
+    "B.1.7": {0: "大便失禁"},
+    "B.2.3": {4: "可独立平地行走约 50 米，无跌倒风险", 3: "需要监护，或使用手杖、助行器"},
+    "B.3.9": {2: "神志清醒", 1: "嗜睡或意识模糊", 0: "昏睡或昏迷"},
+    "B.4.1": {2: "视力正常", 1: "视力受限", 0: "仅能辨别光线和物体轮廓"},
+    "B.4.2": {2: "听力正常", 1: "听力受限", 0: "几乎听不见"},
+    "B.4.4": {
+        3: "能独立骑车或乘坐公共交通外出",
+        2: "能独立乘坐出租车外出",
+        1: "有人陪同才能乘坐公共交通",
+        0: "外出完全需要他人协助",
+    },
+}
+
+
+def score_label(item: Item, score: int) -> str:
+    """The form's text for one score of one item: "4 分 · 独立完成", or "4 分" where no wording is confirmed."""
+    description = SCORE_DESCRIPTIONS.get(item.code, {}).get(score)
+    return f"{score} 分 · {description}" if description else f"{score} 分"
+
+
 ITEMS: tuple[Item, ...] = GB_T_42195_2022.items
 DIMENSIONS: tuple[Dimension, ...] = GB_T_42195_2022.dimensions
 RISK_EVENTS: tuple[tuple[str, str], ...] = GB_T_42195_2022.risk_events
@@ -306,3 +341,61 @@ def evaluate(
         final_level=final,
         level_changes=changes,
     )
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A form being filled: each dimension's sum so far, what is missing, and the levels once complete."""
+
+    dimensions: list[dict]  # {"label", "score", "max", "missing"} per dimension
+    total: int
+    max_total: int
+    missing: int
+    evaluation: Evaluation | None
+    level_labels: tuple[str, ...]
+
+    @property
+    def preliminary_label(self) -> str:
+        return self.level_labels[self.evaluation.preliminary_level] if self.evaluation else ""
+
+    @property
+    def final_label(self) -> str:
+        return self.level_labels[self.evaluation.final_level] if self.evaluation else ""
+
+
+def progress(
+    scores: dict,
+    *,
+    risk_events: dict | None = None,
+    coma: bool = False,
+    dementia: bool = False,
+    mental_disorder: bool = False,
+    standard: str = STANDARD,
+) -> Progress:
+    """Score a partly filled form; blank or invalid items count as missing, and the levels come from
+    `evaluate` (the one place of the rules) once every item has a score."""
+    config = get_standard(standard)
+    dimensions, total, missing, clean = [], 0, 0, {}
+    for dimension in config.dimensions:
+        score = left = 0
+        for item in dimension.items:
+            value = _as_int(scores.get(item.code))
+            if value is None or not 0 <= value <= item.max_score:
+                left += 1
+                continue
+            clean[item.code] = value
+            score += value
+        dimensions.append({"label": dimension.label, "score": score, "max": dimension.max_score, "missing": left})
+        total += score
+        missing += left
+    evaluation = None
+    if not missing:
+        counts = {key: value for key, value in (risk_events or {}).items() if _as_int(value) is not None}
+        try:
+            evaluation = evaluate(
+                clean, risk_events=counts, coma=coma, dementia=dementia, mental_disorder=mental_disorder,
+                standard=standard,
+            )  # fmt: skip
+        except FieldErrors:
+            evaluation = None
+    return Progress(dimensions, total, config.max_total, missing, evaluation, config.level_labels)

@@ -201,7 +201,7 @@ def edit_view(request, elder_id: int):
 
 
 def _score_choices(item: rules.Item):
-    return [(str(score), str(score)) for score in range(item.max_score, -1, -1)]
+    return [(str(score), rules.score_label(item, score)) for score in range(item.max_score, -1, -1)]
 
 
 class AssessmentForm(forms.Form):
@@ -231,6 +231,16 @@ class AssessmentForm(forms.Form):
     def risk_fields(self):
         return [self[f"risk_{key}"] for key, _ in rules.RISK_EVENTS]
 
+    def progress(self) -> rules.Progress:
+        """The running subtotals and levels of what has been filled in so far (bound or not)."""
+        data = self.data if self.is_bound else {}
+        flags = {name: data.get(name) in ("on", "true", "1") for name in ("coma", "dementia", "mental_disorder")}
+        return rules.progress(
+            {i.code: data.get(f"item_{i.code}") for i in rules.ITEMS},
+            risk_events={key: data.get(f"risk_{key}") for key, _ in rules.RISK_EVENTS},
+            **flags,
+        )
+
     def service_data(self) -> dict:
         data = {k: v for k, v in self.cleaned_data.items() if not k.startswith(("item_", "risk_"))}
         data["scores"] = {i.code: self.cleaned_data[f"item_{i.code}"] for i in rules.ITEMS}
@@ -251,6 +261,9 @@ def _assessment_field(name: str) -> str:
 def assess_view(request, elder_id: int):
     elder = get_visible_or_404(Elder.objects, request.user, "elders.add_assessment", pk=elder_id)
     form = AssessmentForm(request.POST or None)
+    if request.method == "POST" and request.POST.get("preview") == "1":
+        # The running total while the form is filled in: nothing is saved.
+        return render(request, "elders/_assessment_summary.html", {"progress": form.progress()})
     if request.method == "POST" and form.is_valid():
         try:
             record = services.record_assessment(Actor.from_request(request), elder.pk, form.service_data())
@@ -259,7 +272,7 @@ def assess_view(request, elder_id: int):
         else:
             messages.success(request, f"评估已保存：总分 {record.total}，{record.get_final_level_display()}")
             return redirect("elders:detail", elder_id=elder.pk)
-    return render(request, "elders/assess.html", {"form": form, "elder": elder})
+    return render(request, "elders/assess.html", {"form": form, "elder": elder, "progress": form.progress()})
 
 
 @requires("elders.view_assessment")

@@ -3,7 +3,8 @@
 The package ships the national GeoJSON boundaries (WGS-84) with GB/T 2260 codes in the `gb` property
 ("156" + 6 digits). A few entries need care: municipalities appear as a "city" with the province's own
 code, and county-level cities directly under a province (e.g. 济源 419001) have no prefecture; we add the
-statistical placeholders (110100 市辖区, 419000 省直辖县级行政区划) so that every code's ancestors exist.
+statistical placeholders (110100 市辖区, 419000 省直辖县级行政区划) so that every code's ancestors exist; a
+placeholder over a single county-level city carries that city's name and centre (419000 济源市（省直辖）).
 """
 
 import json
@@ -99,4 +100,12 @@ def load(province_prefixes: set[str] | None = None) -> list[Division]:
                     None,
                     None,
                 )
+    # A placeholder over one county-level city (Henan's 419000 over 济源 419001) is named and placed after
+    # that city: a province's bars and map would otherwise show "省直辖县级行政区划" with no position.
+    for division in list(found.values()):
+        if division.level == Level.CITY and division.name == DIRECT_COUNTIES:
+            counties = [d for d in found.values() if d.level == Level.COUNTY and d.code[:4] == division.code[:4]]
+            if len(counties) == 1:
+                only = counties[0]
+                found[division.code] = Division(division.code, f"{only.name}（省直辖）", Level.CITY, only.lat, only.lng)
     return sorted(found.values(), key=lambda d: (d.level, d.code))

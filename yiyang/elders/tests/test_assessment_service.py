@@ -95,3 +95,36 @@ def test_viewer_cannot_record_assessment(regions, make_user, elder):
     client = Client()
     client.force_login(viewer)
     assert client.get(f"/elders/{elder.pk}/assess/").status_code == 404
+
+
+def test_the_form_shows_what_each_score_means_and_a_running_total(county_officer, elder):
+    client = Client()
+    client.force_login(county_officer)
+    page = client.get(f"/elders/{elder.pk}/assess/").content.decode()
+    assert "4 分 · 独立完成" in page and "0 分 · 鼻饲，或吞咽困难" in page
+    assert 'id="live-total">0 / 90<' in page and "还有 26 项未填" in page
+
+    # While filling in: subtotals so far, nothing saved.
+    partial = {"preview": "1", "item_B.1.1": "4", "item_B.1.2": "3", "item_B.3.9": "x"}
+    fragment = client.post(f"/elders/{elder.pk}/assess/", partial, HTTP_HX_REQUEST="true").content.decode()
+    assert 'id="live-total">7 / 90<' in fragment and "还有 24 项未填" in fragment
+    assert "live-level" not in fragment and Assessment.objects.count() == 0
+
+    # Complete: the levels of the one rules module, raised by a diagnosis, and still nothing saved.
+    form = {"preview": "1", "dementia": "on", **{f"item_{code}": str(s) for code, s in full_scores().items()}}
+    form["item_B.2.4"] = "0"  # total 87: level 1, raised to 2 by the diagnosis
+    fragment = client.post(f"/elders/{elder.pk}/assess/", form).content.decode()
+    assert 'id="live-total">87 / 90<' in fragment
+    assert "初步 1 级，最终 <strong>2 级 能力中度受损（中度失能）" in fragment and "痴呆" in fragment
+    assert Assessment.objects.count() == 0
+
+
+def test_progress_agrees_with_evaluate_once_complete():
+    from yiyang.elders.assessment import evaluate, progress
+
+    scores = {code: max(0, s - 1) for code, s in full_scores().items()}
+    done = progress({code: str(s) for code, s in scores.items()}, risk_events={"fall": "2"})
+    direct = evaluate(scores, risk_events={"fall": 2})
+    assert done.missing == 0 and done.evaluation == direct and done.total == direct.total
+    scores.pop("B.4.5")
+    assert progress(scores).evaluation is None and progress(scores).missing == 1
