@@ -209,6 +209,7 @@ ROUTES = {
     "PAGE elders/export.xlsx": LIST,
     "PAGE elders/new/": LIST,
     "PAGE exchange/import/<str:kind>/": LIST,
+    "PAGE exchange/import/<str:kind>/mappings/<int:mapping_id>/delete/": ROW(method=POST),
     "PAGE exchange/import/<str:kind>/template.xlsx": LIST,
     "PAGE exchange/import/<str:kind>/upload/": OWN(method=POST),
     "PAGE exchange/jobs/<int:job_id>/": ROW,

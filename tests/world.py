@@ -44,7 +44,7 @@ def build() -> World:
     from yiyang.facilities import services as facility_services
     from yiyang.facilities.models import Facility, FacilityType, Residence
     from yiyang.homecare.models import Order, OrderPhoto, ServiceItem, Volunteer, VolunteerService
-    from yiyang.imports.models import ImportJob
+    from yiyang.imports.models import ColumnMapping, ImportJob
     from yiyang.providers.models import Provider, Staff, TrainingClass
     from yiyang.supervision.models import (
         CadreVisit,
@@ -98,6 +98,9 @@ def build() -> World:
     job = ImportJob._base_manager.create(
         kind="elders", user=users["weidu"], filename="花名册.xlsx", status="done", region_code=HOME_COUNTY
     )
+    mapping = ColumnMapping._base_manager.create(
+        region_code=HOME_COUNTY, kind="elders", header="户籍地", shown="户籍地", field="address"
+    )
     token = create_token(officer, "界内令牌")[0]
     cadre_visit = _first(CadreVisit, region_code__startswith=home)
     visit = _first(Visit, region_code__startswith=home, visitor__user=users["grid"])
@@ -116,6 +119,7 @@ def build() -> World:
         "facility_id": institution.pk,
         "residence_id": residence.pk,
         "job_id": job.pk,
+        "mapping_id": mapping.pk,
         "order_id": order.pk,
         "photo_id:homecare": photo.pk,
         "photo_id:supervision": _first(Photo, region_code__startswith=home).pk,

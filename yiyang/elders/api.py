@@ -42,6 +42,7 @@ class ContactIO(Schema):
     name: str
     relation: str = "other"
     phone: str
+    phone_alt: str = Field("", description="备用电话")
     is_guardian: bool = False
 
 
@@ -82,6 +83,7 @@ class ElderOut(Schema):
 
 class ElderDetailOut(ElderOut):
     ethnicity: str
+    phone_alt: str
     address: str
     health_notes: str
     lat: float | None
@@ -98,6 +100,7 @@ class ElderIn(Schema):
     birth_date: date | None = None
     ethnicity: str = ""
     phone: str = ""
+    phone_alt: str = Field("", description="备用电话")
     address: str = Field("", max_length=200)
     region_code: str
     lat: float | None = None
@@ -116,6 +119,7 @@ class ElderPatch(Schema):
     id_number: str | None = None
     ethnicity: str | None = None
     phone: str | None = None
+    phone_alt: str | None = None
     address: str | None = Field(None, max_length=200)
     region_code: str | None = None
     lat: float | None = None
@@ -169,6 +173,7 @@ def _detail(actor: Actor, elder: Elder, reveal: bool) -> dict:
     return {
         **ElderOut.build(elder, sensitive.values, sensitive.revealed),
         "ethnicity": elder.ethnicity,
+        "phone_alt": sensitive["phone_alt"],
         "address": sensitive["address"],
         "health_notes": sensitive["health_notes"],
         "lat": sensitive["lat"],
@@ -180,7 +185,11 @@ def _detail(actor: Actor, elder: Elder, reveal: bool) -> dict:
                 "name": c.name,
                 "relation": c.relation,
                 "is_guardian": c.is_guardian,
-                "phone": c.phone if sensitive.revealed else masking.masked(c)["phone"],
+                **(
+                    {"phone": c.phone, "phone_alt": c.phone_alt}
+                    if sensitive.revealed
+                    else masking.masked(c, ("phone", "phone_alt"))
+                ),
             }
             for c in contacts
         ],  # fmt: skip

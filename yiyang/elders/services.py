@@ -245,9 +245,13 @@ def _clean_contacts(contacts: list[dict]) -> list[dict]:
         except phones.InvalidPhone as exc:
             errors[f"contacts.{index}.phone"] = str(exc)
             phone = ""
-        clean.append(
-            {"name": name, "relation": relation, "phone": phone, "is_guardian": bool(contact.get("is_guardian"))}
-        )
+        try:
+            phone_alt = phones.normalize(_text(contact, "phone_alt", 30))
+        except phones.InvalidPhone as exc:
+            errors[f"contacts.{index}.phone_alt"] = str(exc)
+            phone_alt = ""
+        clean.append({"name": name, "relation": relation, "phone": phone, "phone_alt": phone_alt,
+                      "is_guardian": bool(contact.get("is_guardian"))})  # fmt: skip
     if errors:
         raise FieldErrors(errors)
     return clean

@@ -49,6 +49,7 @@ class ElderForm(forms.Form):
     id_number = forms.CharField(label="公民身份号码", max_length=18)
     ethnicity = forms.CharField(label="民族", max_length=20, required=False, initial="汉族")
     phone = forms.CharField(label="联系电话", max_length=20, required=False)
+    phone_alt = forms.CharField(label="备用电话", max_length=20, required=False)
     region_code = forms.CharField(label="所属社区（村）代码", max_length=12, help_text="12 位统计用区划代码")
     address = forms.CharField(label="居住地址", max_length=200, required=False)
     lat = forms.FloatField(label="纬度", required=False)
@@ -65,6 +66,7 @@ class ElderForm(forms.Form):
     contact_name = forms.CharField(label="紧急联系人", max_length=50, required=False)
     contact_relation = forms.ChoiceField(label="关系", required=False, choices=Relation.choices)
     contact_phone = forms.CharField(label="联系人电话", max_length=20, required=False)
+    contact_phone_alt = forms.CharField(label="联系人备用电话", max_length=20, required=False)
 
     def service_data(self) -> tuple[dict, list[dict] | None]:
         data = {k: v for k, v in self.cleaned_data.items() if not k.startswith("contact_")}
@@ -75,6 +77,7 @@ class ElderForm(forms.Form):
                     "name": self.cleaned_data["contact_name"],
                     "relation": self.cleaned_data["contact_relation"],
                     "phone": self.cleaned_data["contact_phone"],
+                    "phone_alt": self.cleaned_data["contact_phone_alt"],
                     "is_guardian": False,
                 }
             ]
@@ -181,15 +184,22 @@ def create_view(request):
 @login_only
 def edit_view(request, elder_id: int):
     elder = get_visible_or_404(Elder.objects, request.user, "change", pk=elder_id)
-    contact = elder.contacts.first()
+    contact, *other_contacts = elder.contacts.order_by("pk") or [None]
     initial = {name: getattr(elder, name) for name in services.EDITABLE_FIELDS}
     initial["categories"] = categories.to_codes(elder.categories)
     if contact:
-        initial.update(contact_name=contact.name, contact_relation=contact.relation, contact_phone=contact.phone)
+        initial.update(contact_name=contact.name, contact_relation=contact.relation, contact_phone=contact.phone,
+                       contact_phone_alt=contact.phone_alt)  # fmt: skip
     form = ElderForm(request.POST or None, initial=initial)
     pick_regions(form, request.user, "region_code", "5")
     if request.method == "POST" and form.is_valid():
         data, contacts = form.service_data()
+        if contacts is not None and contact:
+            # The page edits the first contact; the others (an imported register may hold several) and
+            # the guardian mark stay as they are.
+            contacts[0]["is_guardian"] = contact.is_guardian
+            contacts += [{"name": c.name, "relation": c.relation, "phone": c.phone, "phone_alt": c.phone_alt,
+                          "is_guardian": c.is_guardian} for c in other_contacts]  # fmt: skip
         try:
             services.update_elder(Actor.from_request(request), elder.pk, data, contacts)
         except DomainError as exc:

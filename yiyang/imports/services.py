@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404
 
-from yiyang.core import masking, tabular
+from yiyang.core import audit, masking, tabular
 from yiyang.core.audit import Actor
 from yiyang.core.errors import Conflict, FieldErrors
 from yiyang.core.exports import write_xlsx
@@ -20,7 +20,7 @@ from yiyang.core.scoping import get_visible_or_404, has_permission, memberships_
 from . import jobs
 from . import mapping as column_mapping
 from .kinds import KINDS, ImportKind
-from .models import ImportJob, JobStatus
+from .models import ColumnMapping, ImportJob, JobStatus
 
 SHOWN_ERRORS = 1000  # refused cells listed in an API answer; the report has them all
 
@@ -95,6 +95,24 @@ def map_columns(actor: Actor, job_id: int, mapping) -> ImportJob:
             raise Conflict("该导入任务不在待确认状态", {"status": job.get_status_display()})
     job.refresh_from_db()
     return job
+
+
+def saved_mappings(user, kind: ImportKind):
+    """The header mappings kept for the regions where the user may import this kind."""
+    return (
+        ColumnMapping.objects.visible_to(user, kind.permission).filter(kind=kind.key).order_by("region_code", "shown")
+    )
+
+
+def forget_mapping(actor: Actor, key: str, mapping_id: int) -> ColumnMapping:
+    """A clerk removes a header mapping (mapped wrongly, or no longer used): later files ask again."""
+    kind = kind_for(actor.user, key)
+    with transaction.atomic():
+        mapping = get_visible_or_404(saved_mappings(actor.user, kind).select_for_update(), actor.user,
+                                     kind.permission, pk=mapping_id)  # fmt: skip
+        audit.record(actor, "forget_column_mapping", mapping, changes={"header": mapping.shown, "field": mapping.field})
+        mapping.delete()
+    return mapping
 
 
 def confirm_import(actor: Actor, job_id: int) -> ImportJob:

@@ -16,7 +16,17 @@ from . import services
 def import_page(request, kind: str):
     spec = services.kind_for(request.user, kind)
     jobs = [(job, *services.shown_status(job)) for job in services.visible_jobs(request.user, spec)[:10]]
-    return render(request, "imports/import.html", {"kind": spec, "jobs": jobs})
+    fields = {c.key: c.header for c in spec.columns}
+    mappings = [(m, fields.get(m.field, m.field)) for m in services.saved_mappings(request.user, spec)[:200]]
+    return render(request, "imports/import.html", {"kind": spec, "jobs": jobs, "mappings": mappings})
+
+
+@login_only
+@require_POST
+def forget_mapping(request, kind: str, mapping_id: int):
+    mapping = services.forget_mapping(Actor.from_request(request), kind, mapping_id)
+    messages.success(request, f"已删除表头“{mapping.shown}”的对应，之后的文件会再次询问")
+    return redirect("imports:import", kind=kind)
 
 
 @login_only

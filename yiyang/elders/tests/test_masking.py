@@ -232,3 +232,24 @@ def test_contact_phone_appears_nowhere_masked_and_in_full_after_one_audited_reve
     page = client.get(f"/elders/{elder.pk}/?reveal=1").content.decode()
     assert "13700002222" in page
     assert AuditEntry.objects.filter(action="view_sensitive", object_id=str(elder.pk)).count() == 1
+
+
+def test_second_phones_go_in_through_the_api_and_come_out_masked_like_the_first(county_officer, regions):
+    body = {"name": "王桂兰", "id_number": make_id_number(birth=date(1944, 3, 1)),
+            "region_code": "411002001001", "phone": "13839601234", "phone_alt": "+86 138-3960-5678",
+            "contacts": [{"name": "王小红", "relation": "child", "phone": "13700002222",
+                          "phone_alt": "0374 1234567"}]}  # fmt: skip
+    client = client_for(county_officer)
+    created = client.post("/api/v1/elders/", body, content_type="application/json")
+    assert created.status_code == 201, created.content
+    elder_id = created.json()["id"]
+    masked = client.get(f"/api/v1/elders/{elder_id}").json()
+    assert masked["phone_alt"] == "138****5678"
+    assert masked["contacts"][0]["phone_alt"] == "0374-***4567"
+    full = client.get(f"/api/v1/elders/{elder_id}?reveal=true").json()
+    assert full["phone_alt"] == "13839605678" and full["contacts"][0]["phone_alt"] == "0374-1234567"
+
+    bad = client.patch(f"/api/v1/elders/{elder_id}", {"phone_alt": "12345"}, content_type="application/json")
+    assert bad.status_code == 422 and "phone_alt" in bad.content.decode()
+    patched = client.patch(f"/api/v1/elders/{elder_id}", {"phone_alt": ""}, content_type="application/json")
+    assert patched.status_code == 200 and client.get(f"/api/v1/elders/{elder_id}").json()["phone_alt"] == ""

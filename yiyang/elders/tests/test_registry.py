@@ -145,3 +145,25 @@ def test_record_page_names_the_community_street_and_county(county_officer, elder
     client.force_login(county_officer)
     page = client.get(f"/elders/{elder.pk}/").content.decode()
     assert "花园社区 · 西大街道 · 魏都区" in page
+
+
+def test_the_edit_page_changes_the_first_contact_and_keeps_the_others(county_officer, make_elder):
+    from django.test import Client
+
+    elder = make_elder(phone="13839601234")
+    Elder.objects.filter(pk=elder.pk).update(phone_alt="13839605678")
+    elder.contacts.create(county_code=elder.county_code, name="张小明", relation="child", phone="13700002222",
+                          phone_alt="13700003333", is_guardian=True)  # fmt: skip
+    elder.contacts.create(county_code=elder.county_code, name="张小华", relation="child", phone="13700004444")
+    client = Client()
+    client.force_login(county_officer)
+    page = client.get(f"/elders/{elder.pk}/edit/")
+    form = {k: v for k, v in page.context["form"].initial.items() if v is not None and k != "categories"}
+    assert form["phone_alt"] == "13839605678" and form["contact_phone_alt"] == "13700003333"
+    form.update(contact_phone="13700005555", status="active")
+    response = client.post(f"/elders/{elder.pk}/edit/", form)
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    contacts = list(elder.contacts.order_by("pk").values_list("name", "phone", "phone_alt", "is_guardian"))
+    assert contacts == [("张小明", "13700005555", "13700003333", True), ("张小华", "13700004444", "", False)]
+    elder.refresh_from_db()
+    assert elder.phone_alt == "13839605678"

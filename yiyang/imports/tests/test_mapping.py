@@ -130,3 +130,31 @@ def test_the_mapping_page_refuses_outsiders(county_officer, neighbour_officer, d
     anonymous = Client().post(f"/exchange/jobs/{job.pk}/mapping/", form)
     assert anonymous.status_code == 302 and anonymous["Location"].startswith("/accounts/login/")
     assert not ColumnMapping.objects.exists()
+
+
+def test_saved_mappings_are_listed_on_the_import_page_and_a_wrong_one_is_forgotten(
+    county_officer, neighbour_officer, django_capture_on_commit_callbacks
+):
+    from yiyang.core.models import AuditEntry
+
+    upload(county_officer, register("甲"), django_capture_on_commit_callbacks,
+           mapping={"老人名字": "name", "公民身份证号": "id_number", "籍贯": "address"})  # fmt: skip
+    wrong = ColumnMapping.objects.get(shown="籍贯")
+    client = Client()
+    client.force_login(county_officer)
+    page = client.get("/exchange/import/elders/").content.decode()
+    assert 'id="saved-mappings"' in page and "籍贯" in page and "居住地址" in page
+
+    # The neighbour county neither sees nor removes it.
+    outsider = Client()
+    outsider.force_login(neighbour_officer)
+    assert "籍贯" not in outsider.get("/exchange/import/elders/").content.decode()
+    assert outsider.post(f"/exchange/import/elders/mappings/{wrong.pk}/delete/").status_code == 404
+    assert ColumnMapping.objects.filter(pk=wrong.pk).exists()
+
+    answer = client.post(f"/exchange/import/elders/mappings/{wrong.pk}/delete/")
+    assert answer.status_code == 302 and not ColumnMapping.objects.filter(pk=wrong.pk).exists()
+    assert AuditEntry.objects.filter(action="forget_column_mapping").count() == 1
+    # The next file asks about that header again, and keeps the other mappings.
+    again = upload(county_officer, register("乙"), django_capture_on_commit_callbacks)
+    assert again.preview["unknown_columns"] == ["籍贯"] and again.preview["missing_columns"] == []
