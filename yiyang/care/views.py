@@ -14,6 +14,7 @@ from yiyang.core.access import requires
 from yiyang.core.audit import Actor, AuditAction
 from yiyang.core.errors import DomainError
 from yiyang.core.scoping import get_visible_or_404, may
+from yiyang.elders import activity
 from yiyang.elders.models import Elder, ElderContact
 
 from . import live, reveal, services
@@ -98,6 +99,7 @@ def _card(request, alarm: Alarm) -> dict:
         "contacts": contacts,
         "devices": Device.objects.visible_to(request.user).filter(elder=elder).select_related("vendor"),
         "history": Alarm.objects.visible_to(request.user).filter(elder=elder).exclude(pk=alarm.pk)[:5],
+        "activity": activity.recent(request.user, elder),
     }
 
 

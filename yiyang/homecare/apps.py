@@ -6,4 +6,4 @@ class HomecareConfig(AppConfig):
     verbose_name = "居家社区养老服务"
 
     def ready(self):
-        from . import reveal, workflows  # noqa: F401  (registers the home-care workflows and reveal rule with core)
+        from . import activity, reveal, workflows  # noqa: F401  (registers the workflows, the reveal rule and the elder's recent orders)

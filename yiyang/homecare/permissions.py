@@ -33,6 +33,8 @@ GRANTS = {
     Role.COMMUNITY_WORKER: _MEALS_READ | _ORDER_BOOK | _TIMEBANK_KEEP | {"homecare.view_serviceitem"},
     Role.CADRE: _MEALS_READ,
     Role.AUDITOR: _MEALS_READ,
+    # The hotline operator reads an elder's recent orders on the alarm card.
+    Role.OPERATOR: {"homecare.view_order"},
     # A provider takes on and dispatches the orders it is given (its people: the providers app).
     Role.PROVIDER_MANAGER: {
         "homecare.view_order",

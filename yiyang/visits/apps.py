@@ -6,4 +6,4 @@ class VisitsConfig(AppConfig):
     verbose_name = "特殊困难老年人探访关爱"
 
     def ready(self):
-        from . import sync  # noqa: F401  (registers the visitor's reveal rule with core)
+        from . import activity, sync  # noqa: F401  (registers the visitor's reveal rule and the elder's recent visits)

@@ -35,6 +35,8 @@ GRANTS = {
     },
     Role.VIEWER: _READ,
     Role.AUDITOR: _READ,
+    # The hotline operator reads an elder's recent visits on the alarm card.
+    Role.OPERATOR: {"visits.view_visit"},
     Role.COMMUNITY_WORKER: _VISIT,
     Role.CAREGIVER: _VISIT,
     Role.CADRE: _VISIT,

@@ -211,3 +211,33 @@ def test_visitors_behind_come_first_with_their_load(county_officer, target, visi
     behind = rows[0]
     assert behind.pk == target.visitor_id and (behind.load, behind.overdue) == (1, 1)
     assert [(r.load, r.overdue) for r in rows[1:]] == [(0, 0)]
+
+
+def test_the_alarm_card_shows_the_elders_recent_visits_and_orders_to_the_operator(visit, make_user, make_elder):
+    from datetime import timedelta
+
+    from yiyang.care.models import Alarm
+    from yiyang.core.roles import Role
+    from yiyang.providers.models import Provider
+
+    elder = visit.elder
+    provider = Provider.objects.create(name="安康居家服务公司", region_code="411002001000", county_code="411002",
+                                       service_regions=["411002000000"])  # fmt: skip
+    item = ServiceItem.objects.create(region_code="411002000000", county_code="411002", name="上门助浴", price=8000,
+                                      unit="次", duration_minutes=60)  # fmt: skip
+    Order.objects.create(elder_id=elder.pk, region_code=elder.region_code, county_code="411002", item=item,
+                         provider=provider, slot_start=timezone.now() - timedelta(days=2), address="x", price=8000,
+                         subsidy=0, voucher=0, self_pay=8000)  # fmt: skip
+    alarm = Alarm.objects.create(elder=elder, region_code=elder.region_code, county_code="411002", kind="sos",
+                                 source="device")  # fmt: skip
+    operator = make_user(Role.OPERATOR, region_code="411002000000", username="op-card")
+    page = client_for(operator).get(f"/care/alarms/{alarm.pk}/").content.decode()
+    assert "近期探访" in page and "上门入户 · 探访后风险中（有发现） · 王网格" in page
+    assert "近期服务订单" in page and "上门助浴" in page and "安康居家服务公司" in page
+
+    # An operator of the neighbour county sees neither the alarm nor, through any card, these rows.
+    neighbour = make_user(Role.OPERATOR, region_code="411003000000", username="op-neighbour")
+    assert client_for(neighbour).get(f"/care/alarms/{alarm.pk}/").status_code == 404
+    from yiyang.elders import activity
+
+    assert all(items == [] for _, items in activity.recent(neighbour, elder))
