@@ -499,7 +499,7 @@ CASES = [
     ("workforce page", "/supervision/workforce/", residential_facilities, 8),
     ("expiring ratings page", "/supervision/ratings/expiring/", expiring_ratings, 10),
     ("expiring ratings API", "/api/v1/supervision/ratings/expiring", expiring_ratings, 9),
-    ("import jobs page", "/exchange/import/elders/", import_jobs, 7),
+    ("import jobs page", "/exchange/import/elders/", import_jobs, 8),
     # Three for the emergency-help indicators (alarms by outcome, response times, devices), two grouped
     # queries for the visit indicators (targets and rate, visits by method).
     ("analytics dashboard", "/analytics/?region=411002000000", registry, 33),

@@ -36,3 +36,29 @@ def test_the_screen_reads_the_viewers_clock_and_names_every_city(live_server, br
     )
     assert intervals == [0, 0]
     context.close()
+
+
+def test_an_alarm_shows_on_the_screen_while_it_is_open(live_server, browser, county_officer, elder):
+    from yiyang.care.models import Alarm
+
+    context = browser.new_context(viewport={"width": 1920, "height": 1080})
+    page = context.new_page()
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", county_officer.username)
+    page.fill("#id_password", "Pass-word-123")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+    page.goto(f"{live_server.url}/analytics/screen/?region=411002000000")
+    expect(page.locator("#alarms-open")).to_have_text("0")
+
+    alarm = Alarm.objects.create(elder=elder, region_code=elder.region_code, county_code="411002", kind="fall",
+                                 source="device")  # fmt: skip
+    expect(page.locator("#alarms-open")).to_have_text("1", timeout=12_000)
+    expect(page.locator("#alarms-open-stat")).to_have_class("screen-stat live alarm active")
+    expect(page.locator("#open-alarms li")).to_have_text("跌倒 · 花园社区 · 待响应 · 0 分钟")
+    assert elder.name not in page.content()
+
+    Alarm.objects.filter(pk=alarm.pk).update(state="closed")
+    expect(page.locator("#alarms-open")).to_have_text("0", timeout=12_000)
+    expect(page.locator("#open-alarms li")).to_have_count(0)
+    context.close()

@@ -61,10 +61,20 @@ class TargetIn(Schema):
     note: str = ""
 
 
+class OpenAlarmOut(Schema):
+    kind: str
+    state: str
+    community: str
+    minutes: int
+
+
 class CountersOut(Schema):
     registered_today: int
     assessed_today: int
     orders_today: int
+    alarms_today: int
+    alarms_open: int
+    open_alarms: list[OpenAlarmOut]
 
 
 class ReportIn(Schema):

@@ -207,6 +207,8 @@ REGISTRY: list[Indicator] = [
 BY_KEY = {i.key: i for i in REGISTRY}
 HEADLINE = ["elders", "aging_rate", "disabled_share", "facilities", "beds", "nursing_bed_share", "coverage_rate",
             "orders", "satisfaction_rate"]  # fmt: skip
+# The big screen adds the month's visit rate and the emergency figures to the headline.
+SCREEN = [*HEADLINE, "visit_rate", "visit_overdue", "alarms", "false_alarm_rate"]
 
 
 def _age_band(birth_year: int, year: int) -> str | None:

@@ -158,20 +158,42 @@ def set_target(actor: Actor, code: str, year: int, indicator: str, value, direct
 # --- Live counters -----------------------------------------------------------------------------
 
 
+SCREEN_OPEN_ALARMS = 8  # the big screen lists the latest open alarms, without names
+
+
 def today_counters(user, code: str) -> dict:
-    """Elders registered and assessments recorded today in the region (for the big screen)."""
+    """The big screen's live figures for the region: elders registered, assessments and orders today, alarms
+    today and open now, with the latest open alarms by kind, state, community and minutes open (no names:
+    a big screen hangs in a hall)."""
+    from yiyang.care.models import OPEN_STATES, Alarm
     from yiyang.core.regioncodes import region_range_q
-
-    start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
     from yiyang.homecare.models import Order
+    from yiyang.regions.pickers import region_names
 
+    now = timezone.localtime()
+    start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    within = region_range_q("region_code", code)
     elders = Elder.objects.visible_to(user, "view").filter(created_at__gte=start)
     assessed = Assessment.objects.visible_to(user, "view").filter(created_at__gte=start)
     orders = Order.objects.visible_to(user, "homecare.view_order").filter(created_at__gte=start)
+    alarms = Alarm.objects.visible_to(user, "care.view_alarm").filter(within)
+    open_alarms = list(alarms.filter(state__in=OPEN_STATES).order_by("-opened_at")[:SCREEN_OPEN_ALARMS])
+    names = region_names(a.region_code for a in open_alarms)
     return {
-        "registered_today": elders.filter(region_range_q("region_code", code)).count(),
-        "assessed_today": assessed.filter(region_range_q("region_code", code)).count(),
-        "orders_today": orders.filter(region_range_q("region_code", code)).count(),
+        "registered_today": elders.filter(within).count(),
+        "assessed_today": assessed.filter(within).count(),
+        "orders_today": orders.filter(within).count(),
+        "alarms_today": alarms.filter(opened_at__gte=start).count(),
+        "alarms_open": alarms.filter(state__in=OPEN_STATES).count(),
+        "open_alarms": [
+            {
+                "kind": alarm.get_kind_display(),
+                "state": alarm.get_state_display(),
+                "community": names.get(alarm.region_code, ""),
+                "minutes": max(0, int((now - alarm.opened_at).total_seconds() // 60)),
+            }
+            for alarm in open_alarms
+        ],
     }
 
 

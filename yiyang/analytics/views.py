@@ -111,7 +111,7 @@ def screen_page(request):
         "analytics/screen.html",
         {
             "board": board,
-            "headline": [(indicators.BY_KEY[k], board.values[k]) for k in indicators.HEADLINE],
+            "headline": [(indicators.BY_KEY[k], board.values[k]) for k in indicators.SCREEN],
             "counters": services.today_counters(request.user, code),
             "chart_data": _chart_data(board),
         },

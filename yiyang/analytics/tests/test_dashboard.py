@@ -124,3 +124,20 @@ def test_headline_shows_the_change_against_last_months_snapshot(county_officer, 
     board = services.dashboard(county_officer, "411002000000", today=date(2026, 11, 25))
     assert board.last_month["elders"] == 1
     assert services.trend(board.values, board.last_month, "elders") == 1
+
+
+def test_the_screens_live_counters_show_open_alarms_without_names(county_officer, elder, neighbour_elder):
+    from yiyang.care.models import Alarm
+
+    def open_alarm(who, state="new"):
+        return Alarm.objects.create(elder=who, region_code=who.region_code, county_code=who.region_code[:6],
+                                    kind="sos", source="device", state=state)  # fmt: skip
+
+    open_alarm(elder)
+    open_alarm(elder, state="closed")
+    open_alarm(neighbour_elder)
+    counters = client_for(county_officer).get("/api/v1/analytics/counters?region=411002000000").json()
+    assert (counters["alarms_today"], counters["alarms_open"]) == (2, 1)
+    assert counters["open_alarms"] == [{"kind": "紧急呼叫", "state": "待响应", "community": "花园社区", "minutes": 0}]
+    page = client_for(county_officer).get("/analytics/screen/?region=411002000000").content.decode()
+    assert 'id="alarms-open">1<' in page and "月探访率" in page and elder.name not in page

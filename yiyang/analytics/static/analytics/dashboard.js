@@ -75,15 +75,24 @@
     setInterval(tick, 1000);
   }
 
-  // The big screen refreshes its live counters every 30 seconds.
+  // The big screen refreshes its live counters every 5 seconds: open alarms must show while they are open.
   if (mapEl && mapEl.dataset.counters) {
     setInterval(function () {
       fetch("/api/v1/analytics/counters?region=" + data.region.code).then(function (r) { return r.json(); }).then(function (c) {
         document.getElementById("registered-today").textContent = c.registered_today;
         document.getElementById("assessed-today").textContent = c.assessed_today;
         document.getElementById("orders-today").textContent = c.orders_today;
+        document.getElementById("alarms-today").textContent = c.alarms_today;
+        document.getElementById("alarms-open").textContent = c.alarms_open;
+        document.getElementById("alarms-open-stat").classList.toggle("active", c.alarms_open > 0);
+        var list = document.getElementById("open-alarms");
+        list.replaceChildren.apply(list, c.open_alarms.map(function (a) {
+          var item = document.createElement("li");
+          item.textContent = a.kind + " · " + a.community + " · " + a.state + " · " + a.minutes + " 分钟";
+          return item;
+        }));
       });
-    }, 30000);
+    }, 5000);
   }
 
   // Sortable table view.
