@@ -62,6 +62,9 @@ def test_sos_console_call_back_dispatch_arrive_close_and_family(live_server, bro
     started = time.monotonic()
     console.wait_for_selector(f'tr.alarm-row[data-id="{alarm.pk}"]', timeout=3000)
     assert time.monotonic() - started < 2.5
+    # The map of open alarms marks it at its community, not at the home.
+    console.wait_for_function("document.getElementById('alarm-map').dataset.markers === '1'", timeout=3000)
+    assert console.locator("#alarm-map path.leaflet-interactive").count() >= 1
     console.wait_for_function("document.body.hasAttribute('data-beeped')", timeout=3000)
 
     console.click(f'tr.alarm-row[data-id="{alarm.pk}"] a')

@@ -14,8 +14,12 @@ from yiyang.core.access import requires
 from yiyang.core.audit import Actor, AuditAction
 from yiyang.core.errors import DomainError
 from yiyang.core.scoping import get_visible_or_404, may
+from yiyang.core.regioncodes import Level, level_of
 from yiyang.elders import activity
 from yiyang.elders.models import Elder, ElderContact
+
+from yiyang.regions.models import Region
+from yiyang.regions.services import default_region
 
 from . import live, reveal, services
 from .api import run_step
@@ -27,7 +31,10 @@ HANDLE, RESPOND, VIEW = "care.handle_alarm", "care.respond_alarm", "care.view_al
 
 @requires(HANDLE)
 def console_view(request):
-    return render(request, "care/console.html", {"outcomes": CallOutcome.choices})
+    home = default_region(request.user)
+    # The map outlines the counties of the operator's city (their own county among them).
+    outline = home[:4].ljust(12, "0") if level_of(home) >= Level.COUNTY else home
+    return render(request, "care/console.html", {"outcomes": CallOutcome.choices, "home": home, "outline": outline})
 
 
 @requires(HANDLE)
@@ -39,7 +46,11 @@ def queue_view(request):
     if request.GET.get("since") == cursor:
         return HttpResponse(status=204)
     new_ids = [a.pk for a in rows if a.state == "new"]
-    return render(request, "care/queue.html", {"rows": rows, "cursor": cursor, "new_ids": new_ids, "call": call})
+    # The map places an alarm at its community's centre: the queue shows no home's position (the card,
+    # opened by the operator, gives the address).
+    centres = {r.code: r for r in Region.objects.filter(code__in={a.region_code for a in rows})}
+    placed = [(a, centres.get(a.region_code)) for a in rows]
+    return render(request, "care/queue.html", {"rows": placed, "cursor": cursor, "new_ids": new_ids, "call": call})
 
 
 @requires(HANDLE)

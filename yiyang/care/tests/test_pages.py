@@ -193,3 +193,16 @@ def test_pages_without_the_right_are_refused(alarm, family, responder_user):
     assert client_for(responder_user).get("/care/console/queue/").status_code == 403
     assert client_for(family).post("/api/v1/care/calls", {"caller": "13800001111"},
                                    content_type="application/json").status_code == 403  # fmt: skip
+
+
+def test_the_queue_places_open_alarms_at_their_community_never_at_the_home(alarm, operator):
+    from yiyang.regions.models import Region
+
+    Region.objects.filter(code=alarm.region_code).update(lat=34.1, lng=113.9)
+    body = client_for(operator).get("/care/console/queue/").content.decode()
+    assert 'data-lat="34.10000" data-lng="113.90000"' in body and "花园社区" in body
+    assert "34.03" not in body and "113.85" not in body  # the elder's home
+    Alarm.objects.filter(pk=alarm.pk).update(state="closed")
+    assert "data-lat" not in client_for(operator).get("/care/console/queue/").content.decode()
+    page = client_for(operator).get("/care/console/").content.decode()
+    assert 'id="alarm-map"' in page and 'data-outline="411000000000"' in page
