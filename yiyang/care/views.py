@@ -13,11 +13,10 @@ from yiyang.core import audit, masking
 from yiyang.core.access import requires
 from yiyang.core.audit import Actor, AuditAction
 from yiyang.core.errors import DomainError
-from yiyang.core.scoping import get_visible_or_404, may
 from yiyang.core.regioncodes import Level, level_of
+from yiyang.core.scoping import get_visible_or_404, may
 from yiyang.elders import activity
 from yiyang.elders.models import Elder, ElderContact
-
 from yiyang.regions.models import Region
 from yiyang.regions.services import default_region
 
