@@ -6,6 +6,8 @@ Every row that belongs to an elder carries the elder's home community (`region_c
 that an operator, a responder and a family see the same alarm through the one scoping mechanism.
 """
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -133,6 +135,10 @@ class Device(models.Model):
         return f"{self.get_kind_display()} {self.external_id}"
 
     LOW_BATTERY = 20
+    # A device whose alarms ended as false this often within the window needs a look (a button pressed by
+    # a cat, a radar aimed at a curtain): a maintenance ticket, and a mark on the operator's card.
+    FALSE_ALARM_LIMIT = 3
+    FALSE_ALARM_WINDOW = timedelta(days=30)
 
     def heartbeat_overdue(self, now=None) -> bool:
         now = now or timezone.now()
@@ -450,7 +456,9 @@ class MaintenanceTicket(ImmutableEntry):
     device = models.ForeignKey(Device, on_delete=models.PROTECT, related_name="tickets")
     region_code = models.CharField("区划代码", max_length=12)
     county_code = models.CharField("县（区）代码", max_length=6)
-    reason = models.CharField("原因", max_length=16, choices=[("offline", "心跳超时"), ("battery", "电量低")])
+    reason = models.CharField(
+        "原因", max_length=16, choices=[("offline", "心跳超时"), ("battery", "电量低"), ("false_alarms", "误报频繁")]
+    )
     key = models.CharField("幂等键", max_length=80)
     created_at = models.DateTimeField("创建时间", default=timezone.now)
 

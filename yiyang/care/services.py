@@ -10,6 +10,7 @@ recomputes `next_escalation_at`.
 from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from yiyang.core import audit, coords, phones
@@ -622,4 +623,20 @@ def sweep_devices(now=None) -> dict:
         made["battery"] += post_once(MaintenanceTicket, device=device, region_code=device.region_code,
                                      county_code=device.county_code, reason="battery",
                                      key=f"battery:{device.pk}:{day}")  # fmt: skip
+    made["false_alarms"] = 0
+    for device in false_alarming(Device.objects.exclude(status=DeviceStatus.RETIRED), now).iterator():
+        made["false_alarms"] += post_once(MaintenanceTicket, device=device, region_code=device.region_code,
+                                          county_code=device.county_code, reason="false_alarms",
+                                          key=f"false_alarms:{device.pk}:{day}")  # fmt: skip
     return made
+
+
+def with_false_alarms(devices, now=None):
+    """The devices annotated with `false_alarms`: their alarms ended as false within the window."""
+    since = (now or timezone.now()) - Device.FALSE_ALARM_WINDOW
+    ended_false = Q(alarms__outcome=Outcome.FALSE_ALARM, alarms__closed_at__gte=since)
+    return devices.annotate(false_alarms=Count("alarms", filter=ended_false))
+
+
+def false_alarming(devices, now=None):
+    return with_false_alarms(devices, now).filter(false_alarms__gte=Device.FALSE_ALARM_LIMIT)

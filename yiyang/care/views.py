@@ -107,7 +107,8 @@ def _card(request, alarm: Alarm) -> dict:
         "capability": elder.get_capability_level_display() if elder.capability_level is not None else "未评估",
         "conditions": elder.health_notes if shown.revealed else masking.mask("text", elder.health_notes),
         "contacts": contacts,
-        "devices": Device.objects.visible_to(request.user).filter(elder=elder).select_related("vendor"),
+        "devices": services.with_false_alarms(Device.objects.visible_to(request.user).filter(elder=elder)),
+        "false_alarm_limit": Device.FALSE_ALARM_LIMIT,
         "history": Alarm.objects.visible_to(request.user).filter(elder=elder).exclude(pk=alarm.pk)[:5],
         "activity": activity.recent(request.user, elder),
     }

@@ -214,7 +214,33 @@ def test_overdue_heartbeats_and_low_batteries_open_maintenance_tickets_never_ala
     from yiyang.care.models import MaintenanceTicket
 
     Device.objects.filter(pk=button.pk).update(last_heartbeat_at=timezone.now() - timedelta(hours=5), battery=5)
-    assert services.sweep_devices() == {"offline": 1, "battery": 1}
-    assert services.sweep_devices() == {"offline": 0, "battery": 0}
+    assert services.sweep_devices() == {"offline": 1, "battery": 1, "false_alarms": 0}
+    assert services.sweep_devices() == {"offline": 0, "battery": 0, "false_alarms": 0}
     button.refresh_from_db()
     assert button.status == "offline" and MaintenanceTicket.objects.count() == 2 and not Alarm.objects.exists()
+
+
+def test_a_device_with_many_false_alarms_gets_a_ticket_and_a_mark_on_the_card(button, operator):
+    from yiyang.care import services
+    from yiyang.care.models import MaintenanceTicket
+
+    def ended_false(days_ago):
+        at = timezone.now() - timedelta(days=days_ago)
+        Alarm.objects.create(elder=button.elder, device=button, region_code=button.region_code, county_code="411002",
+                             kind="sos", source="device", state="false_alarm", outcome="false_alarm", closed_at=at)  # fmt: skip
+
+    ended_false(1)
+    ended_false(2)
+    ended_false(40)  # outside the 30-day window
+    assert services.sweep_devices()["false_alarms"] == 0
+    ended_false(3)
+    assert services.sweep_devices()["false_alarms"] == 1
+    assert services.sweep_devices()["false_alarms"] == 0  # one ticket a day
+    assert MaintenanceTicket.objects.get().reason == "false_alarms"
+
+    post_signed(button.vendor, event("fresh"))
+    alarm = Alarm.objects.get(state="new")
+    client = Client()
+    client.force_login(operator)
+    card = client.get(f"/care/alarms/{alarm.pk}/").content.decode()
+    assert "近 30 天误报 3 次，建议检修" in card
