@@ -6,7 +6,7 @@ The rows the walking test puts into URLs are rows of the home county, renamed to
 row carries, so that a response can be searched for a leak."""
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, time
 
 HOME_COUNTY = "411002000000"  # 魏都区, the demo county
 NEIGHBOUR_COUNTY = "411003000000"  # 建安区, same city
@@ -36,7 +36,7 @@ def build() -> World:
 
     from yiyang.accounts.services import create_token, create_user
     from yiyang.analytics.models import MonthlyReport
-    from yiyang.care.models import Alarm, DeviceEvent, Vendor
+    from yiyang.care.models import Alarm, DeviceEvent, InactivityRule, Vendor
     from yiyang.core.audit import Actor
     from yiyang.core.roles import Role
     from yiyang.demo import generate
@@ -101,6 +101,8 @@ def build() -> World:
     mapping = ColumnMapping._base_manager.create(
         region_code=HOME_COUNTY, kind="elders", header="户籍地", shown="户籍地", field="address"
     )
+    rule = InactivityRule.objects.create(region_code=HOME_COUNTY, county_code=home, signal="motion", hours=6,
+                                         day_start=time(7), day_end=time(21))  # fmt: skip
     token = create_token(officer, "界内令牌")[0]
     cadre_visit = _first(CadreVisit, region_code__startswith=home)
     visit = _first(Visit, region_code__startswith=home, visitor__user=users["grid"])
@@ -120,6 +122,7 @@ def build() -> World:
         "residence_id": residence.pk,
         "job_id": job.pk,
         "mapping_id": mapping.pk,
+        "rule_id": rule.pk,
         "order_id": order.pk,
         "photo_id:homecare": photo.pk,
         "photo_id:supervision": _first(Photo, region_code__startswith=home).pk,

@@ -12,8 +12,9 @@ from yiyang.core.api import ErrorOut, Page, paginate
 from yiyang.core.api import api_actor as _actor
 from yiyang.core.errors import FieldErrors
 from yiyang.core.scoping import get_visible_or_404
+from yiyang.regions.services import requested_region
 
-from . import ingest, live, services
+from . import inactivity, ingest, live, services
 from .models import AdapterKind, Alarm, AlarmState, Device, DeviceEvent, Vendor
 
 router = Router(tags=["应急救援"])
@@ -396,6 +397,60 @@ class BindIn(Schema):
 def bind(request, event_id: int, payload: BindIn):
     device = services.bind(_actor(request), event_id, payload.elder_id, payload.kind, payload.installed_where)
     return Status(201, device)
+
+
+# --- Inactivity rules ------------------------------------------------------------------------------------
+
+
+class InactivityRuleOut(Schema):
+    id: int
+    region_code: str
+    elder_id: int | None
+    signal: str
+    hours: int
+    min_litres: float | None
+    day_start: str
+    day_end: str
+    is_active: bool
+
+    @staticmethod
+    def resolve_day_start(rule):
+        return rule.day_start.strftime("%H:%M")
+
+    @staticmethod
+    def resolve_day_end(rule):
+        return rule.day_end.strftime("%H:%M")
+
+
+class InactivityRuleIn(Schema):
+    region_code: str = ""
+    elder_id: int | None = None
+    signal: str
+    hours: int
+    min_litres: float | None = None
+    day_start: str = "07:00"
+    day_end: str = "21:00"
+    is_active: bool = True
+
+
+@router.get("/inactivity-rules", response={200: list[InactivityRuleOut], 404: ErrorOut, 422: ErrorOut},
+            summary="无活动报警规则（区划及其下级、单个老人）")  # fmt: skip
+def list_inactivity_rules(request, region: str = ""):
+    code = requested_region(request.user, region)
+    return list(inactivity.rules_of(request.user, code).order_by("region_code", "signal", "id"))
+
+
+@router.post("/inactivity-rules", response={200: InactivityRuleOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+             summary="设置无活动报警规则（同一区划或老人、同一信号只有一条，再设即替换）")  # fmt: skip
+def save_inactivity_rule(request, payload: InactivityRuleIn):
+    return inactivity.save_rule(_actor(request), payload.dict())
+
+
+@router.delete("/inactivity-rules/{rule_id}", response={204: None, 403: ErrorOut, 404: ErrorOut},
+               summary="删除无活动报警规则")  # fmt: skip
+def delete_inactivity_rule(request, rule_id: int):
+    inactivity.delete_rule(_actor(request), rule_id)
+    return Status(204, None)
 
 
 __all__ = ["router", "AlarmState"]

@@ -415,6 +415,60 @@ class EscalationPolicy(models.Model):
         return f"{self.get_state_display()} {self.after_seconds} 秒后{self.get_action_display()}"
 
 
+class InactivitySignal(models.TextChoices):
+    MOTION = "motion", "无人活动（红外、雷达、床垫）"
+    DOOR = "door", "门未开启（门磁）"
+    WATER = "water", "用水过少（智能水表）"
+
+
+# The device kinds whose events feed each signal, and the event kinds that count as activity.
+SIGNAL_DEVICES = {
+    InactivitySignal.MOTION: (DeviceKind.MOTION, DeviceKind.RADAR, DeviceKind.MATTRESS),
+    InactivitySignal.DOOR: (DeviceKind.DOOR,),
+    InactivitySignal.WATER: (DeviceKind.WATER_METER,),
+}
+SIGNAL_EVENTS = {
+    InactivitySignal.MOTION: (EventKind.MOTION,),
+    InactivitySignal.DOOR: (EventKind.DOOR,),
+    InactivitySignal.WATER: (EventKind.READING,),
+}
+
+
+class InactivityRule(models.Model):
+    """An alarm from silence: no motion for `hours`, the door not opened, or less than `min_litres` of water
+    used in `hours`, checked only between `day_start` and `day_end` (the night is quiet). A rule of a region
+    applies to its elders unless a deeper region has one for the same signal; an elder's own rule (`elder`)
+    replaces the region's."""
+
+    region_code = models.CharField("适用区划代码", max_length=12)
+    county_code = models.CharField("县（区）代码", max_length=6, blank=True)
+    elder = models.ForeignKey(Elder, null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+                              verbose_name="仅适用于老人")  # fmt: skip
+    signal = models.CharField("信号", max_length=10, choices=InactivitySignal.choices)
+    hours = models.PositiveSmallIntegerField("时长（小时）", validators=[MinValueValidator(1), MaxValueValidator(72)])
+    min_litres = models.FloatField("最少用水量（升）", null=True, blank=True)
+    day_start = models.TimeField("每日检查开始")
+    day_end = models.TimeField("每日检查结束")
+    is_active = models.BooleanField("启用", default=True)
+    updated_at = models.DateTimeField("修改时间", default=timezone.now)
+
+    objects = ScopedManager()
+    scope = ScopeSpec(region="region_code")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "无活动报警规则"
+        ordering = ["region_code", "signal", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["region_code", "signal"], condition=Q(elder__isnull=True),
+                                    name="care_inactivity_region_signal"),
+            models.UniqueConstraint(fields=["elder", "signal"], condition=Q(elder__isnull=False),
+                                    name="care_inactivity_elder_signal"),
+        ]  # fmt: skip
+
+    def __str__(self):
+        return f"{self.get_signal_display()} {self.hours} 小时"
+
+
 class NotificationStatus(models.TextChoices):
     PENDING = "pending", "待发送"
     SENT = "sent", "已发送"

@@ -13,7 +13,7 @@ PERMISSIONS = {
 }
 
 _ALARM_READ = {"care.view_alarm", "care.view_alarmstep"}
-_DEVICES_READ = {"care.view_device", "care.view_maintenanceticket"}
+_DEVICES_READ = {"care.view_device", "care.view_maintenanceticket", "care.view_inactivityrule"}
 # The hotline's work: the queue, the card, calls, dispatch, endings; devices and their signals.
 _OPERATE = (
     _ALARM_READ
@@ -39,6 +39,7 @@ GRANTS = {
         "care.change_device",
         "care.view_escalationpolicy",
         "care.change_escalationpolicy",
+        "care.change_inactivityrule",
     },
     Role.VIEWER: _ALARM_READ | _DEVICES_READ,
     # The grid worker visits and keeps devices charged; sees the alarms of the area.

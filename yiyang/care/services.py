@@ -125,12 +125,17 @@ def open_from_event(event: DeviceEvent, device: Device, now=None) -> Alarm:
         kind=kind, source=AlarmSource.DEVICE, opened_at=now, state_since=now, last_signal_at=now,
         summary=f"{device.get_kind_display()}（{device.installed_where or '未登记位置'}）",
     )  # fmt: skip
-    _step(system, alarm, "open", f"{device.get_kind_display()} {device.external_id} 报警：{event.get_kind_display()}",
-          at=now, to_status=AlarmState.NEW)  # fmt: skip
-    _changed(alarm, now)
+    record_opening(system, alarm, f"{device.get_kind_display()} {device.external_id} 报警：{event.get_kind_display()}",
+                   now)  # fmt: skip
     if kind in NO_CALL_BACK:
         _skip_call_back(alarm, now)
     return alarm
+
+
+def record_opening(actor: Actor, alarm: Alarm, note: str, now) -> None:
+    """A new alarm's first timeline step, and its first deadline."""
+    _step(actor, alarm, "open", note, at=now, to_status=AlarmState.NEW)
+    _changed(alarm, now)
 
 
 def note_late(event: DeviceEvent, device: Device, now=None):
@@ -604,8 +609,10 @@ def bind(actor: Actor, event_id, elder_id, kind: str, installed_where: str = "")
 
 
 def sweep_devices(now=None) -> dict:
-    """Devices whose heartbeat is overdue are marked offline and, like those low on battery, get a
-    maintenance ticket (one per device, reason and day), never an alarm."""
+    """Devices whose heartbeat is overdue are marked offline and, like those low on battery or often raising
+    false alarms, get a maintenance ticket (one per device, reason and day), never an alarm; then the
+    inactivity rules are checked against the working sensors (yiyang/care/inactivity.py)."""
+    from . import inactivity
     from .models import DeviceStatus, MaintenanceTicket
 
     now = now or timezone.now()
@@ -623,6 +630,7 @@ def sweep_devices(now=None) -> dict:
         made["battery"] += post_once(MaintenanceTicket, device=device, region_code=device.region_code,
                                      county_code=device.county_code, reason="battery",
                                      key=f"battery:{device.pk}:{day}")  # fmt: skip
+    made["inactivity"] = len(inactivity.check(now))
     made["false_alarms"] = 0
     for device in false_alarming(Device.objects.exclude(status=DeviceStatus.RETIRED), now).iterator():
         made["false_alarms"] += post_once(MaintenanceTicket, device=device, region_code=device.region_code,

@@ -14,15 +14,15 @@ from yiyang.core.access import requires
 from yiyang.core.audit import Actor, AuditAction
 from yiyang.core.errors import DomainError
 from yiyang.core.regioncodes import Level, level_of
-from yiyang.core.scoping import get_visible_or_404, may
+from yiyang.core.scoping import get_visible_or_404, has_permission, may
 from yiyang.elders import activity
 from yiyang.elders.models import Elder, ElderContact
 from yiyang.regions.models import Region
-from yiyang.regions.services import default_region
+from yiyang.regions.services import default_region, requested_region
 
-from . import live, reveal, services
+from . import inactivity, live, reveal, services
 from .api import run_step
-from .models import Alarm, CallOutcome, Device, Outcome
+from .models import Alarm, CallOutcome, Device, InactivitySignal, Outcome
 from .workflows import ALARM
 
 HANDLE, RESPOND, VIEW = "care.handle_alarm", "care.respond_alarm", "care.view_alarm"
@@ -186,6 +186,49 @@ def mine_view(request):
     """The family's (and anyone's) list of alarms they may see, newest first."""
     rows = Alarm.objects.visible_to(request.user).select_related("elder")[:50]
     return render(request, "care/mine.html", {"rows": rows})
+
+
+RULE_FIELDS = {"region_code": "区划", "elder_id": "老人", "signal": "信号", "hours": "时长", "min_litres": "最少用水量",
+               "day_start": "每日检查开始", "day_end": "每日检查结束"}  # fmt: skip
+
+
+@requires("care.view_inactivityrule")
+def inactivity_view(request):
+    """The region's inactivity rules, and a form to set one (a region's, or one elder's by registry id)."""
+    code = requested_region(request.user, request.GET.get("region"), page=True)
+    if request.method == "POST":
+        post = request.POST
+        data = {"region_code": post.get("region_code") or code, "signal": post.get("signal", ""),
+                "hours": int(post["hours"]) if post.get("hours", "").isdigit() else None,
+                "min_litres": _number(post.get("min_litres")), "day_start": post.get("day_start", ""),
+                "day_end": post.get("day_end", ""), "elder_id": post.get("elder_id") or None}  # fmt: skip
+        try:
+            inactivity.save_rule(Actor.from_request(request), data)
+        except DomainError as exc:
+            reasons = "；".join(f"{RULE_FIELDS.get(k, k)}：{v}" for k, v in exc.fields.items())
+            messages.error(request, f"{exc.message}（{reasons}）" if reasons else exc.message)
+        else:
+            messages.success(request, "规则已保存")
+        return redirect(f"{request.path}?region={code}")
+    rules = inactivity.rules_of(request.user, code).order_by("region_code", "signal", "id")
+    return render(request, "care/inactivity.html", {"rules": rules, "region": code,
+                                                    "signals": InactivitySignal.choices,
+                                                    "may_change": has_permission(request.user, "care.change_inactivityrule")})  # fmt: skip
+
+
+def _number(value):
+    try:
+        return float(value) if value not in (None, "") else None
+    except ValueError:
+        return value
+
+
+@requires("care.change_inactivityrule", hidden=True)
+@require_POST
+def inactivity_delete_view(request, rule_id: int):
+    inactivity.delete_rule(Actor.from_request(request), rule_id)
+    messages.success(request, "规则已删除")
+    return redirect("care:inactivity")
 
 
 __all__ = ["Elder"]

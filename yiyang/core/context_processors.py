@@ -25,6 +25,7 @@ NAVIGATION = [
     ("应急坐席", "care:console", None),
     ("应急任务", "care:responder", None),
     ("报警记录", "care:mine", None),
+    ("无活动规则", "care:inactivity", "care.change_inactivityrule"),
     ("时间银行", "homecare:timebank", "homecare.confirm_volunteerservice"),
     ("探访关爱", "visits:targets", None),
     ("探访手机端", "visits:app", None),
@@ -40,6 +41,7 @@ GROUPS = [
     ("数据决策分析", ("analytics:dashboard", "analytics:screen", "servicemap:coverage", "regions:browse")),
     ("智慧养老服务", ("elders:list", "facilities:list", "homecare:orders", "homecare:board", "homecare:menu",
                 "homecare:today", "homecare:canteens", "homecare:timebank", "care:console", "care:responder", "care:mine",
+                "care:inactivity",
                 "visits:targets", "visits:app")),
     ("民政系统监管", ("supervision:index", "supervision:pairing_visits", "accounts:audit")),
 ]  # fmt: skip

@@ -214,8 +214,8 @@ def test_overdue_heartbeats_and_low_batteries_open_maintenance_tickets_never_ala
     from yiyang.care.models import MaintenanceTicket
 
     Device.objects.filter(pk=button.pk).update(last_heartbeat_at=timezone.now() - timedelta(hours=5), battery=5)
-    assert services.sweep_devices() == {"offline": 1, "battery": 1, "false_alarms": 0}
-    assert services.sweep_devices() == {"offline": 0, "battery": 0, "false_alarms": 0}
+    assert services.sweep_devices() == {"offline": 1, "battery": 1, "inactivity": 0, "false_alarms": 0}
+    assert services.sweep_devices() == {"offline": 0, "battery": 0, "inactivity": 0, "false_alarms": 0}
     button.refresh_from_db()
     assert button.status == "offline" and MaintenanceTicket.objects.count() == 2 and not Alarm.objects.exists()
 
