@@ -10,6 +10,7 @@ PERMISSIONS = {
     "care.respond_alarm": "作为响应人员接受、到场、处置报警",
     "care.view_sensitive_alarm": "查看报警来电号码和通知号码（记入审计日志）",
     "care.bind_deviceevent": "处理待绑定的设备事件",
+    "care.import_device": "从厂商设备清单批量导入报警设备",
 }
 
 _ALARM_READ = {"care.view_alarm", "care.view_alarmstep"}
@@ -37,6 +38,7 @@ GRANTS = {
         "care.change_vendor",
         "care.add_device",
         "care.change_device",
+        "care.import_device",
         "care.view_escalationpolicy",
         "care.change_escalationpolicy",
         "care.change_inactivityrule",

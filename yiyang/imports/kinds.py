@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
+from yiyang.care import importers as devices
 from yiyang.core.audit import Actor
 from yiyang.core.tabular import Column
 from yiyang.elders import importers as elders
@@ -129,6 +130,15 @@ KINDS = {
             facilities.EXAMPLE_ROWS,
             facilities.FacilityImporter,
             facilities.Facility,
+        ),
+        ImportKind(
+            "devices",
+            "报警设备",
+            "care.import_device",
+            devices.COLUMNS,
+            devices.EXAMPLE_ROWS,
+            devices.DeviceImporter,
+            devices.Device,
         ),
         ImportKind(
             "regions",
