@@ -41,6 +41,7 @@ def build() -> World:
     from yiyang.core.roles import Role
     from yiyang.demo import generate
     from yiyang.elders.models import Assessment, Elder
+    from yiyang.exchange import services as exchange_services
     from yiyang.facilities import services as facility_services
     from yiyang.facilities.models import Facility, FacilityType, Residence
     from yiyang.homecare.models import Order, OrderPhoto, ServiceItem, Volunteer, VolunteerService
@@ -99,6 +100,12 @@ def build() -> World:
         kind="elders", user=users["weidu"], filename="花名册.xlsx", status="done", region_code=HOME_COUNTY
     )
     token = create_token(officer, "界内令牌")[0]
+    linked_app = exchange_services.register_app(
+        officer,
+        exchange_services.AppInput(
+            name="界内互联应用", kind="platform", region=HOME_COUNTY, read_resources=("elders",)
+        ),
+    )[0]
     cadre_visit = _first(CadreVisit, region_code__startswith=home)
     visit = _first(Visit, region_code__startswith=home, visitor__user=users["grid"])
     visit_photo = VisitPhoto(
@@ -137,6 +144,7 @@ def build() -> World:
         "complaint_id": _first(Complaint, region_code__startswith=home).pk,
         "report_id": report.pk,
         "token_id": token.pk,
+        "app_id": linked_app.pk,
         "code": HOME_COUNTY,
         "kind": "elders",
         "step": "dispatch",

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "yiyang.supervision",
     "yiyang.analytics",
     "yiyang.imports",
+    "yiyang.exchange",
     "yiyang.demo",
 ]
 
