@@ -130,9 +130,12 @@ def _batch(request, resource: str, schema, payload: BatchIn):
     done = writes.upsert(app, resource, [r for _, r in parsed], dry_run=payload.dry_run, request=request)
     by_index = dict(zip((i for i, _ in parsed), done, strict=True)) | early
     results = [by_index[i] for i in range(len(payload.records))]
-    for r in results:
-        if r.status in writes.SEVERITY and not payload.dry_run:
-            note_error(app, r.code or r.status, f"{r.external_id}: {r.message}", request.path)
+    if not payload.dry_run:
+        if early:
+            ExchangeApp.objects.filter(pk=app.pk).update(records_refused=F("records_refused") + len(early))
+        for r in results:
+            if r.status in writes.SEVERITY:
+                note_error(app, r.code or r.status, f"{r.external_id}: {r.message}", request.path)
     body = {
         "results": [r.__dict__ for r in results],
         "dry_run": payload.dry_run,

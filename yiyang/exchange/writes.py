@@ -9,6 +9,10 @@ For each record, against what the app wrote before under the same external id:
 - a row outside the app's facility or region: `not_found` (404), the same answer as a row that does not
   exist; input the registry refuses: `invalid` (422) with the fields; a state the registry refuses (a full
   house, a second admission): `conflict`.
+A facility's first upload may name residents the county registered already (same elder, facility and
+admission date): the record is linked to that stay. A facility app sees only the elders of its own
+facility (the same rule as the facility's pages), so a new admission of an elder not yet linked to it
+is answered 404 and is made by the county or a region app.
 A batch answers every record and takes the most serious status (409, then 404, then 422, else 200). A dry
 run applies each record inside a transaction that is rolled back, so its answers are what a real run
 would give, and it leaves nothing behind (not even the audit entries or the changes of the feed).
@@ -111,10 +115,11 @@ def upsert(app: ExchangeApp, resource: str, records: list[dict], *, dry_run: boo
 
 def _one(app, resource, apply, actor, record: dict) -> Result:
     external_id = record["external_id"]
-    digest = _hash(record)
     try:
         with transaction.atomic():
             facility = _facility(app, record.get("facility"))
+            # The facility as resolved, so that naming it or leaving it implied is the same content.
+            digest = _hash({**record, "facility": facility.code})
             stored = (
                 ExternalRecord.objects.select_for_update()
                 .filter(county_code=facility.county_code, app=app, resource=resource, external_id=external_id)
@@ -160,9 +165,15 @@ def _residence(actor: Actor, facility: Facility, record: dict, stored: ExternalR
         )
         if elder is None:
             raise NotFound("该应用的范围内没有这个身份证号码的老人", {"id_number": "未找到"})
-        residence = facility_services.admit(
-            actor, facility.pk, elder.pk, record["admitted_on"], record.get("bed_number") or ""
-        )
+        current = Residence.objects.filter(elder=elder, facility=facility, left_on__isnull=True).first()
+        if current is not None and current.admitted_on == record["admitted_on"]:
+            # A first upload of the facility's roster names residents the county registered already:
+            # the record is linked to the stored stay instead of a second admission.
+            residence = current
+        else:
+            residence = facility_services.admit(
+                actor, facility.pk, elder.pk, record["admitted_on"], record.get("bed_number") or ""
+            )
         if left_on is not None:
             facility_services.discharge(actor, residence.pk, left_on)
         return str(residence.pk)
