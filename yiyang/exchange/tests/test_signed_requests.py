@@ -168,3 +168,16 @@ def test_core_check_names_the_reason(change, reason):
         signing.check(["k"], "GET", "/x", parts["timestamp"], parts["nonce"], parts["signature"], b"",
                       window_seconds=300, hash_body=True, now=now)  # fmt: skip
     assert refused.value.reason == reason
+
+
+def test_pruning_forgets_old_nonces_and_keeps_recent_ones(region_app):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    app, secret = region_app
+    signed_get(app, secret, ME, nonce="recent-nonce-1")
+    old = AppNonce.objects.create(app=app, nonce="old-nonce-123")
+    AppNonce.objects.filter(pk=old.pk).update(seen_at=timezone.now() - timedelta(days=2))
+    call_command("exchange_prune", stdout=StringIO())
+    assert list(AppNonce.objects.values_list("nonce", flat=True)) == ["recent-nonce-1"]
