@@ -93,3 +93,21 @@ def test_on_sqlite_every_committed_change_is_safe(db):
     obj = SimpleNamespace(pk=1, region_code="411002001001", county_code="411002", facility_id=None)
     change = feed.record(feed.RESOURCES["elders"], obj, "upsert")
     assert feed.safe_bound() >= change.id
+
+
+def test_a_feed_page_costs_the_same_queries_for_few_and_many_rows(region_app, make_elder, facility):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    app, secret = region_app
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert signed_get(app, secret, "/api/v1/exchange/feed?resources=elders,facilities").status_code == 200
+        return len(captured)
+
+    make_elder(name="甲")
+    few = queries()
+    for i in range(15):
+        make_elder(name=f"乙{i}")
+    assert queries() == few
