@@ -104,7 +104,8 @@ def test_a_feed_page_costs_the_same_queries_for_few_and_many_rows(region_app, ma
     def queries():
         with CaptureQueriesContext(connection) as captured:
             assert signed_get(app, secret, "/api/v1/exchange/feed?resources=elders,facilities").status_code == 200
-        return len(captured)
+        # The rate count opens a new minute with an insert: left out, so a minute's turn cannot flake this.
+        return len([q for q in captured if "ratewindow" not in q["sql"] and "SAVEPOINT" not in q["sql"]])
 
     make_elder(name="甲")
     few = queries()
