@@ -41,6 +41,7 @@ def build() -> World:
     from yiyang.core.roles import Role
     from yiyang.demo import generate
     from yiyang.elders.models import Assessment, Elder
+    from yiyang.exchange import periods as exchange_periods
     from yiyang.exchange import services as exchange_services
     from yiyang.facilities import services as facility_services
     from yiyang.facilities.models import Facility, FacilityType, Residence
@@ -106,6 +107,7 @@ def build() -> World:
             name="界内互联应用", kind="platform", region=HOME_COUNTY, read_resources=("elders",)
         ),
     )[0]
+    period = exchange_periods.open_period(officer, HOME_COUNTY, "2026-01")
     cadre_visit = _first(CadreVisit, region_code__startswith=home)
     visit = _first(Visit, region_code__startswith=home, visitor__user=users["grid"])
     visit_photo = VisitPhoto(
@@ -145,6 +147,8 @@ def build() -> World:
         "report_id": report.pk,
         "token_id": token.pk,
         "app_id": linked_app.pk,
+        "period_id": period.pk,
+        "step:exchange": "submit",
         "code": HOME_COUNTY,
         "kind": "elders",
         "step": "dispatch",

@@ -32,6 +32,7 @@ NAVIGATION = [
     ("走访记录", "supervision:pairing_visits", "supervision.add_cadrevisit"),
     ("审计日志", "accounts:audit", None),
     ("互联互通", "exchange:apps", None),
+    ("报送期", "exchange:periods", None),
     ("服务地图", "servicemap:map", None),
     ("接口令牌", "accounts:tokens", None),
 ]
@@ -42,7 +43,7 @@ GROUPS = [
     ("智慧养老服务", ("elders:list", "facilities:list", "homecare:orders", "homecare:board", "homecare:menu",
                 "homecare:today", "homecare:canteens", "homecare:timebank", "care:console", "care:responder", "care:mine",
                 "visits:targets", "visits:app")),
-    ("民政系统监管", ("supervision:index", "supervision:pairing_visits", "accounts:audit", "exchange:apps")),
+    ("民政系统监管", ("supervision:index", "supervision:pairing_visits", "accounts:audit", "exchange:apps", "exchange:periods")),
 ]  # fmt: skip
 GROUP_OF = {name: label for label, names in GROUPS for name in names}
 

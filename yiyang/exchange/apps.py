@@ -6,6 +6,6 @@ class ExchangeConfig(AppConfig):
     verbose_name = "互联互通"
 
     def ready(self):
-        from . import feed
+        from . import feed, workflows  # noqa: F401  (workflows registers the reporting period with core)
 
         feed.connect()

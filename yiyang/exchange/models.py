@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from yiyang.core.ledger import DecisionStep
 from yiyang.core.scoping import ScopedManager, ScopeSpec
 
 
@@ -198,3 +199,50 @@ class ExternalRecord(models.Model):
 
     def __str__(self):
         return f"{self.resource} {self.external_id} v{self.version}"
+
+
+class PeriodStatus(models.TextChoices):
+    OPEN = "open", "填报中"
+    SUBMITTED = "submitted", "已上报"
+    APPROVED = "approved", "已审核"
+    LOCKED = "locked", "已锁定"
+
+
+class ReportingPeriod(models.Model):
+    """A county's data for one month, submitted upwards, approved by the city and locked (DHIS2's data
+    approval): once locked, linked systems can no longer write admissions or discharges dated in it."""
+
+    region_code = models.CharField("区划代码", max_length=12)
+    county_code = models.CharField("县（区）代码", max_length=6)
+    month = models.DateField("月份")
+    status = models.CharField("状态", max_length=10, choices=PeriodStatus.choices, default=PeriodStatus.OPEN)
+    version = models.PositiveIntegerField("版本", default=0)
+    created_at = models.DateTimeField("创建时间", default=timezone.now)
+
+    objects = ScopedManager()
+    scope = ScopeSpec(region="region_code")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "报送期"
+        ordering = ["-month", "region_code"]
+        constraints = [
+            models.UniqueConstraint(fields=["county_code", "region_code", "month"], name="exchange_period_once")
+        ]
+
+    def __str__(self):
+        return f"{self.region_code} {self.month:%Y-%m}"
+
+
+class PeriodStep(DecisionStep):
+    """One immutable step of a period's history: who submitted, approved, locked or reopened it, and why."""
+
+    period = models.ForeignKey(ReportingPeriod, on_delete=models.PROTECT, related_name="steps")
+    action = models.CharField("环节", max_length=20)
+    from_status = models.CharField("原状态", max_length=10, blank=True)
+    to_status = models.CharField("新状态", max_length=10, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.period} {self.action}"

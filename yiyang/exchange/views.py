@@ -3,19 +3,24 @@
 from django import forms
 from django.contrib import messages
 from django.db.models import Count
+from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from yiyang.core.access import requires
 from yiyang.core.audit import Actor
-from yiyang.core.errors import DomainError
+from yiyang.core.errors import DomainError, FieldErrors
 from yiyang.core.forms import apply_errors
+from yiyang.core.regioncodes import Level, level_of, region_range_q
 from yiyang.core.scoping import get_visible_or_404, has_permission, may
-from yiyang.regions.services import default_region
+from yiyang.core.workflow import options_by_row
+from yiyang.regions.services import default_region, requested_region
 
-from . import services
-from .models import READABLE, WRITABLE, AppKind, ExchangeApp
+from . import periods, services
+from .models import READABLE, WRITABLE, AppKind, ExchangeApp, ReportingPeriod
+from .workflows import PERIOD
 
 PAGE_SIZE = 100
 
@@ -94,3 +99,56 @@ def revoke(request, app_id: int):
     else:
         messages.success(request, "应用已停用，其密钥立即失效")
     return redirect("exchange:app", app_id=app_id)
+
+
+# --- Reporting periods -------------------------------------------------------------------------------
+
+
+@requires("exchange.view_reportingperiod")
+def period_list(request):
+    code = requested_region(request.user, request.GET.get("region"), page=True)
+    rows = list(
+        ReportingPeriod.objects.visible_to(request.user, "view")
+        .filter(region_range_q("region_code", code))
+        .order_by("-month", "region_code")[:PAGE_SIZE]
+    )
+    options = options_by_row(PERIOD, request.user, rows)
+    context = {
+        "region": code,
+        "rows": [(p, options.get(p.pk, [])) for p in rows],
+        "can_open": has_permission(request.user, "exchange.submit_reportingperiod") and level_of(code) == Level.COUNTY,
+        "month": timezone.localdate().replace(day=1).strftime("%Y-%m"),
+    }
+    return render(request, "exchange/periods.html", context)
+
+
+@requires("exchange.submit_reportingperiod")
+@require_POST
+def period_open(request):
+    region = request.POST.get("region", "")
+    try:
+        period = periods.open_period(Actor.from_request(request), region, request.POST.get("month", ""))
+    except FieldErrors as exc:
+        messages.error(request, exc.message)
+        return redirect(f"{reverse('exchange:periods')}?region={region}")
+    messages.success(request, f"{period.month:%Y-%m} 的报送期已开启")
+    return redirect(f"{reverse('exchange:periods')}?region={period.region_code}")
+
+
+@requires("exchange.view_reportingperiod", hidden=True)
+@require_POST
+def period_step(request, period_id: int, step: str):
+    version = request.POST.get("version", "")
+    try:
+        period = periods.move(
+            Actor.from_request(request), period_id, step, request.POST.get("note", ""),
+            expected_version=int(version) if version.isdigit() else None,
+        )  # fmt: skip
+    except DomainError as exc:
+        if exc.status == 404:
+            raise Http404 from None
+        messages.error(request, exc.message)
+        period = get_visible_or_404(ReportingPeriod.objects, request.user, pk=period_id)
+    else:
+        messages.success(request, f"{period.month:%Y-%m} 报送期：{PERIOD[step].label}")
+    return redirect(f"{reverse('exchange:periods')}?region={period.county_code}000000")

@@ -36,6 +36,7 @@ from yiyang.elders.models import Elder
 from yiyang.facilities import services as facility_services
 from yiyang.facilities.models import Facility, Residence
 
+from . import periods
 from .models import ExchangeApp, ExternalRecord
 
 MAX_BATCH = 500
@@ -156,6 +157,11 @@ def _one(app, resource, apply, actor, record: dict) -> Result:
 
 def _residence(actor: Actor, facility: Facility, record: dict, stored: ExternalRecord | None) -> str:
     left_on: date | None = record.get("left_on")
+    # A new stay writes both dates; a change of a known stay writes only its leaving date.
+    dates = [record["admitted_on"], left_on] if stored is None else [left_on]
+    if locked := periods.locked_months(facility.county_code, dates):
+        months = "、".join(f"{m:%Y-%m}" for m in sorted(locked))
+        raise Conflict(f"{months} 的报送期已锁定，不能再写入该月的入住或离开", code="period_locked")
     if stored is None:
         number = idnumber.normalize(record["id_number"])
         elder = (
