@@ -2,6 +2,7 @@
 reaches these routes; each is authenticated by the app's signature (signed.py)."""
 
 from datetime import date
+from typing import Any
 
 from django.db.models import F
 from ninja import Field, Router, Schema
@@ -15,6 +16,7 @@ from .models import ExchangeApp
 from .signed import SignedApp, note_error, require_right
 
 router = Router(tags=["互联互通"], auth=SignedApp())
+MAX_VERSION = 2**31 - 1  # fits the stored integer on every database
 SIGNED_ERRORS = {401: ErrorOut, 403: ErrorOut, 422: ErrorOut, 429: ErrorOut}
 
 
@@ -66,14 +68,14 @@ def changes(request, cursor: int = 0, limit: int = feed.DEFAULT_PAGE, resources:
     names = [n for n in (r.strip() for r in resources.split(",")) if n] or list(app.read_resources)
     for name in names:
         require_right(app, name, write=False, target=request.get_full_path())
-    page = feed.read(app.user, max(cursor, 0), limit, names)
+    page = feed.read(app.user, min(max(cursor, 0), feed.MAX_CURSOR), limit, names)
     ExchangeApp.objects.filter(pk=app.pk).update(changes_read=F("changes_read") + len(page.changes))
     return page.__dict__
 
 
 class ResidenceIn(Schema):
     external_id: str = Field(min_length=1, max_length=64)
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=MAX_VERSION)
     facility: str | None = Field(None, max_length=32, description="机构编码；限定机构的应用可省略")
     id_number: str = Field(min_length=15, max_length=18)
     admitted_on: date
@@ -83,14 +85,15 @@ class ResidenceIn(Schema):
 
 class BedsIn(Schema):
     external_id: str = Field(min_length=1, max_length=64)
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=MAX_VERSION)
     facility: str | None = Field(None, max_length=32)
     beds_total: int = Field(ge=0)
     beds_nursing: int = Field(ge=0)
 
 
 class BatchIn(Schema):
-    records: list[dict] = Field(max_length=writes.MAX_BATCH)
+    # Any JSON per record: each is checked on its own, so one malformed record does not refuse the batch.
+    records: list[Any] = Field(max_length=writes.MAX_BATCH)
     dry_run: bool = False
 
 

@@ -37,6 +37,7 @@ LOCK = (0x59595947, 0x45584348)
 SETTLE_WAIT = 2.0
 MAX_PAGE = 10_000
 DEFAULT_PAGE = 1_000
+MAX_CURSOR = 2**63 - 1  # the largest id a database can hold; a larger cursor is past every change
 
 
 def _facility_of_assessment(obj):

@@ -112,3 +112,11 @@ def test_a_feed_page_costs_the_same_queries_for_few_and_many_rows(region_app, ma
     for i in range(15):
         make_elder(name=f"乙{i}")
     assert queries() == few
+
+
+def test_out_of_range_cursors_and_limits_answer_without_a_server_error(region_app, elder):
+    app, secret = region_app
+    for query in ("cursor=-5&limit=0", f"cursor={2**70}&limit={2**70}", "cursor=0&limit=-1"):
+        response = signed_get(app, secret, f"/api/v1/exchange/feed?{query}&resources=elders")
+        assert response.status_code == 200, (query, response.content)
+    assert signed_get(app, secret, "/api/v1/exchange/feed?cursor=abc").status_code == 422

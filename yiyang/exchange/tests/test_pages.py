@@ -88,3 +88,21 @@ def test_the_list_shows_only_the_officers_region(county_officer, neighbour_offic
     app, _ = region_app
     assert app.name in _client(county_officer).get("/exchange/apps/").content.decode()
     assert app.name not in _client(neighbour_officer).get("/exchange/apps/").content.decode()
+
+
+def test_the_list_page_costs_the_same_queries_for_one_app_and_many(county_officer, link, facility):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = _client(county_officer)
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/exchange/apps/").status_code == 200
+        return len(captured)
+
+    link(name="一号")
+    one = queries()
+    for n in range(6):
+        link(name=f"机构软件{n}", kind="facility", facility_code=facility.code)
+    assert queries() == one

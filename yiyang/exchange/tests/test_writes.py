@@ -147,3 +147,15 @@ def test_writing_needs_the_write_right(link, elder, facility):
     response = signed_post(app, secret, RESIDENCES, {"records": [_stay(elder, facility)]})
     assert response.status_code == 403 and response.json()["code"] == "scope"
     assert not Residence.objects.exists()
+
+
+def test_odd_records_are_refused_one_by_one_without_a_server_error(region_app, elder, facility):
+    app, secret = region_app
+    odd = ["text", 7, None, [], {"external_id": "x" * 65, "version": 1}, {**_stay(elder, facility), "version": 2**70},
+           {**_stay(elder, facility), "admitted_on": "2026-02-30"}, {**_stay(elder, facility), "id_number": "１２３"}]  # fmt: skip
+    response = signed_post(app, secret, RESIDENCES, {"records": odd})
+    assert response.status_code == 422, response.content
+    assert [r["status"] for r in response.json()["results"]] == ["invalid"] * len(odd)
+    not_a_list = signed_post(app, secret, RESIDENCES, {"records": "all"})
+    assert not_a_list.status_code == 422 and not_a_list.json()["code"] == "invalid"
+    assert not Residence.objects.exists()
