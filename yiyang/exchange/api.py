@@ -1,4 +1,4 @@
-"""The open exchange API: signed requests of linked systems (docs/exchange.md). No user session or token
+"""The open exchange API: signed requests of linked systems (docs/exchange.md). No signed-in user or bearer token
 reaches these routes; each is authenticated by the app's signature (signed.py)."""
 
 from datetime import date

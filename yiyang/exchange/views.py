@@ -55,7 +55,7 @@ def new_app(request):
         try:
             app, secret = services.register_app(Actor.from_request(request), data)
         except DomainError as exc:
-            apply_errors(form, exc, rename=lambda n: n)
+            apply_errors(form, exc)
         else:
             # The secret is shown in this answer only; it is never stored and cannot be shown again.
             return render(request, "exchange/secret.html", {"app": app, "secret": secret, "new": True})

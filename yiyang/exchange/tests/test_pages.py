@@ -101,7 +101,7 @@ def test_the_list_page_costs_the_same_queries_for_one_app_and_many(county_office
             assert client.get("/exchange/apps/").status_code == 200
         return len(captured)
 
-    queries()  # the session's first page reads the display preferences once
+    queries()  # a signed-in user's first page reads the display preferences once
     link(name="一号")
     one = queries()
     for n in range(6):
