@@ -97,6 +97,7 @@ ROUTES = {
     "GET api/v1/exchange/feed": SIGNED,
     "POST api/v1/exchange/residences": SIGNED,
     "POST api/v1/exchange/beds": SIGNED,
+    "POST api/v1/exchange/staff": SIGNED,
     "POST api/v1/imports/jobs/<job_id>/mapping": ROW(body={"mapping": {}}),
     "GET api/v1/care/alarms": LIST,
     "GET api/v1/care/alarms/<alarm_id>": ROW,

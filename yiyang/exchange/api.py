@@ -91,6 +91,21 @@ class BedsIn(Schema):
     beds_nursing: int = Field(ge=0)
 
 
+class StaffIn(Schema):
+    external_id: str = Field(min_length=1, max_length=64)
+    version: int = Field(ge=1, le=MAX_VERSION)
+    facility: str | None = Field(None, max_length=32)
+    name: str = Field(min_length=1, max_length=50)
+    role: str = Field(max_length=16, description="carer、nurse、doctor、social_worker、manager 等")
+    phone: str = Field("", max_length=20)
+    education: str = Field("", max_length=16)
+    hired_on: date | None = None
+    left_on: date | None = None
+    is_director: bool = False
+    is_full_time: bool = True
+    trained_junior_standard: bool = False
+
+
 class BatchIn(Schema):
     # Any JSON per record: each is checked on its own, so one malformed record does not refuse the batch.
     records: list[Any] = Field(max_length=writes.MAX_BATCH)
@@ -125,7 +140,7 @@ def _batch(request, resource: str, schema, payload: BatchIn):
     parsed, early = [], {}
     for index, raw in enumerate(payload.records):
         try:
-            parsed.append((index, schema.model_validate(raw).model_dump()))
+            parsed.append((index, schema.model_validate(raw).model_dump(exclude_unset=True)))
         except ValidationError as exc:
             external_id = str(raw.get("external_id", "")) if isinstance(raw, dict) else ""
             fields = {k: str(v) for k, v in validation_fields(exc.errors()).items()}
@@ -160,3 +175,8 @@ def residences(request, payload: BatchIn):
 @router.post("/beds", response=BATCH_RESPONSES, summary="机构床位数（按 external_id 与 version 幂等写入）")
 def beds(request, payload: BatchIn):
     return _batch(request, "beds", BedsIn, payload)
+
+
+@router.post("/staff", response=BATCH_RESPONSES, summary="机构从业人员（按 external_id 与 version 幂等写入）")
+def staff(request, payload: BatchIn):
+    return _batch(request, "staff", StaffIn, payload)

@@ -28,7 +28,7 @@ READABLE = {
     "visits": "探访记录",
     "alarms": "报警",
 }
-WRITABLE = {"residences": "入住与离开", "beds": "床位数"}
+WRITABLE = {"residences": "入住与离开", "beds": "床位数", "staff": "机构从业人员"}
 
 
 class ExchangeApp(models.Model):

@@ -35,6 +35,8 @@ from yiyang.core.models import Interface
 from yiyang.elders.models import Elder
 from yiyang.facilities import services as facility_services
 from yiyang.facilities.models import Facility, Residence
+from yiyang.providers import services as provider_services
+from yiyang.providers.models import Staff
 
 from . import periods
 from .models import ExchangeApp, ExternalRecord
@@ -209,4 +211,22 @@ def _beds(actor: Actor, facility: Facility, record: dict, stored: ExternalRecord
     return str(facility.pk)
 
 
-APPLIERS = {"residences": _residence, "beds": _beds}
+# --- Staff: the facility's own people -----------------------------------------------------------------
+
+STAFF_KEYS = ("name", "role", "is_director", "phone", "education", "hired_on", "left_on", "is_full_time",
+              "trained_junior_standard")  # fmt: skip
+
+
+def _staff(actor: Actor, facility: Facility, record: dict, stored: ExternalRecord | None) -> str:
+    # Only what the record names: an absent field never erases a stored value.
+    data = {name: record[name] for name in STAFF_KEYS if name in record}
+    if stored is None:
+        return str(provider_services.add_staff(actor, {**data, "facility_id": facility.pk}).pk)
+    staff = Staff.objects.visible_to(actor.user, "view").filter(pk=stored.object_id, facility=facility).first()
+    if staff is None:
+        raise NotFound("从业人员不存在或不在该应用的范围内", {"facility": facility.code})
+    provider_services.change_staff(actor, staff.pk, data)
+    return str(staff.pk)
+
+
+APPLIERS = {"residences": _residence, "beds": _beds, "staff": _staff}

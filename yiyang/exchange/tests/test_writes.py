@@ -159,3 +159,31 @@ def test_odd_records_are_refused_one_by_one_without_a_server_error(region_app, e
     not_a_list = signed_post(app, secret, RESIDENCES, {"records": "all"})
     assert not_a_list.status_code == 422 and not_a_list.json()["code"] == "invalid"
     assert not Residence.objects.exists()
+
+
+STAFF = "/api/v1/exchange/staff"
+
+
+def test_a_facility_app_keeps_its_staff_by_external_id_and_version(link, facility, neighbour_facility):
+    from yiyang.providers.models import Staff
+
+    app, secret = link(name="花园软件", kind="facility", facility_code=facility.code, write_resources=("staff",))
+    carer = {"external_id": "E-7", "version": 1, "name": "孙丽", "role": "carer", "phone": "13700002222",
+             "hired_on": "2025-05-01", "is_full_time": False}  # fmt: skip
+    created = signed_post(app, secret, STAFF, {"records": [carer]})
+    assert created.status_code == 200, created.content
+    person = Staff.objects.get(pk=created.json()["results"][0]["id"])
+    assert (person.facility_id, person.name, person.is_full_time) == (facility.pk, "孙丽", False)
+    assert signed_post(app, secret, STAFF, {"records": [carer]}).json()["results"][0]["status"] == "unchanged"
+    # A later version naming only the leaving date keeps everything else as it was.
+    left = signed_post(app, secret, STAFF, {"records": [
+        {"external_id": "E-7", "version": 2, "name": "孙丽", "role": "carer", "left_on": "2026-02-01"}]})  # fmt: skip
+    assert left.status_code == 200, left.content
+    person.refresh_from_db()
+    assert person.left_on == date(2026, 2, 1) and person.phone == "13700002222" and not person.is_full_time
+    stale = signed_post(app, secret, STAFF, {"records": [{**carer, "name": "孙丽丽"}]})
+    assert stale.status_code == 409
+    elsewhere = signed_post(app, secret, STAFF, {"records": [{**carer, "external_id": "E-8",
+                                                             "facility": neighbour_facility.code}]})  # fmt: skip
+    assert elsewhere.status_code == 404
+    assert not Staff.objects.filter(facility=neighbour_facility).exists()
