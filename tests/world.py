@@ -41,6 +41,8 @@ def build() -> World:
     from yiyang.core.roles import Role
     from yiyang.demo import generate
     from yiyang.elders.models import Assessment, Elder
+    from yiyang.exchange import periods as exchange_periods
+    from yiyang.exchange import services as exchange_services
     from yiyang.facilities import services as facility_services
     from yiyang.facilities.models import Facility, FacilityType, Residence
     from yiyang.homecare.models import Order, OrderPhoto, ServiceItem, Volunteer, VolunteerService
@@ -104,6 +106,13 @@ def build() -> World:
     rule = InactivityRule.objects.create(region_code=HOME_COUNTY, county_code=home, signal="motion", hours=6,
                                          day_start=time(7), day_end=time(21))  # fmt: skip
     token = create_token(officer, "界内令牌")[0]
+    linked_app = exchange_services.register_app(
+        officer,
+        exchange_services.AppInput(
+            name="界内互联应用", kind="platform", region=HOME_COUNTY, read_resources=("elders",)
+        ),
+    )[0]
+    period = exchange_periods.open_period(officer, HOME_COUNTY, "2026-01")
     cadre_visit = _first(CadreVisit, region_code__startswith=home)
     visit = _first(Visit, region_code__startswith=home, visitor__user=users["grid"])
     visit_photo = VisitPhoto(
@@ -144,6 +153,9 @@ def build() -> World:
         "complaint_id": _first(Complaint, region_code__startswith=home).pk,
         "report_id": report.pk,
         "token_id": token.pk,
+        "app_id": linked_app.pk,
+        "period_id": period.pk,
+        "step:exchange": "submit",
         "code": HOME_COUNTY,
         "kind": "elders",
         "step": "dispatch",

@@ -66,6 +66,7 @@ def _add_routers():
     from yiyang.analytics.api import router as analytics_router
     from yiyang.care.api import router as care_router
     from yiyang.elders.api import router as elders_router
+    from yiyang.exchange.api import router as exchange_router
     from yiyang.facilities.api import router as facilities_router
     from yiyang.homecare.api import router as homecare_router
     from yiyang.imports.api import router as imports_router
@@ -87,6 +88,7 @@ def _add_routers():
     api.add_router("/v1/supervision", supervision_router)
     api.add_router("/v1/visits", visits_router)
     api.add_router("/v1/imports", imports_router)
+    api.add_router("/v1/exchange", exchange_router)
 
 
 _add_routers()

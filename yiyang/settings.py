@@ -33,6 +33,9 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+# Linked apps' signing secrets are derived from this key (yiyang/exchange/keys.py); changing it changes every
+# app's secret. Empty: SECRET_KEY is used.
+EXCHANGE_SIGNING_KEY = os.environ.get("EXCHANGE_SIGNING_KEY", "")
 DEBUG = env_flag("DEBUG")
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h.strip()]
 CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
@@ -62,6 +65,7 @@ INSTALLED_APPS = [
     "yiyang.supervision",
     "yiyang.analytics",
     "yiyang.imports",
+    "yiyang.exchange",
     "yiyang.demo",
 ]
 

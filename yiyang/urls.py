@@ -12,6 +12,7 @@ urlpatterns = [
     path("regions/", include("yiyang.regions.urls")),
     path("elders/", include("yiyang.elders.urls")),
     path("facilities/", include("yiyang.facilities.urls")),
+    path("exchange/", include("yiyang.exchange.urls")),
     path("exchange/", include("yiyang.imports.urls")),  # the imports app keeps its old paths (bookmarks, docs)
     path("map/", include("yiyang.servicemap.urls")),
     path("homecare/", include("yiyang.homecare.urls")),

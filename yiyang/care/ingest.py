@@ -29,6 +29,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from yiyang.core import signing
 from yiyang.core.errors import Conflict, DomainError, FieldErrors
 
 from . import services
@@ -70,26 +71,32 @@ def _refuse(vendor: Vendor, counter: str, reason: str, message: str):
 
 
 def sign_generic(secret: str, method: str, path: str, timestamp: str, nonce: str, body: bytes) -> str:
-    message = f"{method.upper()}\n{path}\n{timestamp}\n{nonce}\n".encode() + body
-    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+    # The vendors' variant of the one signing scheme signs the raw body (core/signing.py).
+    return signing.sign(secret, method, path, timestamp, nonce, body, hash_body=False)
+
+
+# The reasons of core's signature check, as the vendor answers and counters have always named them.
+_REFUSALS = {
+    "missing": ("refused_signature", "missing_signature",
+                "缺少签名：需要 X-Yiyang-Timestamp、X-Yiyang-Nonce 和 X-Yiyang-Signature"),
+    "timestamp": ("refused_stale", "stale_timestamp", "时间戳超出 {window} 秒的有效期"),
+    "nonce": ("refused_signature", "bad_nonce", "随机串应为 8 到 64 个字符"),
+    "signature": ("refused_signature", "bad_signature", "签名错误"),
+}  # fmt: skip
 
 
 def check_generic(vendor: Vendor, method: str, path: str, headers, body: bytes, now: float | None = None) -> str:
     """Check the signature and the timestamp; return the nonce (recorded when the events are stored)."""
-    now = time.time() if now is None else now
-    timestamp = headers.get("X-Yiyang-Timestamp", "")
     nonce = headers.get("X-Yiyang-Nonce", "")
-    signature = headers.get("X-Yiyang-Signature", "")
-    if not (timestamp and nonce and signature):
-        _refuse(vendor, "refused_signature", "missing_signature",
-                "缺少签名：需要 X-Yiyang-Timestamp、X-Yiyang-Nonce 和 X-Yiyang-Signature")  # fmt: skip
-    if not timestamp.isdigit() or abs(now - int(timestamp)) > vendor.window_seconds:
-        _refuse(vendor, "refused_stale", "stale_timestamp", f"时间戳超出 {vendor.window_seconds} 秒的有效期")
-    if not 8 <= len(nonce) <= 64:
-        _refuse(vendor, "refused_signature", "bad_nonce", "随机串应为 8 到 64 个字符")
-    expected = sign_generic(vendor.secret, method, path, timestamp, nonce, body)
-    if not hmac.compare_digest(expected, signature.lower()):
-        _refuse(vendor, "refused_signature", "bad_signature", "签名错误")
+    try:
+        signing.check(
+            [vendor.secret], method, path, headers.get("X-Yiyang-Timestamp", ""), nonce,
+            headers.get("X-Yiyang-Signature", ""), body,
+            window_seconds=vendor.window_seconds, hash_body=False, now=now,
+        )  # fmt: skip
+    except signing.Refusal as refusal:
+        counter, reason, text = _REFUSALS[refusal.reason]
+        _refuse(vendor, counter, reason, text.format(window=vendor.window_seconds))
     return nonce
 
 
@@ -112,9 +119,8 @@ def check_watch(vendor: Vendor, sign: str, now: float | None = None) -> None:
 
 def _use_nonce(vendor: Vendor, nonce: str) -> None:
     try:
-        with transaction.atomic():
-            VendorNonce.objects.create(vendor=vendor, nonce=nonce)
-    except IntegrityError:
+        signing.claim_nonce(VendorNonce, vendor=vendor, nonce=nonce)
+    except signing.Replayed:
         raise _Replayed from None
 
 

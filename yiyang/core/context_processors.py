@@ -32,6 +32,8 @@ NAVIGATION = [
     ("民政监管", "supervision:index", ("supervision.view_inspection", "supervision.view_complaint")),
     ("走访记录", "supervision:pairing_visits", "supervision.add_cadrevisit"),
     ("审计日志", "accounts:audit", None),
+    ("互联互通", "exchange:apps", None),
+    ("报送期", "exchange:periods", None),
     ("服务地图", "servicemap:map", None),
     ("接口令牌", "accounts:tokens", None),
 ]
@@ -43,7 +45,7 @@ GROUPS = [
                 "homecare:today", "homecare:canteens", "homecare:timebank", "care:console", "care:responder", "care:mine",
                 "care:inactivity",
                 "visits:targets", "visits:app")),
-    ("民政系统监管", ("supervision:index", "supervision:pairing_visits", "accounts:audit")),
+    ("民政系统监管", ("supervision:index", "supervision:pairing_visits", "accounts:audit", "exchange:apps", "exchange:periods")),
 ]  # fmt: skip
 GROUP_OF = {name: label for label, names in GROUPS for name in names}
 

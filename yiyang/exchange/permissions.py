@@ -1,0 +1,30 @@
+"""Who may manage linked systems, and what the apps' own accounts may read from the feed."""
+
+from yiyang.core.roles import Role
+
+PERMISSIONS = {
+    "exchange.view_exchangeapp": "查看互联应用及其状态",
+    "exchange.add_exchangeapp": "登记互联应用",
+    "exchange.change_exchangeapp": "更换互联应用密钥、停用互联应用",
+    "exchange.view_change": "读取变更订阅（互联应用的账号）",
+    "exchange.view_reportingperiod": "查看报送期",
+    "exchange.submit_reportingperiod": "开启并上报本县（区）的报送期",
+    "exchange.approve_reportingperiod": "审核、退回、锁定、重新打开下级的报送期（市级及以上）",
+}
+
+GRANTS = {
+    # A county's officers link the systems of their region and watch them; viewers only watch.
+    Role.OFFICER: {
+        "exchange.view_exchangeapp",
+        "exchange.add_exchangeapp",
+        "exchange.change_exchangeapp",
+        "exchange.view_change",
+        "exchange.view_reportingperiod",
+        "exchange.submit_reportingperiod",
+        # Held by every officer; the workflow lets only a city or province membership use it.
+        "exchange.approve_reportingperiod",
+    },
+    Role.VIEWER: {"exchange.view_exchangeapp", "exchange.view_change", "exchange.view_reportingperiod"},
+    # An app bound to one facility acts through a facility manager's membership of that facility.
+    Role.FACILITY_MANAGER: {"exchange.view_change"},
+}

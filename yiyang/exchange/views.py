@@ -1,0 +1,154 @@
+"""Pages for a county's officers: the linked apps of their region, linking one, its status, its keys."""
+
+from django import forms
+from django.contrib import messages
+from django.db.models import Count
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from yiyang.core.access import requires
+from yiyang.core.audit import Actor
+from yiyang.core.errors import DomainError, FieldErrors
+from yiyang.core.forms import apply_errors
+from yiyang.core.regioncodes import Level, level_of, region_range_q
+from yiyang.core.scoping import get_visible_or_404, has_permission, may
+from yiyang.core.workflow import options_by_row
+from yiyang.regions.services import default_region, requested_region
+
+from . import periods, services
+from .models import READABLE, WRITABLE, AppKind, ExchangeApp, ReportingPeriod
+from .workflows import PERIOD
+
+PAGE_SIZE = 100
+
+
+@requires("exchange.view_exchangeapp")
+def app_list(request):
+    apps = ExchangeApp.objects.visible_to(request.user, "view").select_related("facility")[:PAGE_SIZE]
+    can_add = has_permission(request.user, "exchange.add_exchangeapp")
+    return render(request, "exchange/apps.html", {"apps": apps, "can_add": can_add})
+
+
+class AppForm(forms.Form):
+    name = forms.CharField(label="系统名称", max_length=100)
+    kind = forms.ChoiceField(label="系统类型", choices=AppKind.choices)
+    region = forms.CharField(label="所属区划代码", max_length=12)
+    facility_code = forms.CharField(label="限定机构编码（留空则为整个区划）", max_length=32, required=False)
+    read_resources = forms.MultipleChoiceField(
+        label="可读数据", choices=list(READABLE.items()), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    write_resources = forms.MultipleChoiceField(
+        label="可写数据", choices=list(WRITABLE.items()), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    rate_per_minute = forms.IntegerField(label="每分钟请求上限", initial=120, min_value=1)
+    window_seconds = forms.IntegerField(label="签名有效期（秒）", initial=300, min_value=30)
+
+
+@requires("exchange.add_exchangeapp")
+def new_app(request):
+    form = AppForm(request.POST or None, initial={"region": default_region(request.user)})
+    if request.method == "POST" and form.is_valid():
+        data = services.AppInput(**form.cleaned_data)
+        try:
+            app, secret = services.register_app(Actor.from_request(request), data)
+        except DomainError as exc:
+            apply_errors(form, exc)
+        else:
+            # The secret is shown in this answer only; it is never stored and cannot be shown again.
+            return render(request, "exchange/secret.html", {"app": app, "secret": secret, "new": True})
+    return render(request, "exchange/new.html", {"form": form})
+
+
+@requires("exchange.view_exchangeapp", hidden=True)
+def app_status(request, app_id: int):
+    app = get_visible_or_404(ExchangeApp.objects.select_related("facility", "created_by"), request.user, pk=app_id)
+    records = app.records.values("resource").annotate(n=Count("id")).order_by("resource")
+    context = {
+        "app": app,
+        "errors": app.errors.all()[:20],
+        "records": records,
+        "read_labels": [READABLE.get(r, r) for r in app.read_resources],
+        "write_labels": [WRITABLE.get(r, r) for r in app.write_resources],
+        "previous_valid": bool(app.previous_valid_until and app.previous_valid_until > timezone.now()),
+        "can_change": may(request.user, app, "exchange.change_exchangeapp"),
+    }
+    return render(request, "exchange/status.html", context)
+
+
+@requires("exchange.view_exchangeapp", hidden=True)
+@require_POST
+def rotate(request, app_id: int):
+    try:
+        app, secret = services.rotate_secret(Actor.from_request(request), app_id)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("exchange:app", app_id=app_id)
+    return render(request, "exchange/secret.html", {"app": app, "secret": secret, "new": False})
+
+
+@requires("exchange.view_exchangeapp", hidden=True)
+@require_POST
+def revoke(request, app_id: int):
+    try:
+        services.revoke_app(Actor.from_request(request), app_id, request.POST.get("reason", ""))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "应用已停用，其密钥立即失效")
+    return redirect("exchange:app", app_id=app_id)
+
+
+# --- Reporting periods -------------------------------------------------------------------------------
+
+
+@requires("exchange.view_reportingperiod")
+def period_list(request):
+    code = requested_region(request.user, request.GET.get("region"), page=True)
+    rows = list(
+        ReportingPeriod.objects.visible_to(request.user, "view")
+        .filter(region_range_q("region_code", code))
+        .order_by("-month", "region_code")[:PAGE_SIZE]
+    )
+    options = options_by_row(PERIOD, request.user, rows)
+    context = {
+        "region": code,
+        "rows": [(p, options.get(p.pk, [])) for p in rows],
+        "can_open": has_permission(request.user, "exchange.submit_reportingperiod") and level_of(code) == Level.COUNTY,
+        "month": timezone.localdate().replace(day=1).strftime("%Y-%m"),
+    }
+    return render(request, "exchange/periods.html", context)
+
+
+@requires("exchange.submit_reportingperiod")
+@require_POST
+def period_open(request):
+    region = request.POST.get("region", "")
+    try:
+        period = periods.open_period(Actor.from_request(request), region, request.POST.get("month", ""))
+    except FieldErrors as exc:
+        messages.error(request, exc.message)
+        return redirect(f"{reverse('exchange:periods')}?region={region}")
+    messages.success(request, f"{period.month:%Y-%m} 的报送期已开启")
+    return redirect(f"{reverse('exchange:periods')}?region={period.region_code}")
+
+
+@requires("exchange.view_reportingperiod", hidden=True)
+@require_POST
+def period_step(request, period_id: int, step: str):
+    version = request.POST.get("version", "")
+    try:
+        period = periods.move(
+            Actor.from_request(request), period_id, step, request.POST.get("note", ""),
+            expected_version=int(version) if version.isdigit() else None,
+        )  # fmt: skip
+    except DomainError as exc:
+        if exc.status == 404:
+            raise Http404 from None
+        messages.error(request, exc.message)
+        period = get_visible_or_404(ReportingPeriod.objects, request.user, pk=period_id)
+    else:
+        messages.success(request, f"{period.month:%Y-%m} 报送期：{PERIOD[step].label}")
+    return redirect(f"{reverse('exchange:periods')}?region={period.county_code}000000")
