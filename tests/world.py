@@ -46,6 +46,8 @@ def build() -> World:
     from yiyang.homecare.models import Order, OrderPhoto, ServiceItem, Volunteer, VolunteerService
     from yiyang.imports.models import ImportJob
     from yiyang.providers.models import Provider, Staff, TrainingClass
+    from yiyang.renovation.models import Application as Renovation
+    from yiyang.renovation.models import LinePhoto
     from yiyang.supervision.models import (
         CadreVisit,
         Complaint,
@@ -149,6 +151,9 @@ def build() -> World:
         "vendor": vendor.code,
         "watch_vendor": _first(Vendor, adapter="watch_cloud").code,
         "phone": elder.phone,
+        "application_id:renovation": _first(Renovation, county_code=home).pk,
+        "photo_id:renovation": _first(LinePhoto, county_code=home).pk,
+        "step:renovation": "street_approve",
     }
 
     outsider_facility = _first(Facility, county_code=neighbour, facility_type=FacilityType.INSTITUTION)
