@@ -87,6 +87,7 @@ CATALOGS = [
         "items": URBAN_2023,
     },
 ]
+NATIONAL_CODES = frozenset(spec["code"] for spec in CATALOGS)
 
 
 def _source(code: str, number: int, verified: bool) -> str:
