@@ -76,7 +76,8 @@ def list_view(request):
 
 @requires("renovation.add_application")
 def new_view(request):
-    data = {}
+    # A link from an elder's page or a visit's referral names the elder.
+    data = {"elder_id": request.GET.get("elder", "")[:12]}
     if request.method == "POST":
         data = {k: request.POST.get(k, "").strip() for k in
                 ("elder_id", "address", "category", "applicant_kind", "applicant_name", "referral_ref")}  # fmt: skip
