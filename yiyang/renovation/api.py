@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 from ninja import Router, Schema
+from ninja import Status as Answer
 
 from yiyang.core import masking
 from yiyang.core.api import ErrorOut, Page, paginate
@@ -137,7 +138,7 @@ class ApplyIn(Schema):
 @router.post("/applications", response={201: ApplicationOut, **ERRORS}, summary="为一户提出适老化改造申请")
 def create_application(request, payload: ApplyIn):
     application = services.apply(_actor(request), payload.dict())
-    return 201, application_out(application)
+    return Answer(201, application_out(application))
 
 
 @router.get("/applications/{application_id}", response={200: ApplicationDetailOut, 404: ErrorOut},

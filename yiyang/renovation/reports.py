@@ -149,10 +149,14 @@ def progress(user, code: str, year: int) -> tuple[Figures, list[Figures]]:
             setattr(whole, name, getattr(whole, name) + getattr(child, name))
         for status, n in child.by_status.items():
             whole.by_status[status] = whole.by_status.get(status, 0) + n
-    own = Policy.objects.visible_to(user, "renovation.view_application").filter(region_code=code, year=year).first()
-    if own is not None and own.target:
-        whole.target = own.target
+    whole.target = own_target(user, code, year) or whole.target
     return whole, sorted(children.values(), key=lambda f: f.code)
+
+
+def own_target(user, code: str, year: int) -> int:
+    """The yearly target of the region's own policy; 0 when it has none."""
+    own = Policy.objects.visible_to(user, "renovation.view_application").filter(region_code=code, year=year).first()
+    return own.target if own is not None else 0
 
 
 def top_items(user, code: str, year: int, limit: int = 10) -> list[dict]:
