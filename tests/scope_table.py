@@ -90,6 +90,7 @@ ROUTES = {
     "GET api/v1/renovation/progress": REGION,
     "POST api/v1/renovation/applications": CREATE(body={"elder_id": "{elder_id}"}),
     "POST api/v1/renovation/applications/<application_id>/checks": ROW(body={"results": []}),
+    "POST api/v1/renovation/applications/<application_id>/complaints": ROW(body={"text": "施工后地面有积水"}),
     "POST api/v1/renovation/applications/<application_id>/plan": ROW(body={"lines": []}),
     "POST api/v1/renovation/applications/<application_id>/steps/<step>": ROW,
     "PAGE renovation/": LIST,

@@ -87,6 +87,7 @@ class Base:
     renovation_items: int = 0
     renovation_checks: int = 0
     renovation_failed: int = 0
+    renovation_complaints: int = 0
 
 
 @dataclass(frozen=True)
@@ -238,6 +239,8 @@ REGISTRY: list[Indicator] = [
               "rate"),
     Indicator("renovation_items_installed", "已安装改造项目", "项", "已验收户方案中的改造项目数", "居家适老化改造", True,
               lambda b: b.renovation_items),
+    Indicator("renovation_complaints", "改造投诉", "件", "老人、家属或民政部门对评估、施工、验收机构的投诉件数", "居家适老化改造",
+              True, lambda b: b.renovation_complaints),
     Indicator("renovation_rework_rate", "改造验收整改率", "%", "验收不通过的项目次数 ÷ 验收的项目次数", "居家适老化改造",
               False, lambda b: _share(b.renovation_failed, b.renovation_checks), "rate"),
 ]  # fmt: skip
@@ -508,6 +511,7 @@ def _renovation(user, code: str, width: int, add, today: date) -> None:
             base.renovation_items += f.items_installed
             base.renovation_checks += f.checks
             base.renovation_failed += f.failed
+            base.renovation_complaints += f.complaints
 
         add(child, apply)
     own = reports.own_target(user, code, today.year)

@@ -207,6 +207,18 @@ def check_items(request, application_id: int, payload: ChecksIn):
     return _detail(request, _application(request, application_id))
 
 
+class ComplaintIn(Schema):
+    text: str
+    role: str = "construct"
+
+
+@router.post("/applications/{application_id}/complaints", response={200: ApplicationDetailOut, **ERRORS},
+             summary="老人、家属或民政部门投诉指派的机构（计入该机构的投诉率）")  # fmt: skip
+def complain(request, application_id: int, payload: ComplaintIn):
+    services.complain(_actor(request), application_id, payload.text, payload.role)
+    return _detail(request, _application(request, application_id))
+
+
 class ItemOut(Schema):
     id: int
     number: int
@@ -254,6 +266,7 @@ class FiguresOut(Schema):
     paid: int
     average_cost: int | None
     items_installed: int
+    complaints: int
     rework_rate: float | None
 
 
@@ -272,6 +285,7 @@ class QualityOut(Schema):
     failed: int
     rework_rate: float | None
     household_rework_rate: float | None
+    complaint_rate: float | None
 
 
 class ProgressOut(Schema):

@@ -18,6 +18,7 @@ from yiyang.core.masking import Kind, Sensitive
 from yiyang.core.owned import RegionOwned
 from yiyang.core.photos import PhotoPath
 from yiyang.core.scoping import ScopedManager, ScopeSpec
+from yiyang.elders import categories
 from yiyang.elders.models import Elder
 from yiyang.providers.models import Provider
 
@@ -261,6 +262,11 @@ class Application(RegionOwned):
     def number(self) -> str:
         return f"SLH{self.county_code}{self.pk:06d}"
 
+    @property
+    def category_label(self) -> str:
+        found = categories.BY_CODE.get(self.category)
+        return found.label if found else self.category
+
 
 class Party(models.Model):
     """The organisation of one role on an application: how an organisation reaches the rows it works on."""
@@ -442,6 +448,31 @@ class Check(ImmutableEntry):
 
     def __str__(self):
         return f"{self.line_id} 第{self.round}轮 {'通过' if self.passed else '不通过'}"
+
+
+class Complaint(ImmutableEntry):
+    """A complaint by the household or the bureau about an assigned organisation (usually the contractor):
+    counted in the organisation's complaint rate."""
+
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="complaints")
+    provider = models.ForeignKey(Provider, verbose_name="被投诉机构", on_delete=models.PROTECT, related_name="+")
+    role = models.CharField("角色", max_length=10, choices=OrgRole.choices)
+    county_code = models.CharField("县（区）代码", max_length=6)
+    text = models.CharField("投诉内容", max_length=500)
+    at = models.DateTimeField("时间", default=timezone.now)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    by_name = models.CharField("投诉人", max_length=150, blank=True)
+
+    objects = ScopedManager()
+    scope = ScopeSpec(region="application__region_code", elder="application__elder_id",
+                      provider="application__parties__provider_id")  # fmt: skip
+
+    class Meta:
+        verbose_name = verbose_name_plural = "改造投诉"
+        ordering = ["application", "at", "id"]
+
+    def __str__(self):
+        return f"{self.application_id} {self.provider_id}"
 
 
 class Payment(ImmutableEntry):

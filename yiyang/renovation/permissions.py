@@ -7,6 +7,7 @@ from yiyang.core.roles import Role
 
 _READ = {
     "renovation.view_application",
+    "renovation.view_complaint",
     "renovation.view_applicationstep",
     "renovation.view_planline",
     "renovation.view_linephoto",
@@ -24,6 +25,7 @@ GRANTS = {
     Role.OFFICER: _BUREAU_READ
     | {
         "renovation.add_application",
+        "renovation.complain_application",
         "renovation.review_application",
         "renovation.approve_application",
         "renovation.pay_application",
@@ -36,8 +38,14 @@ GRANTS = {
     Role.AUDITOR: _BUREAU_READ,
     # The grid worker applies for households of the community and helps an elder confirm the plan.
     Role.COMMUNITY_WORKER: _READ
-    | {"renovation.add_application", "renovation.confirm_application", "renovation.view_sensitive_application"},
-    Role.FAMILY: _READ | {"renovation.add_application", "renovation.confirm_application"},
+    | {
+        "renovation.add_application",
+        "renovation.confirm_application",
+        "renovation.complain_application",
+        "renovation.view_sensitive_application",
+    },
+    Role.FAMILY: _READ
+    | {"renovation.add_application", "renovation.confirm_application", "renovation.complain_application"},
     # The organisations see the address to visit the home (each reveal audited).
     Role.PROVIDER_MANAGER: _READ
     | {
@@ -58,5 +66,6 @@ PERMISSIONS = {
     "renovation.construct_application": "施工并上传施工前后照片（指派的施工单位）",
     "renovation.accept_application": "逐项验收（指派的验收机构）",
     "renovation.pay_application": "拨付改造补贴",
+    "renovation.complain_application": "投诉评估、施工或验收机构",
     "renovation.view_sensitive_application": "查看改造住址全文（记入审计日志）",
 }

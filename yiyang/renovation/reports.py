@@ -18,6 +18,9 @@ from .models import (
     Budget,
     BudgetEntry,
     Check,
+    Complaint,
+    OrgRole,
+    Party,
     Payment,
     PlanLine,
     Policy,
@@ -46,6 +49,7 @@ class Figures:
     items_installed: int = 0
     checks: int = 0
     failed: int = 0
+    complaints: int = 0
 
     @property
     def left(self) -> int:
@@ -135,6 +139,13 @@ def counts(user, code: str, width: int, year: int) -> dict[str, Figures]:
         figures = at(row["child"])
         figures.checks += row["n"]
         figures.failed += row["failed"]
+    complaints = Complaint.objects.visible_to(user).filter(
+        region_range_q("application__region_code", code), application__year=year
+    )
+    for row in (
+        complaints.annotate(child=Substr("application__region_code", 1, width)).values("child").annotate(n=Count("id"))
+    ):
+        at(row["child"]).complaints += row["n"]
     return found
 
 
@@ -145,7 +156,7 @@ def progress(user, code: str, year: int) -> tuple[Figures, list[Figures]]:
     whole = Figures(code)
     for child in children.values():
         for name in ("applications", "waiting", "in_progress", "done", "refused", "budget", "committed", "paid",
-                     "done_cost", "items_installed", "checks", "failed", "target"):  # fmt: skip
+                     "done_cost", "items_installed", "checks", "failed", "complaints", "target"):  # fmt: skip
             setattr(whole, name, getattr(whole, name) + getattr(child, name))
         for status, n in child.by_status.items():
             whole.by_status[status] = whole.by_status.get(status, 0) + n
@@ -172,25 +183,43 @@ def top_items(user, code: str, year: int, limit: int = 10) -> list[dict]:
 
 
 def contractor_quality(user, code: str, year: int) -> list[dict]:
-    """Per contractor: households built, items checked, items failed, the rework rate (failed ÷ checked)
-    and the households sent back at least once (the complaint channel is the acceptance's failures)."""
-    rows = (
-        Check.objects.visible_to(user)
-        .filter(region_range_q("application__region_code", code), application__year=year)
-        .values("contractor_id", "contractor__name")
-        .annotate(checked=Count("id"), failed=Count("id", filter=Q(passed=False)),
-                  households=Count("application_id", distinct=True),
-                  reworked=Count("application_id", filter=Q(passed=False), distinct=True))
-        .order_by("contractor__name")
+    """Per contractor: households assigned, items checked and failed at acceptance, the rework rate
+    (failed ÷ checked), the households sent back at least once, and the complaint rate (households with a
+    complaint about the contractor ÷ households assigned)."""
+    inside = region_range_q("application__region_code", code)
+    found: dict[int, dict] = {}
+    parties = (
+        Party.objects.visible_to(user, "renovation.view_application")
+        .filter(inside, application__year=year, role=OrgRole.CONSTRUCT)
+        .values("provider_id", "provider__name").annotate(households=Count("application_id", distinct=True))
     )  # fmt: skip
-    found = []
+    for row in parties:
+        found[row["provider_id"]] = {"contractor_id": row["provider_id"], "contractor__name": row["provider__name"],
+                                     "households": row["households"], "checked": 0, "failed": 0, "reworked": 0,
+                                     "complained": 0}  # fmt: skip
+    checks = (
+        Check.objects.visible_to(user).filter(inside, application__year=year).values("contractor_id")
+        .annotate(checked=Count("id"), failed=Count("id", filter=Q(passed=False)),
+                  reworked=Count("application_id", filter=Q(passed=False), distinct=True))
+    )  # fmt: skip
+    for row in checks:
+        if row["contractor_id"] in found:
+            found[row["contractor_id"]].update(checked=row["checked"], failed=row["failed"], reworked=row["reworked"])
+    complaints = (
+        Complaint.objects.visible_to(user).filter(inside, application__year=year, role=OrgRole.CONSTRUCT)
+        .values("provider_id").annotate(n=Count("application_id", distinct=True))
+    )  # fmt: skip
+    for row in complaints:
+        if row["provider_id"] in found:
+            found[row["provider_id"]]["complained"] = row["n"]
+    rows = sorted(found.values(), key=lambda r: r["contractor__name"])
     for row in rows:
         row["rework_rate"] = round(100 * row["failed"] / row["checked"], 1) if row["checked"] else None
         row["household_rework_rate"] = (
             round(100 * row["reworked"] / row["households"], 1) if row["households"] else None
         )
-        found.append(row)
-    return found
+        row["complaint_rate"] = round(100 * row["complained"] / row["households"], 1) if row["households"] else None
+    return rows
 
 
 def budget_rows(user, code: str, year: int) -> list[dict]:

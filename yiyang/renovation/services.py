@@ -20,6 +20,7 @@ from yiyang.core.ledger import post_once
 from yiyang.core.regioncodes import ancestors, county_of
 from yiyang.core.roles import Role, grants
 from yiyang.core.scoping import (
+    get_for_action,
     get_visible_or_404,
     is_platform_admin,
     memberships_of,
@@ -33,6 +34,7 @@ from yiyang.providers.models import Provider
 
 from . import catalogs
 from .models import (
+    DONE_STATES,
     ELIGIBLE_CATEGORIES,
     ApplicantKind,
     Application,
@@ -43,6 +45,7 @@ from .models import (
     CatalogItem,
     Check,
     ClaimKind,
+    Complaint,
     EntryKind,
     HouseholdClaim,
     LinePhoto,
@@ -589,6 +592,37 @@ def check_items(actor: Actor, pk, results: list, note: str = "", version=None) -
         audit.record(actor, AuditAction.UPDATE, application, object_repr=f"{application} 第{round_}轮验收",
                      changes={"failed": len(failed), "checked": len(given)})  # fmt: skip
         return application
+
+
+# --- Complaints ----------------------------------------------------------------------------------
+
+COMPLAINT_STATES = {
+    OrgRole.ASSESS: (Status.COUNTY_APPROVED, Status.ASSESSED, *DONE_STATES),
+    OrgRole.CONSTRUCT: (Status.CONFIRMED, Status.IN_CONSTRUCTION, Status.COMPLETED, Status.REWORK, *DONE_STATES),
+    OrgRole.ACCEPT: (Status.COMPLETED, Status.REWORK, *DONE_STATES),
+}
+
+
+def complain(actor: Actor, pk, text: str, role: str = OrgRole.CONSTRUCT) -> Complaint:
+    """The household or the bureau complains about an organisation assigned to the home."""
+    if role not in COMPLAINT_STATES:
+        raise FieldErrors({"role": "不是可选的机构角色"})
+    text = " ".join((text or "").split())
+    with transaction.atomic():
+        application = get_for_action(Application.objects, actor.user, "renovation.complain_application", lock=True,
+                                     pk=pk)  # fmt: skip
+        provider_id = {OrgRole.ASSESS: application.assessor_id, OrgRole.CONSTRUCT: application.contractor_id,
+                       OrgRole.ACCEPT: application.acceptor_id}[role]  # fmt: skip
+        if provider_id is None or application.status not in COMPLAINT_STATES[role]:
+            raise Conflict(f"申请当前状态为“{application.get_status_display()}”，还不能投诉{OrgRole(role).label}",
+                           {"role": "该机构尚未开展工作"})  # fmt: skip
+        if len(text) < 4:
+            raise FieldErrors({"text": "请写明投诉内容"})
+        complaint = Complaint.objects.create(application=application, provider_id=provider_id, role=role,
+                                             county_code=application.county_code, text=text[:500], by=actor.db_user,
+                                             by_name=actor.name)  # fmt: skip
+        audit.record(actor, AuditAction.CREATE, application, object_repr=f"{application} 投诉{OrgRole(role).label}")
+        return complaint
 
 
 # --- Payment ---------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from yiyang.core import masking, pdf, photos
 from yiyang.core.access import login_only, requires
 from yiyang.core.audit import Actor
 from yiyang.core.errors import DomainError
-from yiyang.core.scoping import get_visible_or_404, has_permission, home_region
+from yiyang.core.scoping import get_visible_or_404, has_permission, home_region, may
 from yiyang.elders import categories
 from yiyang.regions.models import Region
 from yiyang.regions.services import requested_region
@@ -122,6 +122,9 @@ def detail_view(request, application_id: int):
                             CatalogItem.objects.filter(catalog=application.policy.catalog_id)]  # fmt: skip
     if "accept" in names:
         context["check_lines"] = [line for line in lines if line.in_plan]
+    context["may_complain"] = application.contractor_id and may(request.user, application,
+                                                                 "renovation.complain_application")  # fmt: skip
+    context["complaints"] = application.complaints.select_related("provider")
     context["photo_stages"] = [
         (stage, Stage(stage).label) for stage, (role, states) in services.PHOTO_STAGES.items()
         if application.status in states and services.acting_as(request.user, application, role)
@@ -170,6 +173,10 @@ def step_view(request, application_id: int, step: str):
         elif step == "checks":
             services.check_items(actor, application.pk, _check_data(request, application),
                                  request.POST.get("note", ""), request.POST.get("version") or None)  # fmt: skip
+        elif step == "complaint":
+            services.complain(
+                actor, application.pk, request.POST.get("text", ""), request.POST.get("role", "construct")
+            )
         elif step == "photos":
             services.add_photos(actor, application.pk, request.POST.get("item_id"), request.POST.get("stage", ""),
                                 request.FILES.getlist("photos"))  # fmt: skip

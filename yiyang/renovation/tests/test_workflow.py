@@ -243,3 +243,40 @@ def test_the_2020_national_list_is_seeded_with_7_basic_and_23_optional_items():
     assert {i.number for i in items if i.verified} == set(range(1, 9))
     assert {i.group for i in items} == {"地面", "门", "卧室", "如厕洗浴设备", "厨房设备", "物理环境", "老年用品配置"}
     assert not Catalog.objects.get(code="mohurd-2023").is_complete
+
+
+def test_a_complaint_about_the_contractor_counts_in_its_complaint_rate(approved, managers, family, officer):
+    from yiyang.renovation import reports
+
+    with pytest.raises(Conflict):
+        services.complain(family, approved.pk, "还没开工就来要钱")  # no works yet: nothing to complain about
+    services.propose_plan(managers[OrgRole.ASSESS], approved.pk, plan_for(approved))
+    services.take_step(family, approved.pk, "confirm")
+    with pytest.raises(FieldErrors) as refused:
+        services.complain(family, approved.pk, "")
+    assert "text" in refused.value.fields
+    services.complain(family, approved.pk, "施工后卫生间地面有积水，工人未清理垃圾")
+    (row,) = [r for r in reports.contractor_quality(officer.user, "411002000000", 2026)
+              if r["contractor_id"] == approved.contractor_id]  # fmt: skip
+    assert row["households"] == 1 and row["complained"] == 1 and row["complaint_rate"] == 100.0
+    whole, _ = reports.progress(officer.user, "411002000000", 2026)
+    assert whole.complaints == 1 and whole.in_progress == 1 and whole.target == 5
+
+
+def test_indicators_show_the_county_and_roll_up_to_the_city(approved, managers, family, officer, city_officer):
+    from datetime import date
+
+    from yiyang.analytics import indicators
+
+    services.propose_plan(managers[OrgRole.ASSESS], approved.pk, plan_for(approved))
+    services.take_step(family, approved.pk, "confirm")
+    today = date(2026, 6, 1)
+    county, _ = indicators.gather(officer.user, "411002000000", today=today)
+    values = indicators.values(county)
+    assert values["renovation_applications"] == 1 and values["renovation_target"] == 5
+    approved.refresh_from_db()
+    assert values["renovation_committed"] == approved.subsidy / 100 == 1220.0
+    city, children = indicators.gather(city_officer, "411000000000", today=today)
+    assert indicators.values(city)["renovation_committed"] == 1220.0
+    assert indicators.values(city)["renovation_target"] == 5
+    assert sum(indicators.values(c)["renovation_applications"] for c in children) == 1
