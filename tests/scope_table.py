@@ -103,6 +103,7 @@ ROUTES = {
     "PAGE renovation/new/": CREATE(method=POST, body={"elder_id": "{elder_id}"}),
     "PAGE renovation/photos/<int:photo_id>/": ROW,
     "PAGE renovation/progress/": REGION,
+    "PAGE renovation/setup/": REGION,
     "GET api/v1/care/alarms": LIST,
     "GET api/v1/care/alarms/<alarm_id>": ROW,
     "GET api/v1/care/alarms/<alarm_id>/responders": ROW,

@@ -676,6 +676,46 @@ def save_policy(actor: Actor, region_code: str, year: int, catalog_code: str, ca
     return policy
 
 
+def derive_catalog(actor: Actor, base_code: str, region_code: str, code: str, name: str,
+                   changes: dict | None = None, document: str = "") -> Catalog:  # fmt: skip
+    """A region's own variant of a catalog: the base's items copied, with the tier, unit or reference price
+    of some items changed (`changes`: {item number: {"tier": ..., "unit": ..., "reference_price": fen}}),
+    as Wuhan moved one item to the basic tier (8 basic + 22 optional)."""
+    if not region_predicate(actor.user, Policy, "change")(region_code):
+        raise PermissionDenied
+    base = Catalog.objects.filter(code=base_code).first()
+    if base is None:
+        raise FieldErrors({"base": "没有这个改造目录"})
+    if not re.fullmatch(r"[a-z0-9-]{3,40}", code or ""):
+        raise FieldErrors({"code": "目录编码为 3–40 位小写字母、数字或连字符"})
+    if Catalog.objects.filter(code=code).exists():
+        raise FieldErrors({"code": "目录编码已被使用"})
+    changes = {int(k): v for k, v in (changes or {}).items()}
+    items = {i.number: i for i in base.items.all()}
+    errors = {}
+    for number, change in changes.items():
+        if number not in items:
+            errors[f"changes.{number}"] = "基础目录中没有这个序号"
+        elif change.get("tier", Tier.BASIC) not in Tier.values:
+            errors[f"changes.{number}.tier"] = "不是可选的类型"
+    if errors:
+        raise FieldErrors(errors)
+    with transaction.atomic():
+        variant = Catalog.objects.create(code=code, name=name[:100] or base.name, document=document[:120],
+                                         version=1, region_code=region_code, based_on=base,
+                                         is_complete=base.is_complete,
+                                         note=f"依据 {base.name}（{base.document}）调整")  # fmt: skip
+        CatalogItem.objects.bulk_create([
+            CatalogItem(catalog=variant, number=i.number, group=i.group, name=i.name, verified=i.verified,
+                        source=i.source, **{"tier": i.tier, "unit": i.unit, "reference_price": i.reference_price,
+                                            **{k: v for k, v in changes.get(i.number, {}).items()
+                                               if k in ("tier", "unit", "reference_price")}})
+            for i in items.values()
+        ])  # fmt: skip
+        audit.record(actor, AuditAction.CREATE, variant, region_code=region_code)
+        return variant
+
+
 def save_budget(actor: Actor, county_region: str, year: int, source: str, amount: int, note: str = "") -> Budget:
     """A county's funds from one source for a year. The amount can grow, or shrink down to what is committed."""
     if not region_predicate(actor.user, Budget, "change")(county_region):

@@ -3,6 +3,8 @@ workflow's buttons and the forms of its steps (review, organisations, plan, phot
 the progress against the yearly target, the budgets with their queue, the catalogs, and the printable
 household file. Thin: every change goes through the services."""
 
+from decimal import Decimal, InvalidOperation
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -14,9 +16,11 @@ from django.views.decorators.http import require_POST
 from yiyang.core import masking, pdf, photos
 from yiyang.core.access import login_only, requires
 from yiyang.core.audit import Actor
-from yiyang.core.errors import DomainError
+from yiyang.core.errors import DomainError, FieldErrors
+from yiyang.core.regioncodes import Level, contains, level_of
 from yiyang.core.scoping import get_visible_or_404, has_permission, home_region, may
 from yiyang.elders import categories
+from yiyang.providers.models import Provider
 from yiyang.regions.models import Region
 from yiyang.regions.services import requested_region
 
@@ -26,9 +30,11 @@ from .models import (
     Application,
     Catalog,
     CatalogItem,
+    FundSource,
     LinePhoto,
     Org,
     OrgRole,
+    Policy,
     Stage,
     Status,
     Tier,
@@ -236,6 +242,83 @@ def budgets_view(request):
     return render(request, "renovation/budgets.html", {
         "region": region, "year": year, "budgets": reports.budget_rows(request.user, region.code, year),
         "queue": reports.queue(request.user, region.code, year)[:500],
+    })  # fmt: skip
+
+
+def _yuan_to_fen(raw: str, field: str) -> int:
+    try:
+        value = Decimal((raw or "").strip() or "x")
+    except InvalidOperation:
+        raise FieldErrors({field: "应为金额（元）"}) from None
+    if value < 0 or value > 10_000_000_000:
+        raise FieldErrors({field: "金额超出范围"})
+    return int(value * 100)
+
+
+def _setup_post(request, region, year: int) -> None:
+    actor = Actor.from_request(request)
+    form = request.POST.get("form", "")
+    if form == "policy":
+        caps = {c: _yuan_to_fen(request.POST.get(f"cap_{c}", ""), f"cap_{c}")
+                for c in services.ELIGIBLE_CATEGORIES if request.POST.get(f"cap_{c}", "").strip()}  # fmt: skip
+        target = request.POST.get("target", "0").strip()
+        if not target.isdigit():
+            raise FieldErrors({"target": "应为户数（整数）"})
+        services.save_policy(actor, region.code, year, request.POST.get("catalog", ""), caps, int(target),
+                             request.POST.get("document", "")[:120])  # fmt: skip
+    elif form == "budget":
+        if level_of(region.code) != Level.COUNTY:
+            raise FieldErrors({"region": "改造资金按县（区）登记，请先选择县（区）"})
+        source = request.POST.get("source", "")
+        if source not in FundSource.values:
+            raise FieldErrors({"source": "请选择资金来源"})
+        services.save_budget(actor, region.code, year, source, _yuan_to_fen(request.POST.get("amount", ""), "amount"),
+                             request.POST.get("note", "")[:200])  # fmt: skip
+    elif form == "org":
+        if level_of(region.code) != Level.COUNTY:
+            raise FieldErrors({"region": "机构按县（区）登记，请先选择县（区）"})
+        role = request.POST.get("role", "")
+        if role not in OrgRole.values:
+            raise FieldErrors({"role": "请选择机构角色"})
+        provider_id = request.POST.get("provider_id", "")
+        provider = Provider.objects.visible_to(request.user).filter(pk=int(provider_id) if provider_id.isdigit() else 0,
+                                                                   is_active=True).first()  # fmt: skip
+        if provider is None:
+            raise FieldErrors({"provider_id": "请选择本地登记的服务商"})
+        services.register_org(actor, provider, role, region.code)
+    else:
+        raise FieldErrors({"form": "不是可提交的表单"})
+
+
+@requires("renovation.change_policy")
+def setup_view(request):
+    """A region's policy for the year (catalog, caps per category, target), its budgets and organisations."""
+    region = _region(request)
+    year = _year(request)
+    if request.method == "POST":
+        try:
+            _setup_post(request, region, year)
+        except DomainError as exc:
+            _fail(request, exc)
+        else:
+            messages.success(request, "已保存")
+        return redirect(f"{reverse('renovation:setup')}?region={region.code}&year={year}")
+    policy = Policy.objects.visible_to(request.user, "view").filter(region_code=region.code, year=year).first()
+    applying = (
+        services.policy_for(region.code, year) if policy is None and level_of(region.code) > Level.PROVINCE else None
+    )
+    catalogs = [c for c in Catalog.objects.all() if not c.region_code or contains(c.region_code, region.code)]
+    county = level_of(region.code) == Level.COUNTY
+    return render(request, "renovation/setup.html", {
+        "region": region, "year": year, "policy": policy, "applying": applying, "catalogs": catalogs,
+        "caps": [(c, categories.BY_CODE[c].label, (policy.cap_for(c) if policy else None))
+                 for c in services.ELIGIBLE_CATEGORIES],
+        "county": county, "sources": FundSource.choices, "roles": OrgRole.choices,
+        "budgets": reports.budget_rows(request.user, region.code, year) if county else [],
+        "orgs": Org.objects.visible_to(request.user).filter(county_code=region.code[:6]).select_related("provider")
+        if county else [],
+        "providers": Provider.objects.visible_to(request.user).filter(county_code=region.code[:6], is_active=True)
+        if county else [],
     })  # fmt: skip
 
 

@@ -155,3 +155,26 @@ def test_the_household_file_prints_as_a_pdf(approved, officer):
     assert answer["Content-Type"] == "application/pdf"
     text = "".join(pdf_pages(answer.content))
     assert approved.number in text and "张华山" in text
+
+
+def test_the_county_sets_its_policy_budget_and_organisations_on_the_setup_page(officer, regions):
+    from yiyang.providers.models import Provider
+    from yiyang.renovation.models import Budget, Org, Policy
+
+    provider = Provider.objects.create(name="福居建设公司", region_code="411002001000", county_code="411002",
+                                       service_regions=["411002000000"])  # fmt: skip
+    client = client_for(officer)
+    url = "/renovation/setup/?region=411002000000&year=2026"
+    assert client.get(url).status_code == 200
+    client.post(url, {"form": "policy", "catalog": "mca-2020", "cap_tekun": "3000", "cap_dibao": "2000.5",
+                      "target": "120"})  # fmt: skip
+    policy = Policy.objects.get(region_code="411002000000", year=2026)
+    assert policy.caps == {"tekun": 300_000, "dibao": 200_050} and policy.target == 120
+    client.post(url, {"form": "budget", "source": "province", "amount": "900000"})
+    assert Budget.objects.get().amount == 90_000_000
+    response = client.post(url, {"form": "budget", "source": "province", "amount": "abc"}, follow=True)
+    assert "应为金额" in response.content.decode()
+    client.post(url, {"form": "org", "provider_id": str(provider.pk), "role": "construct"})
+    assert Org.objects.filter(provider=provider, role="construct").exists()
+    page = client.get(url).content.decode()
+    assert "福居建设公司 · 施工单位" in page and "900,000.00" in page

@@ -280,3 +280,20 @@ def test_indicators_show_the_county_and_roll_up_to_the_city(approved, managers, 
     assert indicators.values(city)["renovation_committed"] == 1220.0
     assert indicators.values(city)["renovation_target"] == 5
     assert sum(indicators.values(c)["renovation_applications"] for c in children) == 1
+
+
+def test_a_region_derives_its_own_catalog_and_its_policy_uses_it(officer, neighbour_officer, regions):
+    from yiyang.core.audit import Actor
+
+    variant = services.derive_catalog(officer, "mca-2020", "411002000000", "weidu-2026", "魏都区适老化改造目录",
+                                      {14: {"tier": "basic", "reference_price": 90_000}})  # fmt: skip
+    items = {i.number: i for i in variant.items.all()}
+    assert len(items) == 30 and sum(i.tier == "basic" for i in items.values()) == 8
+    assert items[14].reference_price == 90_000 and variant.based_on.code == "mca-2020"
+    policy = services.save_policy(officer, "411002000000", 2026, "weidu-2026", {"tekun": CAP})
+    assert policy.catalog == variant
+    with pytest.raises(PermissionDenied):
+        services.derive_catalog(Actor(user=neighbour_officer), "mca-2020", "411002000000", "x-2026", "越权")
+    with pytest.raises(FieldErrors) as refused:
+        services.derive_catalog(officer, "mca-2020", "411002000000", "weidu-2026", "重复")
+    assert "code" in refused.value.fields
