@@ -13,6 +13,7 @@ from yiyang.core import masking
 from yiyang.core.api import ErrorOut, Page, paginate
 from yiyang.core.api import api_actor as _actor
 from yiyang.core.errors import FieldErrors
+from yiyang.core.regioncodes import region_range_q
 from yiyang.core.scoping import get_visible_or_404
 from yiyang.regions.services import requested_region
 
@@ -111,9 +112,18 @@ def _application(request, application_id: int) -> Application:
     return get_visible_or_404(Application.objects.select_related("elder"), request.user, pk=application_id)
 
 
-@router.get("/applications", response=Page[ApplicationOut], summary="改造申请（按管辖范围；可按状态、年度筛选）")
-def list_applications(request, status: str = "", year: int | None = None, page: int = 1, page_size: int = 50):
+@router.get(
+    "/applications",
+    response=Page[ApplicationOut],
+    summary="改造申请（按管辖范围；可按状态、年度、区划筛选；waiting=环节名 为待本人办理的排队，按申请先后）",
+)
+def list_applications(request, status: str = "", year: int | None = None, waiting: str = "", region: str = "",
+                      page: int = 1, page_size: int = 50):  # fmt: skip
     rows = Application.objects.visible_to(request.user).select_related("elder")
+    if region:
+        rows = rows.filter(region_range_q("region_code", requested_region(request.user, region, narrows=True)))
+    if waiting:
+        rows = services.waiting(request.user, waiting, queryset=rows)
     if status:
         if status not in Status.values:
             raise FieldErrors({"status": "不是可选的状态"})

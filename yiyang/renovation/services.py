@@ -210,6 +210,19 @@ def options(user, application: Application) -> list[Option]:
     ]
 
 
+def waiting(user, step: str, queryset=None):
+    """The applications on which `user` may take `step` now, oldest application first (the queue); for an
+    organisation's step, only the homes it was assigned to in that role."""
+    if step not in APPLICATION:
+        raise FieldErrors({"waiting": "不是可选的办理环节"})
+    rows = APPLICATION.waiting(user, step, queryset=queryset)
+    if step in PARTY_STEPS and not is_platform_admin(user):
+        mine = [m.scope_id for m in memberships_of(user) if m.role == Role.PROVIDER_MANAGER]
+        field = {OrgRole.ASSESS: "assessor_id", OrgRole.CONSTRUCT: "contractor_id", OrgRole.ACCEPT: "acceptor_id"}
+        rows = rows.filter(**{f"{field[PARTY_STEPS[step]]}__in": mine})
+    return rows.order_by("submitted_at", "id")
+
+
 def _lock(actor: Actor, pk, step: str) -> Application:
     application = APPLICATION.lock(actor, pk, step, Application.objects.select_related("elder"))
     if step in PARTY_STEPS and not acting_as(actor.user, application, PARTY_STEPS[step]):

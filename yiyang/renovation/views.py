@@ -17,7 +17,7 @@ from yiyang.core import masking, pdf, photos
 from yiyang.core.access import login_only, requires
 from yiyang.core.audit import Actor
 from yiyang.core.errors import DomainError, FieldErrors
-from yiyang.core.regioncodes import Level, contains, level_of
+from yiyang.core.regioncodes import Level, contains, level_of, region_range_q
 from yiyang.core.scoping import get_visible_or_404, has_permission, home_region, may
 from yiyang.elders import categories
 from yiyang.providers.models import Provider
@@ -39,6 +39,7 @@ from .models import (
     Status,
     Tier,
 )
+from .workflows import APPLICATION
 
 VIEW = "renovation.view_application"
 
@@ -61,6 +62,16 @@ def _year(request) -> int:
 @requires(VIEW)
 def list_view(request):
     rows = Application.objects.visible_to(request.user).select_related("elder")
+    region = request.GET.get("region", "").strip()
+    if region:
+        code = requested_region(request.user, region, page=True, narrows=True)
+        rows = rows.filter(region_range_q("region_code", code))
+    step = request.GET.get("waiting", "")
+    if step:
+        try:
+            rows = services.waiting(request.user, step, queryset=rows)
+        except DomainError as exc:
+            _fail(request, exc)
     status = request.GET.get("status", "")
     if status in Status.values:
         rows = rows.filter(status=status)
@@ -74,7 +85,8 @@ def list_view(request):
     for row in page:
         row.shown_address = masking.masked(row, ["address"])["address"]
     return render(request, "renovation/list.html", {
-        "page": page, "statuses": Status.choices, "status": status, "year": year, "q": query,
+        "page": page, "statuses": Status.choices, "status": status, "year": year, "q": query, "region": region,
+        "step": step, "steps": [(t.name, t.label) for t in APPLICATION.transitions if t.permission],
         "may_apply": has_permission(request.user, "renovation.add_application"),
         "bureau": has_permission(request.user, "renovation.view_budget"),
     })  # fmt: skip

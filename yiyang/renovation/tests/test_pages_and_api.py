@@ -178,3 +178,17 @@ def test_the_county_sets_its_policy_budget_and_organisations_on_the_setup_page(o
     assert Org.objects.filter(provider=provider, role="construct").exists()
     page = client.get(url).content.decode()
     assert "福居建设公司 · 施工单位" in page and "900,000.00" in page
+
+
+def test_waiting_lists_the_queue_in_submission_order_for_its_reader(approved, officer, managers, make_elder):
+    second = make_elder(name="赵福", categories=categories.to_bits(["tekun"]), address="南关街道金桥社区 9 号楼 302")
+    later = services.apply(officer, {"elder_id": second.pk})
+    client = client_for(officer)
+    listed = client.get("/api/v1/renovation/applications?waiting=street_approve").json()
+    assert [a["id"] for a in listed["items"]] == [later.pk]
+    mine = client_for(managers[OrgRole.ASSESS]).get("/api/v1/renovation/applications?waiting=assess").json()
+    assert [a["id"] for a in mine["items"]] == [approved.pk]
+    theirs = client_for(managers[OrgRole.CONSTRUCT]).get("/api/v1/renovation/applications?waiting=assess").json()
+    assert theirs["count"] == 0
+    page = client.get("/renovation/?waiting=street_approve&region=411002001001").content.decode()
+    assert later.number in page and approved.number not in page
