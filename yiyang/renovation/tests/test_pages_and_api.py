@@ -192,3 +192,25 @@ def test_waiting_lists_the_queue_in_submission_order_for_its_reader(approved, of
     assert theirs["count"] == 0
     page = client.get("/renovation/?waiting=street_approve&region=411002001001").content.decode()
     assert later.number in page and approved.number not in page
+
+
+def test_a_file_that_is_not_a_photo_is_refused_naming_the_field(approved, managers):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from yiyang.core.errors import FieldErrors
+
+    fake = SimpleUploadedFile("plan.png", b"<script>alert(1)</script>", content_type="image/png")
+    with pytest.raises(FieldErrors) as refused:
+        services.add_photos(managers[OrgRole.ASSESS], approved.pk, basic_items(approved)[0].pk, Stage.ASSESS, [fake])
+    assert "photos" in refused.value.fields and not LinePhoto.objects.exists()
+
+
+def test_the_household_page_keeps_its_queries_flat(approved, managers, family, officer):
+    assessor = managers[OrgRole.ASSESS]
+    for item in basic_items(approved):
+        services.add_photos(assessor, approved.pk, item.pk, Stage.ASSESS, [png(), png()])
+    client = client_for(officer)
+    client.get(f"/renovation/{approved.pk}/")
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(f"/renovation/{approved.pk}/").status_code == 200
+    assert len(queries) <= 25, [q["sql"][:120] for q in queries.captured_queries]
