@@ -496,7 +496,9 @@ def _renovation(user, code: str, width: int, add, today: date) -> None:
     """Home renovation of the year: households by stage, targets, funds, items and acceptance, by child."""
     from yiyang.renovation import reports
 
-    for child, f in reports.counts(user, code, width, today.year).items():
+    found = reports.counts(user, code, width, today.year, budgets=False)
+    own = found.pop("", None)
+    for child, f in found.items():
 
         def apply(base, f=f):
             base.renovation_applications += f.applications
@@ -514,10 +516,9 @@ def _renovation(user, code: str, width: int, add, today: date) -> None:
             base.renovation_complaints += f.complaints
 
         add(child, apply)
-    own = reports.own_target(user, code, today.year)
-    if own:
+    if own is not None and own.target:
         # The region's own target replaces the sum of its children's; `code[:width]` names the region itself.
-        add(code[:width], lambda base: setattr(base, "renovation_target", own))
+        add(code[:width], lambda base: setattr(base, "renovation_target", own.target))
 
 
 def _five_ones(user, code: str, width: int, add) -> None:

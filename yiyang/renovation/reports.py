@@ -68,8 +68,10 @@ class Figures:
         return round(100 * self.failed / self.checks, 1) if self.checks else None
 
 
-def counts(user, code: str, width: int, year: int) -> dict[str, Figures]:
-    """Per child prefix of `width` digits: the figures of the year, from grouped queries only."""
+def counts(user, code: str, width: int, year: int, *, budgets: bool = True) -> dict[str, Figures]:
+    """Per child prefix of `width` digits: the figures of the year, from grouped queries only; the region's
+    own target under the key "" (no child prefix is empty). `budgets=False` leaves out the budgets'
+    amounts, which no indicator reads (one query fewer for the dashboards)."""
     found: dict[str, Figures] = {}
 
     def at(child: str) -> Figures:
@@ -78,7 +80,7 @@ def counts(user, code: str, width: int, year: int) -> dict[str, Figures]:
     inside = region_range_q("region_code", code)
     apps = (
         Application.objects.visible_to(user).filter(inside, year=year)
-        .annotate(child=Substr("region_code", 1, width)).values("child", "status")
+        .annotate(child=Substr("region_code", 1, width)).order_by().values("child", "status")
         .annotate(n=Count("county_code"), cost=Sum("plan_total"))
     )  # fmt: skip
     for row in apps:
@@ -101,23 +103,25 @@ def counts(user, code: str, width: int, year: int) -> dict[str, Figures]:
         own[policy.region_code] = policy.target
     for region_code, target in own.items():
         if region_code == code:
+            found[""] = Figures(code, target=target)
             continue
         # Only the highest policy under each child adds to it (a city's own target, not its counties' too).
         if not any(other != region_code and other != code and contains(other, region_code) for other in own):
             at(region_code[:width]).target += target
-    for row in (
+    budget_rows = (
         Budget.objects.visible_to(user, "renovation.view_application").filter(inside, year=year)
-        .annotate(child=Substr("region_code", 1, width)).values("child").annotate(total=Sum("amount"))
-    ):  # fmt: skip
+        .annotate(child=Substr("region_code", 1, width)).order_by().values("child").annotate(total=Sum("amount"))
+    ) if budgets else ()  # fmt: skip
+    for row in budget_rows:
         at(row["child"]).budget += row["total"] or 0
     for row in (
         BudgetEntry.objects.visible_to(user, "renovation.view_application").filter(inside, budget__year=year)
-        .annotate(child=Substr("region_code", 1, width)).values("child").annotate(total=Sum("amount"))
+        .annotate(child=Substr("region_code", 1, width)).order_by().values("child").annotate(total=Sum("amount"))
     ):  # fmt: skip
         at(row["child"]).committed += row["total"] or 0
     for row in (
         Payment.objects.visible_to(user, "renovation.view_application").filter(inside, application__year=year)
-        .annotate(child=Substr("region_code", 1, width)).values("child").annotate(total=Sum("amount"))
+        .annotate(child=Substr("region_code", 1, width)).order_by().values("child").annotate(total=Sum("amount"))
     ):  # fmt: skip
         at(row["child"]).paid += row["total"] or 0
     lines = PlanLine.objects.visible_to(user).filter(
@@ -125,7 +129,10 @@ def counts(user, code: str, width: int, year: int) -> dict[str, Figures]:
         application__status__in=DONE_STATES,
     )  # fmt: skip
     for row in (
-        lines.annotate(child=Substr("application__region_code", 1, width)).values("child").annotate(n=Count("id"))
+        lines.annotate(child=Substr("application__region_code", 1, width))
+        .order_by()
+        .values("child")
+        .annotate(n=Count("id"))
     ):
         at(row["child"]).items_installed += row["n"]
     checks = Check.objects.visible_to(user).filter(
@@ -133,6 +140,7 @@ def counts(user, code: str, width: int, year: int) -> dict[str, Figures]:
     )
     for row in (
         checks.annotate(child=Substr("application__region_code", 1, width))
+        .order_by()
         .values("child")
         .annotate(n=Count("id"), failed=Count("id", filter=Q(passed=False)))
     ):
@@ -143,7 +151,10 @@ def counts(user, code: str, width: int, year: int) -> dict[str, Figures]:
         region_range_q("application__region_code", code), application__year=year
     )
     for row in (
-        complaints.annotate(child=Substr("application__region_code", 1, width)).values("child").annotate(n=Count("id"))
+        complaints.annotate(child=Substr("application__region_code", 1, width))
+        .order_by()
+        .values("child")
+        .annotate(n=Count("id"))
     ):
         at(row["child"]).complaints += row["n"]
     return found
@@ -153,6 +164,7 @@ def progress(user, code: str, year: int) -> tuple[Figures, list[Figures]]:
     """The region's own figures and one per child, each with its target, from one set of grouped queries."""
     width = child_width(code)
     children = counts(user, code, width, year)
+    own = children.pop("", None)
     whole = Figures(code)
     for child in children.values():
         for name in ("applications", "waiting", "in_progress", "done", "refused", "budget", "committed", "paid",
@@ -160,14 +172,10 @@ def progress(user, code: str, year: int) -> tuple[Figures, list[Figures]]:
             setattr(whole, name, getattr(whole, name) + getattr(child, name))
         for status, n in child.by_status.items():
             whole.by_status[status] = whole.by_status.get(status, 0) + n
-    whole.target = own_target(user, code, year) or whole.target
-    return whole, sorted(children.values(), key=lambda f: f.code)
-
-
-def own_target(user, code: str, year: int) -> int:
-    """The yearly target of the region's own policy; 0 when it has none."""
-    own = Policy.objects.visible_to(user, "renovation.view_application").filter(region_code=code, year=year).first()
-    return own.target if own is not None else 0
+    whole.target = own.target if own is not None and own.target else whole.target
+    # The county's own rows (its budgets) count in its total but are no child of it.
+    below = [f for f in children.values() if f.code.ljust(12, "0") != code]
+    return whole, sorted(below, key=lambda f: f.code)
 
 
 def top_items(user, code: str, year: int, limit: int = 10) -> list[dict]:
@@ -176,7 +184,7 @@ def top_items(user, code: str, year: int, limit: int = 10) -> list[dict]:
         PlanLine.objects.visible_to(user)
         .filter(region_range_q("application__region_code", code), application__year=year, in_plan=True,
                 application__status__in=DONE_STATES)
-        .values("item__name", "item__unit")
+        .order_by().values("item__name", "item__unit")
         .annotate(households=Count("application_id"), quantity=Sum("quantity"))
         .order_by("-households", "item__name")[:limit]
     )  # fmt: skip
@@ -191,14 +199,14 @@ def contractor_quality(user, code: str, year: int) -> list[dict]:
     parties = (
         Party.objects.visible_to(user, "renovation.view_application")
         .filter(inside, application__year=year, role=OrgRole.CONSTRUCT)
-        .values("provider_id", "provider__name").annotate(households=Count("application_id", distinct=True))
+        .order_by().values("provider_id", "provider__name").annotate(households=Count("application_id", distinct=True))
     )  # fmt: skip
     for row in parties:
         found[row["provider_id"]] = {"contractor_id": row["provider_id"], "contractor__name": row["provider__name"],
                                      "households": row["households"], "checked": 0, "failed": 0, "reworked": 0,
                                      "complained": 0}  # fmt: skip
     checks = (
-        Check.objects.visible_to(user).filter(inside, application__year=year).values("contractor_id")
+        Check.objects.visible_to(user).filter(inside, application__year=year).order_by().values("contractor_id")
         .annotate(checked=Count("id"), failed=Count("id", filter=Q(passed=False)),
                   reworked=Count("application_id", filter=Q(passed=False), distinct=True))
     )  # fmt: skip
@@ -207,7 +215,7 @@ def contractor_quality(user, code: str, year: int) -> list[dict]:
             found[row["contractor_id"]].update(checked=row["checked"], failed=row["failed"], reworked=row["reworked"])
     complaints = (
         Complaint.objects.visible_to(user).filter(inside, application__year=year, role=OrgRole.CONSTRUCT)
-        .values("provider_id").annotate(n=Count("application_id", distinct=True))
+        .order_by().values("provider_id").annotate(n=Count("application_id", distinct=True))
     )  # fmt: skip
     for row in complaints:
         if row["provider_id"] in found:
@@ -227,9 +235,9 @@ def budget_rows(user, code: str, year: int) -> list[dict]:
     rows = []
     budgets = Budget.objects.visible_to(user, "renovation.view_budget").filter(region_range_q("region_code", code),
                                                                               year=year)  # fmt: skip
-    committed = dict(BudgetEntry.objects.filter(budget__in=budgets).values("budget").annotate(t=Sum("amount"))
+    committed = dict(BudgetEntry.objects.filter(budget__in=budgets).order_by().values("budget").annotate(t=Sum("amount"))
                      .values_list("budget", "t"))  # fmt: skip
-    paid = dict(Payment.objects.filter(budget__in=budgets).values("budget").annotate(t=Sum("amount"))
+    paid = dict(Payment.objects.filter(budget__in=budgets).order_by().values("budget").annotate(t=Sum("amount"))
                 .values_list("budget", "t"))  # fmt: skip
     for budget in budgets:
         used = committed.get(budget.pk) or 0

@@ -297,3 +297,22 @@ def test_a_region_derives_its_own_catalog_and_its_policy_uses_it(officer, neighb
     with pytest.raises(FieldErrors) as refused:
         services.derive_catalog(officer, "mca-2020", "411002000000", "weidu-2026", "重复")
     assert "code" in refused.value.fields
+
+
+def test_figures_group_by_child_region_not_by_household(officer, family, tekun_elder, make_elder, policy, budget,
+                                                        orgs):  # fmt: skip
+    from yiyang.renovation import reports
+
+    others = [make_elder(name=f"老人{n}", categories=categories.to_bits(["tekun"]), address=f"西大街 {n + 10} 号",
+                         region_code=code)
+              for n, code in enumerate(["411002001001", "411002001002", "411002002001"])]  # fmt: skip
+    for elder in [tekun_elder, *others]:
+        application = services.apply(officer, {"elder_id": elder.pk})
+        services.take_step(officer, application.pk, "street_approve")
+        services.take_step(officer, application.pk, "county_approve", orgs_data(orgs))
+    whole, children = reports.progress(officer.user, "411002000000", 2026)
+    assert whole.in_progress == 4 and whole.committed == 4 * CAP
+    assert {c.code: (c.in_progress, c.committed) for c in children} == {
+        "411002001": (3, 3 * CAP),
+        "411002002": (1, CAP),
+    }
