@@ -214,3 +214,13 @@ def test_the_household_page_keeps_its_queries_flat(approved, managers, family, o
     with CaptureQueriesContext(connection) as queries:
         assert client.get(f"/renovation/{approved.pk}/").status_code == 200
     assert len(queries) <= 25, [q["sql"][:120] for q in queries.captured_queries]
+
+
+def test_the_city_sees_the_county_rolled_up(approved, city_officer):
+    client = Client()
+    client.force_login(city_officer)
+    page = client.get("/renovation/progress/?year=2026").content.decode()
+    assert "许昌市" in page and "魏都区" in page
+    progress = client.get("/api/v1/renovation/progress?region=411000000000&year=2026").json()
+    assert progress["whole"]["in_progress"] == 1 and progress["whole"]["target"] == 5
+    assert [c["code"] for c in progress["children"]] == ["411002"]
