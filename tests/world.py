@@ -48,6 +48,8 @@ def build() -> World:
     from yiyang.homecare.models import Order, OrderPhoto, ServiceItem, Volunteer, VolunteerService
     from yiyang.imports.models import ColumnMapping, ImportJob
     from yiyang.providers.models import Provider, Staff, TrainingClass
+    from yiyang.renovation.models import Application as Renovation
+    from yiyang.renovation.models import LinePhoto
     from yiyang.supervision.models import (
         CadreVisit,
         Complaint,
@@ -168,6 +170,9 @@ def build() -> World:
         "vendor": vendor.code,
         "watch_vendor": _first(Vendor, adapter="watch_cloud").code,
         "phone": elder.phone,
+        "application_id:renovation": _first(Renovation, county_code=home).pk,
+        "photo_id:renovation": _first(LinePhoto, county_code=home).pk,
+        "step:renovation": "street_approve",
     }
 
     outsider_facility = _first(Facility, county_code=neighbour, facility_type=FacilityType.INSTITUTION)

@@ -71,6 +71,7 @@ def _add_routers():
     from yiyang.homecare.api import router as homecare_router
     from yiyang.imports.api import router as imports_router
     from yiyang.regions.api import router as regions_router
+    from yiyang.renovation.api import router as renovation_router
     from yiyang.servicemap.api import nearby_router, public_router
     from yiyang.servicemap.api import router as map_router
     from yiyang.supervision.api import router as supervision_router
@@ -85,6 +86,7 @@ def _add_routers():
     api.add_router("/v1/analytics", analytics_router)
     api.add_router("/v1/homecare", homecare_router)
     api.add_router("/v1/care", care_router)
+    api.add_router("/v1/renovation", renovation_router)
     api.add_router("/v1/supervision", supervision_router)
     api.add_router("/v1/visits", visits_router)
     api.add_router("/v1/imports", imports_router)

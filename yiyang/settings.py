@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "yiyang.providers",
     "yiyang.homecare",
     "yiyang.care",
+    "yiyang.renovation",
     "yiyang.visits",
     "yiyang.servicemap",
     "yiyang.supervision",

@@ -17,6 +17,7 @@ urlpatterns = [
     path("map/", include("yiyang.servicemap.urls")),
     path("homecare/", include("yiyang.homecare.urls")),
     path("care/", include("yiyang.care.urls")),
+    path("renovation/", include("yiyang.renovation.urls")),
     path("visits/", include("yiyang.visits.urls")),
     path("supervision/", include("yiyang.supervision.urls")),
     path("analytics/", include("yiyang.analytics.urls")),

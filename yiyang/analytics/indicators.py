@@ -75,6 +75,19 @@ class Base:
     visit_visited: int = 0
     visit_overdue: int = 0
     visits_by_method: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    renovation_applications: int = 0
+    renovation_waiting: int = 0
+    renovation_in_progress: int = 0
+    renovation_done: int = 0
+    renovation_refused: int = 0
+    renovation_target: int = 0
+    renovation_committed_fen: int = 0
+    renovation_paid_fen: int = 0
+    renovation_done_cost_fen: int = 0
+    renovation_items: int = 0
+    renovation_checks: int = 0
+    renovation_failed: int = 0
+    renovation_complaints: int = 0
 
 
 @dataclass(frozen=True)
@@ -203,6 +216,33 @@ REGISTRY: list[Indicator] = [
               lambda b: b.devices_offline),
     Indicator("devices_low_battery", "低电量报警设备", "台", "电量低于 20% 的设备数", "应急救援", True,
               lambda b: b.devices_low_battery),
+    Indicator("renovation_applications", "适老化改造申请", "户", "本年度提出的居家适老化改造申请户数", "居家适老化改造",
+              True, lambda b: b.renovation_applications),
+    Indicator("renovation_waiting", "改造排队待审核", "户", "已申请、尚未通过县级审核的户数", "居家适老化改造", True,
+              lambda b: b.renovation_waiting),
+    Indicator("renovation_in_progress", "改造进行中", "户", "县级审核通过、尚未验收的户数", "居家适老化改造", True,
+              lambda b: b.renovation_in_progress),
+    Indicator("renovation_completed", "已验收改造", "户", "本年度验收通过（含已核定、拨付、结案）的户数", "居家适老化改造",
+              True, lambda b: b.renovation_done),
+    Indicator("renovation_refused", "改造申请未通过", "户", "街道或县级审核未通过的户数", "居家适老化改造", True,
+              lambda b: b.renovation_refused),
+    Indicator("renovation_target", "年度改造目标", "户", "本级政策的年度目标；本级未设的，为下级目标之和", "居家适老化改造",
+              False, lambda b: b.renovation_target),
+    Indicator("renovation_completion_rate", "改造目标完成率", "%", "已验收改造户数 ÷ 年度改造目标", "居家适老化改造",
+              False, lambda b: _share(b.renovation_done, b.renovation_target), "rate"),
+    Indicator("renovation_committed", "改造资金已占用", "元", "县级审核占用的资金减去按确认方案退回的部分", "居家适老化改造",
+              True, lambda b: round(b.renovation_committed_fen / 100, 2)),
+    Indicator("renovation_paid", "改造补贴已拨付", "元", "已拨付的居家适老化改造补贴之和", "居家适老化改造", True,
+              lambda b: round(b.renovation_paid_fen / 100, 2)),
+    Indicator("renovation_avg_cost", "户均改造费用", "元", "已验收户的方案总价之和 ÷ 已验收户数", "居家适老化改造", False,
+              lambda b: round(b.renovation_done_cost_fen / b.renovation_done / 100, 2) if b.renovation_done else None,
+              "rate"),
+    Indicator("renovation_items_installed", "已安装改造项目", "项", "已验收户方案中的改造项目数", "居家适老化改造", True,
+              lambda b: b.renovation_items),
+    Indicator("renovation_complaints", "改造投诉", "件", "老人、家属或民政部门对评估、施工、验收机构的投诉件数", "居家适老化改造",
+              True, lambda b: b.renovation_complaints),
+    Indicator("renovation_rework_rate", "改造验收整改率", "%", "验收不通过的项目次数 ÷ 验收的项目次数", "居家适老化改造",
+              False, lambda b: _share(b.renovation_failed, b.renovation_checks), "rate"),
 ]  # fmt: skip
 BY_KEY = {i.key: i for i in REGISTRY}
 HEADLINE = ["elders", "aging_rate", "disabled_share", "facilities", "beds", "nursing_bed_share", "coverage_rate",
@@ -290,6 +330,7 @@ def gather(user, code: str, *, today: date | None = None) -> tuple[Base, list[Ba
     _supervision(user, code, width, add, today or timezone.localdate())
     _care(user, code, width, add)
     _visits(user, code, width, add, today or timezone.localdate())
+    _renovation(user, code, width, add, today or timezone.localdate())
     return whole, [bases[c.code] for c in children]
 
 
@@ -451,6 +492,35 @@ def _visits(user, code: str, width: int, add, today: date) -> None:
             base.visits_by_method[row["method"]] += row["n"]
 
         add(row["child"], apply)
+
+
+def _renovation(user, code: str, width: int, add, today: date) -> None:
+    """Home renovation of the year: households by stage, targets, funds, items and acceptance, by child."""
+    from yiyang.renovation import reports
+
+    found = reports.counts(user, code, width, today.year, budgets=False)
+    own = found.pop("", None)
+    for child, f in found.items():
+
+        def apply(base, f=f):
+            base.renovation_applications += f.applications
+            base.renovation_waiting += f.waiting
+            base.renovation_in_progress += f.in_progress
+            base.renovation_done += f.done
+            base.renovation_refused += f.refused
+            base.renovation_target += f.target
+            base.renovation_committed_fen += f.committed
+            base.renovation_paid_fen += f.paid
+            base.renovation_done_cost_fen += f.done_cost
+            base.renovation_items += f.items_installed
+            base.renovation_checks += f.checks
+            base.renovation_failed += f.failed
+            base.renovation_complaints += f.complaints
+
+        add(child, apply)
+    if own is not None and own.target:
+        # The region's own target replaces the sum of its children's; `code[:width]` names the region itself.
+        add(code[:width], lambda base: setattr(base, "renovation_target", own.target))
 
 
 def _five_ones(user, code: str, width: int, add) -> None:

@@ -27,6 +27,7 @@ NAVIGATION = [
     ("报警记录", "care:mine", None),
     ("无活动规则", "care:inactivity", "care.change_inactivityrule"),
     ("时间银行", "homecare:timebank", "homecare.confirm_volunteerservice"),
+    ("适老化改造", "renovation:list", None),
     ("探访关爱", "visits:targets", None),
     ("探访手机端", "visits:app", None),
     ("民政监管", "supervision:index", ("supervision.view_inspection", "supervision.view_complaint")),
@@ -43,8 +44,7 @@ GROUPS = [
     ("数据决策分析", ("analytics:dashboard", "analytics:screen", "servicemap:coverage", "regions:browse")),
     ("智慧养老服务", ("elders:list", "facilities:list", "homecare:orders", "homecare:board", "homecare:menu",
                 "homecare:today", "homecare:canteens", "homecare:timebank", "care:console", "care:responder", "care:mine",
-                "care:inactivity",
-                "visits:targets", "visits:app")),
+                "care:inactivity", "renovation:list", "visits:targets", "visits:app")),
     ("民政系统监管", ("supervision:index", "supervision:pairing_visits", "accounts:audit", "exchange:apps", "exchange:periods")),
 ]  # fmt: skip
 GROUP_OF = {name: label for label, names in GROUPS for name in names}
