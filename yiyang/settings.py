@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "yiyang.providers",
     "yiyang.homecare",
     "yiyang.care",
+    "yiyang.benefits",
     "yiyang.visits",
     "yiyang.servicemap",
     "yiyang.supervision",
