@@ -83,7 +83,10 @@ PAYROLL = Workflow(
             "send_back", "退回修改", P.CHECKED, P.DRAFT, "benefits.check_payroll", note_required="请填写退回原因"
         ),
         Transition("approve", "审批通过", P.CHECKED, P.APPROVED, "benefits.approve_payroll", level=Level.COUNTY),
-        Transition("export", "导出代发文件", (P.APPROVED, P.EXPORTED), P.EXPORTED, "benefits.export_payroll"),
+        # A settled payroll with failed lines goes out again for them (the retry list).
+        Transition(
+            "export", "导出代发文件", (P.APPROVED, P.EXPORTED, P.SETTLED), P.EXPORTED, "benefits.export_payroll"
+        ),
         # Follows from the bank's result file once every line has a result.
         Transition("settle", "回盘完成", P.EXPORTED, P.SETTLED, None),
     ),
