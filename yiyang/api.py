@@ -64,6 +64,7 @@ def _unauthenticated(request, exc):
 
 def _add_routers():
     from yiyang.analytics.api import router as analytics_router
+    from yiyang.benefits.api import router as benefits_router
     from yiyang.care.api import router as care_router
     from yiyang.elders.api import router as elders_router
     from yiyang.facilities.api import router as facilities_router
@@ -84,6 +85,7 @@ def _add_routers():
     api.add_router("/v1/analytics", analytics_router)
     api.add_router("/v1/homecare", homecare_router)
     api.add_router("/v1/care", care_router)
+    api.add_router("/v1/benefits", benefits_router)
     api.add_router("/v1/supervision", supervision_router)
     api.add_router("/v1/visits", visits_router)
     api.add_router("/v1/imports", imports_router)

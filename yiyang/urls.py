@@ -16,6 +16,7 @@ urlpatterns = [
     path("map/", include("yiyang.servicemap.urls")),
     path("homecare/", include("yiyang.homecare.urls")),
     path("care/", include("yiyang.care.urls")),
+    path("benefits/", include("yiyang.benefits.urls")),
     path("visits/", include("yiyang.visits.urls")),
     path("supervision/", include("yiyang.supervision.urls")),
     path("analytics/", include("yiyang.analytics.urls")),
