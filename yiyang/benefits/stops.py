@@ -90,9 +90,10 @@ def import_list(actor: Actor, region: str | None, kind: str, source: str, upload
 
 def _compare(actor: Actor, batch: StopBatch, number: int, id_number: str, name: str, day: date) -> list[StopRecord]:
     found = list(
-        Recipient.objects.visible_to(actor.user, "benefits.change_recipient")
+        Recipient.objects.select_for_update(of=("self",))
+        .visible_to(actor.user, "benefits.change_recipient")
         .filter(county_code=batch.county_code, elder__id_number=id_number)
-        .select_related("elder", "program").select_for_update(of=("self",))
+        .select_related("elder", "program")
     )  # fmt: skip
     common = {"batch": batch, "county_code": batch.county_code, "row_number": number, "id_number": id_number,
               "name": name, "event_date": day}  # fmt: skip
