@@ -501,9 +501,10 @@ CASES = [
     ("expiring ratings API", "/api/v1/supervision/ratings/expiring", expiring_ratings, 9),
     ("import jobs page", "/exchange/import/elders/", import_jobs, 7),
     # Three for the emergency-help indicators (alarms by outcome, response times, devices), two grouped
-    # queries for the visit indicators (targets and rate, visits by method).
-    ("analytics dashboard", "/analytics/?region=411002000000", registry, 33),
-    ("analytics dashboard API", "/api/v1/analytics/dashboard?region=411002000000", registry, 30),
+    # queries for the visit indicators (targets and rate, visits by method), five grouped queries for the
+    # allowance indicators (recipients, bands, spend, recovery, verification).
+    ("analytics dashboard", "/analytics/?region=411002000000", registry, 38),
+    ("analytics dashboard API", "/api/v1/analytics/dashboard?region=411002000000", registry, 35),
     ("service map search", "/api/v1/public/facilities?q=康养", map_facilities, 6),
     ("nearby search", "/api/v1/facilities/nearby?lat=34.03&lng=113.85&radius=5000", map_facilities, 5),
 ]

@@ -142,7 +142,7 @@ def take_step(actor: Actor, payroll_id: int, step: str, note: str = "") -> Payro
         payroll = PAYROLL.lock(actor, payroll_id, step)
         if step == "check" and not payroll.lines_count:
             raise Conflict("名册中没有发放明细，不能复核", code="empty_payroll")
-        PAYROLL.move(actor, payroll, step, note)
+        PAYROLL.move(actor, payroll, step, note, by=actor)
         payroll.save(update_fields=["status"])
         audit.record(actor, AuditAction.UPDATE, payroll, changes={"step": step})
     return payroll

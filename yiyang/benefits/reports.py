@@ -26,7 +26,8 @@ OLD_AGE_BANDS = (80, 90, 100)  # the lower ages of the seeded old-age bands
 
 
 def _by_child(queryset, code: str, width: int, field: str = "region_code"):
-    return queryset.filter(region_range_q(field, code)).annotate(child=Substr(field, 1, width))
+    # No ordering: a model's default ordering would join the GROUP BY and split every group into rows.
+    return queryset.filter(region_range_q(field, code)).order_by().annotate(child=Substr(field, 1, width))
 
 
 def recipient_counts(user, code: str, width: int, today: date):

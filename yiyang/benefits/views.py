@@ -295,7 +295,8 @@ def payroll_view(request, payroll_id: int):
     return render(request, "benefits/payroll.html", {
         "payroll": row, "page": page, "rows": [(line, masking.masked(line)["bank_account"]) for line in page],
         "by_band": by_band, "results": results, "status": status,
-        "options": [o for o in PAYROLL.options(request.user, row) if o.name in ("check", "send_back", "approve")],
+        "options": [o for o in PAYROLL.options(request.user, row, by=Actor.from_request(request))
+                    if o.name in ("check", "send_back", "approve")],
         "export": PAYROLL.may(request.user, row, "export") and may(request.user, row, "benefits.view_sensitive_recipient"),
         "settle": row.status == "exported" and may(request.user, row, "benefits.settle_payroll"),
         "failed": results.get(LineStatus.FAILED, 0), "steps": row.steps.all(), "line_statuses": LineStatus.choices,

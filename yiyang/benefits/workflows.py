@@ -71,6 +71,18 @@ APPLICATION = Workflow(
 )
 
 P = PayrollStatus
+
+
+def not_the_checker(payroll, by=None, **context):
+    """Four eyes on the money: the officer who checked a payroll does not also approve it."""
+    if by is None or by.db_user is None:
+        return None
+    checked = payroll.steps.filter(action="check").order_by("-at", "-id").first()
+    if checked is not None and checked.by_id == by.db_user.pk:
+        return "复核人不能同时审批同一份名册，请由另一位干部审批"
+    return None
+
+
 PAYROLL = Workflow(
     name="benefits.payroll",
     model=Payroll,
@@ -82,7 +94,15 @@ PAYROLL = Workflow(
         Transition(
             "send_back", "退回修改", P.CHECKED, P.DRAFT, "benefits.check_payroll", note_required="请填写退回原因"
         ),
-        Transition("approve", "审批通过", P.CHECKED, P.APPROVED, "benefits.approve_payroll", level=Level.COUNTY),
+        Transition(
+            "approve",
+            "审批通过",
+            P.CHECKED,
+            P.APPROVED,
+            "benefits.approve_payroll",
+            level=Level.COUNTY,
+            guards=(not_the_checker,),
+        ),  # fmt: skip
         # A settled payroll with failed lines goes out again for them (the retry list).
         Transition(
             "export", "导出代发文件", (P.APPROVED, P.EXPORTED, P.SETTLED), P.EXPORTED, "benefits.export_payroll"

@@ -56,6 +56,13 @@ def test_months_missed_are_paid_on_the_next_payroll(officer, make_elder, old_age
     assert sorted(run.lines.values_list("month", flat=True)) == [add_months(THIS_MONTH, n) for n in (-2, -1, 0)]
 
 
+def test_the_checker_may_not_approve_the_same_payroll(officer, recipients):
+    run, _ = payroll.run(officer, COUNTY, THIS_MONTH)
+    payroll.take_step(officer, run.pk, "check")
+    with pytest.raises(Conflict, match="复核人不能同时审批"):
+        payroll.take_step(officer, run.pk, "approve")
+
+
 def test_payroll_must_be_approved_before_export(officer, checker, recipients):
     run, _ = payroll.run(officer, COUNTY, THIS_MONTH)
     with pytest.raises(Conflict):
