@@ -107,9 +107,11 @@ def _application_out(row: Application, options: list) -> dict:
             "options": [o.name for o in options if not o.refused]}  # fmt: skip
 
 
-@router.get("/applications", response=Page[ApplicationOut], summary="补贴申请（按管辖范围；status 过滤）")
-def list_applications(request, status: str = "", page: int = 1, page_size: int = 50):
-    rows = Application.objects.visible_to(request.user).select_related("elder", "program")
+@router.get("/applications", response=Page[ApplicationOut],
+            summary="补贴申请（按管辖范围；status 过滤；waiting=true 仅待本人办理审核环节的）")  # fmt: skip
+def list_applications(request, status: str = "", waiting: bool = False, page: int = 1, page_size: int = 50):
+    rows = services.applications_waiting(request.user) if waiting else Application.objects.visible_to(request.user)
+    rows = rows.select_related("elder", "program")
     if status:
         rows = rows.filter(status=status)
     result = paginate(rows, page, page_size)

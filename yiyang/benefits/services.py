@@ -279,6 +279,15 @@ def _enrol(actor: Actor, application: Application, today: date) -> Recipient:
     return recipient
 
 
+REVIEW_STEPS = ("community_pass", "street_pass", "start_notice", "renotice", "approve")
+
+
+def applications_waiting(user):
+    """The applications on which the user may take a review step now (the home page's to-do and the
+    list's filter count the same rows)."""
+    return APPLICATION.waiting(user, *REVIEW_STEPS)
+
+
 # --- Recipients ------------------------------------------------------------------------------------------
 
 

@@ -139,13 +139,15 @@ def _int(value) -> int | None:
 def applications_view(request):
     region = _region(request)
     status = request.GET.get("status", "")
-    rows = Application.objects.visible_to(request.user).filter(region_range_q("region_code", region.code))
+    waiting = request.GET.get("waiting") == "1"
+    rows = services.applications_waiting(request.user) if waiting else Application.objects.visible_to(request.user)
+    rows = rows.filter(region_range_q("region_code", region.code))
     if status in ApplicationStatus.values:
         rows = rows.filter(status=status)
     page = Paginator(rows.select_related("elder", "program"), 50).get_page(request.GET.get("page"))
     options = options_by_row(APPLICATION, request.user, page.object_list)
     return render(request, "benefits/applications.html", {
-        "region": region, "page": page, "status": status, "statuses": ApplicationStatus.choices,
+        "region": region, "page": page, "status": status, "statuses": ApplicationStatus.choices, "waiting": waiting,
         "rows": [(row, options[row.pk]) for row in page.object_list],
     })  # fmt: skip
 

@@ -152,3 +152,14 @@ def test_applications_list_queries_do_not_grow_with_rows(county_officer, make_el
         )
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(f"/benefits/applications/?region={COUNTY}")
+
+
+def test_home_to_do_counts_the_applications_the_list_shows(application, community_worker, neighbour_officer):
+    client = client_for(community_worker)
+    home = client.get("/").content.decode()
+    assert "待审核的补贴申请" in home
+    listing = client.get("/benefits/applications/?waiting=1").content.decode()
+    assert listing.count(f"/benefits/applications/{application.pk}/") >= 1
+    assert client.get("/api/v1/benefits/applications?waiting=true").json()["count"] == 1
+    # The neighbour county's officer has nothing of it to review.
+    assert client_for(neighbour_officer).get("/api/v1/benefits/applications?waiting=true").json()["count"] == 0
