@@ -57,13 +57,28 @@ class ProgramOut(Schema):
     facility_rule: str
     placeholder: bool
     bands: list[BandOut]
+    # With elder_id: the rule the elder fails for this program now ("" when eligible), and why.
+    refused_rule: str = ""
+    refused_reason: str = ""
 
 
-@router.get("/programs", response=list[ProgramOut], summary="补贴项目及档次（placeholder=true 表示金额待民政部门确认）")
-def list_programs(request):
-    rows = Program.objects.visible_to(request.user).prefetch_related("bands")
-    return [{**{f: getattr(p, f) for f in ProgramOut.model_fields if f != "bands"},
-             "bands": [{**{f: getattr(b, f) for f in BandOut.model_fields}} for b in p.bands.all()]} for p in rows]  # fmt: skip
+@router.get("/programs", response=list[ProgramOut],
+            summary="补贴项目及档次（placeholder=true 表示金额待民政部门确认）；带 elder_id 时为该老人可申请的项目及所不符合的条件")  # fmt: skip
+def list_programs(request, elder_id: int | None = None):
+    from yiyang.elders.models import Elder
+
+    refusals = {}
+    if elder_id is not None:
+        elder = get_visible_or_404(Elder.objects, request.user, "benefits.add_application", pk=elder_id)
+        rows = services.programs_for(elder).prefetch_related("bands")
+        refusals = {p.pk: services.eligibility(p, elder) for p in rows}
+    else:
+        rows = Program.objects.visible_to(request.user).prefetch_related("bands")
+    plain = [f for f in ProgramOut.model_fields if f not in ("bands", "refused_rule", "refused_reason")]
+    return [{**{f: getattr(p, f) for f in plain},
+             "bands": [{f: getattr(b, f) for f in BandOut.model_fields} for b in p.bands.all()],
+             "refused_rule": refusals[p.pk].rule if refusals.get(p.pk) else "",
+             "refused_reason": refusals[p.pk].text if refusals.get(p.pk) else ""} for p in rows]  # fmt: skip
 
 
 # --- Applications -----------------------------------------------------------------------------------------

@@ -281,6 +281,10 @@ def import_result(actor: Actor, payroll_id: int, upload, filename: str) -> dict:
             if row["line_no"] == fmt.totals_marker:
                 totals = (number, row)
                 continue
+            if isinstance(row["account"], tabular.Numeric) and len(row["account"].replace(".0", "")) > 15:
+                raise FieldErrors(
+                    {"file": f"第 {number} 行：账号是数值单元格，超过 15 位的数字已失真；请设为文本后重新导出"}
+                )
             line = waiting.get(int(row["line_no"])) if row["line_no"].isdigit() else None
             account = row["account"].replace(" ", "")
             if line is None or line.bank_account != account:

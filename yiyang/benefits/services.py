@@ -56,7 +56,7 @@ SEED = [
     ("service", "经济困难老年人服务补贴", ProgramKind.SERVICE, 60, 0b111, None, FacilityRule.HOME_ONLY,
      StartRule.AFTER_APPROVAL, "经济困难的高龄、失能等老年人补贴制度（财社〔2014〕113号；金额待确认）",
      [("低保、特困、低保边缘老年人", 60, None, None, 10000, 0)]),
-    ("care", "失能老年人护理补贴", ProgramKind.CARE, 60, 0, 2, FacilityRule.ANY, StartRule.AFTER_APPROVAL,
+    ("care", "失能老年人护理补贴", ProgramKind.CARE, 60, 0b111, 2, FacilityRule.ANY, StartRule.AFTER_APPROVAL,
      "经济困难的失能老年人护理补贴（按能力评估等级；金额待确认）",
      [("中度失能", 60, None, 2, 10000, 0), ("重度失能", 60, None, 3, 20000, 0), ("完全失能", 60, None, 4, 30000, 0)]),
 ]  # fmt: skip
