@@ -189,11 +189,21 @@ def document_view(request, document_id: int):
 def apply_view(request):
     """The family's page (and the window clerk's, with ?elder=): the elder's programs with what each rule
     says, and the form."""
+    from yiyang.core import idnumber
+
     elders = Elder.objects.visible_to(request.user, "benefits.add_application")
     chosen = _int(request.GET.get("elder"))
-    elder = elders.filter(pk=chosen).first() if chosen else elders.order_by("pk").first()
-    if chosen and elder is None:
-        raise Http404
+    number = idnumber.normalize(request.GET.get("id_number", "")) if request.GET.get("id_number") else ""
+    # A window clerk finds the elder by ID number; a family has one or two elders and sees the first.
+    counter = elders[:3].count() > 2
+    if number:
+        elder = elders.filter(id_number=number).first()
+    elif chosen:
+        elder = elders.filter(pk=chosen).first()
+        if elder is None:
+            raise Http404
+    else:
+        elder = None if counter else elders.order_by("pk").first()
     offers = []
     if elder is not None:
         for program in services.programs_for(elder).prefetch_related("bands"):
@@ -201,8 +211,8 @@ def apply_view(request):
     mine = (
         Application.objects.visible_to(request.user).filter(elder=elder).select_related("program")[:20] if elder else []
     )
-    return render(request, "benefits/apply.html", {"elder": elder, "offers": offers, "mine": mine,
-                                                   "kinds": DocumentKind.choices})  # fmt: skip
+    return render(request, "benefits/apply.html", {"elder": elder, "offers": offers, "mine": mine, "counter": counter,
+                                                   "number": number, "kinds": DocumentKind.choices})  # fmt: skip
 
 
 @requires("benefits.add_application")

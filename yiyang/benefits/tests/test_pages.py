@@ -163,3 +163,11 @@ def test_home_to_do_counts_the_applications_the_list_shows(application, communit
     assert client.get("/api/v1/benefits/applications?waiting=true").json()["count"] == 1
     # The neighbour county's officer has nothing of it to review.
     assert client_for(neighbour_officer).get("/api/v1/benefits/applications?waiting=true").json()["count"] == 0
+
+
+def test_window_clerk_finds_the_elder_by_id_number(county_officer, make_elder, old_age):
+    elders = [make_elder(name=f"窗口{i}", id_number=make_id_number(birth=born(81 + i))) for i in range(3)]
+    client = client_for(county_officer)
+    assert "请输入老人的身份证号码" in client.get("/benefits/apply/").content.decode()
+    page = client.get(f"/benefits/apply/?id_number={elders[1].id_number.lower()}").content.decode()
+    assert "窗口1" in page and 'id="offer-old_age"' in page
