@@ -284,8 +284,16 @@ def run_view(request):
     if month is None:
         messages.error(request, "月份应写作 YYYY-MM")
         return redirect("benefits:payrolls")
+    from .tasks import IN_REQUEST, build_payroll
+
     try:
-        row, added = payroll.run(Actor.from_request(request), request.POST.get("region"), month)
+        county = services.county_region(request.user, request.POST.get("region"), "benefits.run_payroll")
+        owed = Recipient.objects.filter(county_code=county[:6], status="active", next_month__lte=month)
+        if owed[: IN_REQUEST + 1].count() > IN_REQUEST:
+            build_payroll.enqueue(county, month.isoformat(), request.user.pk)
+            messages.success(request, f"{month:%Y年%m月}名册较大，已转入后台生成，请稍后刷新本页")
+            return redirect(f"{reverse('benefits:payrolls')}?region={county}")
+        row, added = payroll.run(Actor.from_request(request), county, month)
     except DomainError as exc:
         _fail(request, exc)
         return redirect("benefits:payrolls")

@@ -171,3 +171,18 @@ def test_window_clerk_finds_the_elder_by_id_number(county_officer, make_elder, o
     assert "请输入老人的身份证号码" in client.get("/benefits/apply/").content.decode()
     page = client.get(f"/benefits/apply/?id_number={elders[1].id_number.lower()}").content.decode()
     assert "窗口1" in page and 'id="offer-old_age"' in page
+
+
+def test_a_large_payroll_is_built_by_the_task_worker(county_officer, make_elder, old_age, officer, monkeypatch):
+    from yiyang.benefits import tasks
+    from yiyang.benefits.models import Payroll
+
+    monkeypatch.setattr(tasks, "IN_REQUEST", 1)
+    for i in range(2):
+        elder = make_elder(name=f"后台{i}", id_number=make_id_number(birth=born(85)))
+        enrol(officer, elder, old_age, THIS_MONTH, account=f"62284800323456789{i:02d}")
+    response = client_for(county_officer).post("/benefits/payrolls/run/", {"region": COUNTY,
+                                                                           "month": f"{THIS_MONTH:%Y-%m}"})  # fmt: skip
+    assert response.status_code == 302 and "/benefits/payrolls/?region=" in response["Location"]
+    # The test settings run tasks at once; a deployment's worker runs it moments later.
+    assert Payroll.objects.get(month=THIS_MONTH).lines_count == 2
