@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, Sum
 from django.utils import timezone
 
-from yiyang.core import audit, idnumber, masking, tabular
+from yiyang.core import audit, exports, idnumber, masking, tabular
 from yiyang.core.audit import Actor, AuditAction
 from yiyang.core.errors import Conflict, FieldErrors
 from yiyang.core.ledger import post_once
@@ -167,6 +167,9 @@ def _cell(fmt: BankFormat, key: str, line: PayrollLine, id_numbers: dict, progra
         "result": "",
         "reason": "",
     }[key]
+    if key in ("holder", "program"):
+        # Officers open these files in a spreadsheet too: free text is neutralised as in every export.
+        value = exports.neutralise(value)
     # A bank's text file has no quoting: a delimiter inside a name would shift every column after it.
     return value.replace(fmt.delimiter, " ").replace("\n", " ")
 
