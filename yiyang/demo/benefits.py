@@ -23,7 +23,16 @@ def _account(rng: random.Random) -> str:
     return "622848" + "".join(rng.choice("0123456789") for _ in range(13))
 
 
+CHECKER = "weidu-fuhe"  # a second county officer: the one who checks a payroll may not approve it
+
+
 def build(county: str, rng: random.Random) -> str:
+    from yiyang.accounts.services import create_user
+    from yiyang.core.roles import Role
+    from yiyang.demo.generate import DEMO_PASSWORD
+
+    create_user(CHECKER, DEMO_PASSWORD, name="魏都区民政局复核员",
+                memberships=[{"role": Role.OFFICER, "region_code": county}])  # fmt: skip
     actor = Actor(user=SYSTEM_READER, interface=Interface.CLI)
     programs = {p.code: p for p in services.seed_programs(county)}
     old_age = programs["old_age"]
@@ -77,5 +86,5 @@ def build(county: str, rng: random.Random) -> str:
         task = row.verifications.filter(year=today.year).first()
         if task:
             verification.verify(actor, task.pk, rng.choice(["in_person", "video", "visit"]), "社区工作人员核实")
-    return (f"老年人补贴：补贴对象 {len(enrolled)} 人；发放名册 2 个；补贴申请 {len(applicants)} 份；"
+    return (f"老年人补贴（名册复核账号 {CHECKER}）：补贴对象 {len(enrolled)} 人；发放名册 2 个；补贴申请 {len(applicants)} 份；"
             f"死亡比对停发 {recovered} 人；资格认证任务 {opened} 条")  # fmt: skip
