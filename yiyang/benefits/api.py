@@ -168,7 +168,7 @@ def add_document(request, application_id: int, kind: Form[str], file: File[Uploa
         if not may(request.user, row, "benefits.add_applicationdocument") or row.status in ("approved", "refused"):
             raise PermissionDenied
         upload = services.Upload(kind, file.name or "", file.read(services.MAX_DOCUMENT + 1))
-        services._check_documents([upload])
+        services.check_documents([upload])
         doc = services.add_document(row, upload)
     return Status(201, {"id": doc.pk, "kind": doc.kind, "filename": doc.filename, "size": doc.size})
 

@@ -27,6 +27,7 @@ from .models import (
     FILE_FIELDS,
     Band,
     BankFormat,
+    FacilityRule,
     LineStatus,
     Payment,
     Payroll,
@@ -86,12 +87,28 @@ def _add_lines(payroll: Payroll, month: date) -> int:
         Recipient.objects.filter(county_code=code, status=RecipientStatus.ACTIVE, next_month__lte=month)
         .exclude(bank_account="")
         .values_list("pk", "program_id", "region_code", "next_month", "start_month", "stop_month", "bank_account",
-                     "account_holder", "elder__id_number", "elder__capability_level")
+                     "account_holder", "elder__id_number", "elder__capability_level", "elder__facility_id")
         .order_by("pk")
     )  # fmt: skip
     lines, moved, added = [], [], 0
-    for pk, program_id, region_code, next_month, start, stop, account, holder, id_number, level in owed.iterator():
+    for (
+        pk,
+        program_id,
+        region_code,
+        next_month,
+        start,
+        stop,
+        account,
+        holder,
+        id_number,
+        level,
+        facility,
+    ) in owed.iterator():
         program = programs[program_id]
+        if facility and program.facility_rule == FacilityRule.HOME_ONLY:
+            # Not owed while in a facility: the months pass unpaid (the candidate list asks for the stop).
+            moved.append(pk)
+            continue
         try:
             birth = idnumber.parse(id_number).birth_date
         except idnumber.InvalidIdNumber:

@@ -150,7 +150,7 @@ class Upload:
     content: bytes
 
 
-def _check_documents(documents: list[Upload]) -> None:
+def check_documents(documents: list[Upload]) -> None:
     for i, doc in enumerate(documents):
         if doc.kind not in DocumentKind.values:
             raise FieldErrors({f"documents.{i}.kind": "不是可选的材料类别"})
@@ -191,7 +191,7 @@ def apply(actor: Actor, data: dict, documents: list[Upload] = ()) -> Application
     if errors:
         raise FieldErrors(errors)
     documents = list(documents)
-    _check_documents(documents)
+    check_documents(documents)
     with transaction.atomic():
         elder = get_visible_or_404(Elder.objects, actor.user, "benefits.add_application", pk=_int(data.get("elder_id")))
         # Programs are published policy, open to every applicant; the region rule decides whether one applies.

@@ -63,6 +63,19 @@ def test_the_checker_may_not_approve_the_same_payroll(officer, recipients):
         payroll.take_step(officer, run.pk, "approve")
 
 
+def test_home_only_subsidy_is_not_paid_while_the_elder_lives_in_a_facility(officer, make_elder, programs, facility):
+    from yiyang.elders import categories
+    from yiyang.elders.models import Elder
+
+    home = make_elder(name="居家", id_number=make_id_number(birth=born(70)), categories=categories.to_bits(["dibao"]))
+    away = make_elder(name="入住", id_number=make_id_number(birth=born(70)), categories=categories.to_bits(["dibao"]))
+    for elder in (home, away):
+        enrol(officer, elder, programs["service"], THIS_MONTH)
+    Elder.objects.filter(pk=away.pk).update(facility_id=facility.pk)
+    run, added = payroll.run(officer, COUNTY, THIS_MONTH)
+    assert added == 1 and run.lines.get().recipient.elder == home
+
+
 def test_payroll_must_be_approved_before_export(officer, checker, recipients):
     run, _ = payroll.run(officer, COUNTY, THIS_MONTH)
     with pytest.raises(Conflict):
