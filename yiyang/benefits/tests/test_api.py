@@ -82,3 +82,26 @@ def test_neighbour_officer_gets_404_for_the_home_payroll(officer, make_elder, ol
     client = client_for(neighbour_officer)
     assert client.get(f"/api/v1/benefits/payrolls/{run.pk}").status_code == 404
     assert post(client, f"/api/v1/benefits/payrolls/{run.pk}/steps/check", {}).status_code == 404
+
+
+def test_death_list_and_verification_through_the_api(officer, make_elder, old_age, county_officer):
+    from yiyang.benefits import verification
+    from yiyang.benefits.models import Recipient, Verification
+
+    elder = make_elder(name="接口认证", id_number=make_id_number(birth=born(88)))
+    gone = make_elder(name="接口已故", id_number=make_id_number(birth=born(90)))
+    enrol(officer, elder, old_age, THIS_MONTH)
+    enrol(officer, gone, old_age, THIS_MONTH)
+    client = client_for(county_officer)
+    listing = io.BytesIO(f"身份证号码,姓名,死亡日期\n{gone.id_number},接口已故,{THIS_MONTH.isoformat()}\n".encode())
+    listing.name = "死亡.csv"
+    batch = client.post("/api/v1/benefits/stop-lists", {"region": COUNTY, "kind": "death", "source": "殡葬",
+                                                        "file": listing})  # fmt: skip
+    assert batch.status_code == 201 and batch.json()["matched"] == 1
+    assert Recipient.objects.get(elder=gone).status == "stopped"
+    verification.open_year(officer, COUNTY, date.today().year, date.today())
+    row = Verification.objects.get(recipient__elder=elder)
+    done = post(client, f"/api/v1/benefits/verifications/{row.pk}/verify", {"method": "video", "evidence": "视频 3"})
+    assert done.status_code == 200 and done.json()["status"] == "verified"
+    due = client.get(f"/api/v1/benefits/verifications?region={COUNTY}&status=due").json()
+    assert due["count"] == 0
