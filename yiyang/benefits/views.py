@@ -67,6 +67,11 @@ def _month(request) -> date:
     return parse_month(request.GET.get("month") or request.POST.get("month") or "") or first_of(date.today())
 
 
+def _labelled(workflow, steps) -> list:
+    """Each step record with its transition's Chinese label, for the history on a page."""
+    return [(step, workflow.by_name[step.action].label if step.action in workflow else step.action) for step in steps]
+
+
 def _yuan(fen) -> str:
     return f"{(fen or 0) / 100:,.2f}"
 
@@ -158,7 +163,7 @@ def application_view(request, application_id: int):
     shown = masking.shown(Actor.from_request(request), row, reveal=request.GET.get("reveal") == "1")
     return render(request, "benefits/application.html", {
         "application": row, "shown": shown, "options": APPLICATION.options(request.user, row),
-        "steps": row.steps.all(), "documents": row.documents.all(), "kinds": DocumentKind.choices,
+        "steps": _labelled(APPLICATION, row.steps.all()), "documents": row.documents.all(), "kinds": DocumentKind.choices,
         "refusal": services.rules.check(row.program, row.elder, add_months(first_of(date.today()), 1))
         if row.status not in (ApplicationStatus.APPROVED, ApplicationStatus.REFUSED) else None,
     })  # fmt: skip
@@ -240,7 +245,7 @@ def recipient_view(request, recipient_id: int):
     row = get_visible_or_404(Recipient.objects.select_related("elder", "program"), request.user, pk=recipient_id)
     shown = masking.shown(Actor.from_request(request), row, reveal=request.GET.get("reveal") == "1")
     return render(request, "benefits/recipient.html", {
-        "recipient": row, "shown": shown, "options": RECIPIENT.options(request.user, row), "steps": row.steps.all(),
+        "recipient": row, "shown": shown, "options": RECIPIENT.options(request.user, row), "steps": _labelled(RECIPIENT, row.steps.all()),
         "payments": row.payments.order_by("-month")[:24], "change": may(request.user, row, "benefits.change_recipient"),
         "reasons": StopReason.choices, "verifications": row.verifications.order_by("-year")[:5],
     })  # fmt: skip
@@ -319,7 +324,7 @@ def payroll_view(request, payroll_id: int):
                     if o.name in ("check", "send_back", "approve")],
         "export": PAYROLL.may(request.user, row, "export") and may(request.user, row, "benefits.view_sensitive_recipient"),
         "settle": row.status == "exported" and may(request.user, row, "benefits.settle_payroll"),
-        "failed": results.get(LineStatus.FAILED, 0), "steps": row.steps.all(), "line_statuses": LineStatus.choices,
+        "failed": results.get(LineStatus.FAILED, 0), "steps": _labelled(PAYROLL, row.steps.all()), "line_statuses": LineStatus.choices,
         "total_yuan": _yuan(row.total_fen),
     })  # fmt: skip
 
