@@ -48,3 +48,19 @@ def test_neighbour_officer_cannot_verify(officer, make_elder, old_age, neighbour
     with pytest.raises(Http404):
         verification.verify(Actor(user=neighbour_officer), row.pk, "video", "视频 1")
     assert Recipient.objects.get().verified_until is None
+
+
+def test_the_daily_command_notifies_the_overdue(officer, make_elder, old_age):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    elder = make_elder(name="逾期", id_number=make_id_number(birth=born(85)))
+    enrol(officer, elder, old_age, first_of(date.today()))
+    verification.open_year(officer, COUNTY, date.today().year, date.today() - timedelta(days=1))
+    out = StringIO()
+    call_command("benefits_daily", stdout=out)
+    assert "催告 1 人" in out.getvalue()
+    assert Verification.objects.get().status == "notified"
+    call_command("benefits_daily", stdout=StringIO())  # a second run the same day changes nothing
+    assert Verification.objects.get().status == "notified"
