@@ -112,7 +112,7 @@ def test_the_county_officer_sees_what_waits_and_each_count_is_the_lists_and_the_
     found = todos(client)
     assert {k: v.count for k, v in found.items()} == {
         "orders_assign": 2, "hazards_overdue": 1, "claims_county_approve": 1, "complaints_due": 1,
-        "assessments_due": 1, "visits_overdue": 0,
+        "assessments_due": 1, "visits_overdue": 0, "benefit_applications": 0,
     }  # fmt: skip
     for todo in found.values():
         assert listed(client, todo.url) == todo.count, todo.key
@@ -122,6 +122,7 @@ def test_the_county_officer_sees_what_waits_and_each_count_is_the_lists_and_the_
         "claims_county_approve": "/api/v1/supervision/subsidy-claims?waiting=county_approve",
         "complaints_due": "/api/v1/supervision/complaints?due_soon=true",
         "assessments_due": "/api/v1/elders/?due=true",
+        "benefit_applications": "/api/v1/benefits/applications?waiting=true",
     }
     for key, url in api.items():
         assert client.get(url).json()["count"] == found[key].count, key

@@ -502,9 +502,10 @@ CASES = [
     ("import jobs page", "/exchange/import/elders/", import_jobs, 8),
     # Three for the emergency-help indicators (alarms by outcome, response times, devices), two grouped
     # queries for the visit indicators (targets and rate, visits by method), seven grouped queries for the
-    # renovation indicators (applications by state, targets, commitments, payments, items, checks, complaints).
-    ("analytics dashboard", "/analytics/?region=411002000000", registry, 40),
-    ("analytics dashboard API", "/api/v1/analytics/dashboard?region=411002000000", registry, 37),
+    # renovation indicators (applications by state, targets, commitments, payments, items, checks, complaints),
+    # five for the allowance indicators (recipients, bands, spend, recovery, verification).
+    ("analytics dashboard", "/analytics/?region=411002000000", registry, 45),
+    ("analytics dashboard API", "/api/v1/analytics/dashboard?region=411002000000", registry, 42),
     ("service map search", "/api/v1/public/facilities?q=康养", map_facilities, 6),
     ("nearby search", "/api/v1/facilities/nearby?lat=34.03&lng=113.85&radius=5000", map_facilities, 5),
 ]

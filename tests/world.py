@@ -36,6 +36,7 @@ def build() -> World:
 
     from yiyang.accounts.services import create_token, create_user
     from yiyang.analytics.models import MonthlyReport
+    from yiyang.benefits import models as benefits
     from yiyang.care.models import Alarm, DeviceEvent, InactivityRule, Vendor
     from yiyang.core.audit import Actor
     from yiyang.core.roles import Role
@@ -126,6 +127,10 @@ def build() -> World:
         vendor=vendor, vendor_event_id="界内-1", external_id="UNKNOWN-1", region_code=elder.region_code,
         county_code=home, kind="sos", occurred_at=timezone.now(), binding="waiting",
     )  # fmt: skip
+    allowance = _first(benefits.Application, county_code=home)
+    document = benefits.ApplicationDocument(application=allowance, county_code=home, kind="id_card", filename="身份证.png",
+                                            size=len(PNG))  # fmt: skip
+    document.file.save("id.png", ContentFile(PNG))
     world.rows = {
         "elder_id": elder.pk,
         "assessment_id": _first(Assessment, elder=elder).pk,
@@ -173,6 +178,18 @@ def build() -> World:
         "application_id:renovation": _first(Renovation, county_code=home).pk,
         "photo_id:renovation": _first(LinePhoto, county_code=home).pk,
         "step:renovation": "street_approve",
+        "application_id:benefits": allowance.pk,
+        "step:benefits": "street_pass",
+        "payroll_step": "check",
+        "band_id": _first(benefits.Band, county_code=home).pk,
+        "document_id": document.pk,
+        "payroll_id": _first(benefits.Payroll, county_code=home, status="draft").pk,
+        "settled_payroll_id": _first(benefits.Payroll, county_code=home, status="settled").pk,
+        "recipient_id": _first(benefits.Recipient, county_code=home, status="active").pk,
+        "case_id": _first(benefits.RecoveryCase, county_code=home).pk,
+        "batch_id": _first(benefits.StopBatch, county_code=home).pk,
+        "verification_id": _first(benefits.Verification, county_code=home).pk,
+        "program_id": _first(benefits.Program, county_code=home, code="old_age").pk,
     }
 
     outsider_facility = _first(Facility, county_code=neighbour, facility_type=FacilityType.INSTITUTION)

@@ -64,6 +64,7 @@ def _unauthenticated(request, exc):
 
 def _add_routers():
     from yiyang.analytics.api import router as analytics_router
+    from yiyang.benefits.api import router as benefits_router
     from yiyang.care.api import router as care_router
     from yiyang.elders.api import router as elders_router
     from yiyang.exchange.api import router as exchange_router
@@ -87,6 +88,7 @@ def _add_routers():
     api.add_router("/v1/homecare", homecare_router)
     api.add_router("/v1/care", care_router)
     api.add_router("/v1/renovation", renovation_router)
+    api.add_router("/v1/benefits", benefits_router)
     api.add_router("/v1/supervision", supervision_router)
     api.add_router("/v1/visits", visits_router)
     api.add_router("/v1/imports", imports_router)

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "yiyang.homecare",
     "yiyang.care",
     "yiyang.renovation",
+    "yiyang.benefits",
     "yiyang.visits",
     "yiyang.servicemap",
     "yiyang.supervision",

@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from django.urls import reverse
 from django.utils import timezone
 
+from yiyang.benefits import services as benefit_services
 from yiyang.core.models import AuditEntry
 from yiyang.core.regioncodes import region_range_q
 from yiyang.core.roles import Role
@@ -129,6 +130,13 @@ def home_for(user) -> Home:
     if regional and has_permission(user, "visits.change_visittarget"):
         overdue = visit_reports.targets_listing(user, requested_region(user, "", page=True), overdue=True)
         todos.append(Todo("visits_overdue", "逾期未探访的老人", overdue.count(), _url("visits:targets", overdue="1")))
+
+    # --- Allowances: applications waiting for the user's review step -------------------------------
+    if regional and has_permission(user, "benefits.review_community_application"):
+        count = benefit_services.applications_waiting(user).count()
+        todos.append(
+            Todo("benefit_applications", "待审核的补贴申请", count, _url("benefits:applications", waiting="1"))
+        )
 
     # --- The registry: assessments due ----------------------------------------------------------
     if regional and has_permission(user, "elders.add_assessment"):

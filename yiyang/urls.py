@@ -18,6 +18,7 @@ urlpatterns = [
     path("homecare/", include("yiyang.homecare.urls")),
     path("care/", include("yiyang.care.urls")),
     path("renovation/", include("yiyang.renovation.urls")),
+    path("benefits/", include("yiyang.benefits.urls")),
     path("visits/", include("yiyang.visits.urls")),
     path("supervision/", include("yiyang.supervision.urls")),
     path("analytics/", include("yiyang.analytics.urls")),

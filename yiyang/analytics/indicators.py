@@ -88,6 +88,15 @@ class Base:
     renovation_checks: int = 0
     renovation_failed: int = 0
     renovation_complaints: int = 0
+    benefit_recipients: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    benefit_bands: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    benefit_new: int = 0
+    benefit_stopped: int = 0
+    benefit_spend_fen: int = 0
+    benefit_overpaid_fen: int = 0
+    benefit_recovered_fen: int = 0
+    benefit_verifications: int = 0
+    benefit_verified: int = 0
 
 
 @dataclass(frozen=True)
@@ -211,6 +220,28 @@ REGISTRY: list[Indicator] = [
               lambda b: _quantile(b.arrive_seconds, 0.5, 60), "rate"),
     Indicator("arrive_p90", "到场用时 90 分位", "分钟", "从报警到响应人员到场的用时的 90% 分位数", "应急救援", False,
               lambda b: _quantile(b.arrive_seconds, 0.9, 60), "rate"),
+    *[
+        Indicator(f"benefit_{kind}", f"{label}对象", "人", f"正常发放{label}的人数", "老年人补贴", True,
+                  lambda b, k=kind: b.benefit_recipients[k])
+        for kind, label in (("old_age", "高龄津贴"), ("service", "服务补贴"), ("care", "护理补贴"))
+    ],
+    *[
+        Indicator(f"benefit_old_age_{low}", f"高龄津贴{label}", "人", f"本月发放名册中按{label}档次发放高龄津贴的人数",
+                  "老年人补贴", True, lambda b, lv=low: b.benefit_bands[lv])
+        for low, label in ((80, "80-89周岁"), (90, "90-99周岁"), (100, "100周岁及以上"))
+    ],
+    Indicator("benefit_spend", "本月补贴发放", "元", "银行回盘确认的本月名册发放金额（含补发）", "老年人补贴", True,
+              lambda b: round(b.benefit_spend_fen / 100, 2)),
+    Indicator("benefit_new", "本月新增补贴对象", "人", "自本月起发放的补贴对象数", "老年人补贴", True,
+              lambda b: b.benefit_new),
+    Indicator("benefit_stopped", "本月停发补贴对象", "人", "自本月起停发（死亡、迁出等）的补贴对象数", "老年人补贴",
+              True, lambda b: b.benefit_stopped),
+    Indicator("benefit_overpaid", "发现多发金额", "元", "停发月份之后仍发放、已立案追回的金额", "老年人补贴", True,
+              lambda b: round(b.benefit_overpaid_fen / 100, 2)),
+    Indicator("benefit_recovered", "已追回金额", "元", "多发案件中已退回的金额", "老年人补贴", True,
+              lambda b: round(b.benefit_recovered_fen / 100, 2)),
+    Indicator("benefit_verification_rate", "年度资格认证率", "%", "本年度已认证的补贴对象 ÷ 本年度认证任务",
+              "老年人补贴", False, lambda b: _share(b.benefit_verified, b.benefit_verifications), "rate"),
     Indicator("alarm_devices", "在用报警设备", "台", "未拆除的报警设备数", "应急救援", True, lambda b: b.devices),
     Indicator("devices_offline", "离线报警设备", "台", "超过 2 小时没有心跳（或标记离线）的设备数", "应急救援", True,
               lambda b: b.devices_offline),
@@ -331,6 +362,7 @@ def gather(user, code: str, *, today: date | None = None) -> tuple[Base, list[Ba
     _care(user, code, width, add)
     _visits(user, code, width, add, today or timezone.localdate())
     _renovation(user, code, width, add, today or timezone.localdate())
+    _benefits(user, code, width, add, today or timezone.localdate())
     return whole, [bases[c.code] for c in children]
 
 
@@ -521,6 +553,47 @@ def _renovation(user, code: str, width: int, add, today: date) -> None:
     if own is not None and own.target:
         # The region's own target replaces the sum of its children's; `code[:width]` names the region itself.
         add(code[:width], lambda base: setattr(base, "renovation_target", own.target))
+
+
+def _benefits(user, code: str, width: int, add, today: date) -> None:
+    """Recipients by program and band, the month's spend, new and stopped, recovery and verification."""
+    from yiyang.benefits import reports
+
+    for row in reports.recipient_counts(user, code, width, today):
+
+        def apply(base, row=row):
+            for kind in ("old_age", "service", "care"):
+                base.benefit_recipients[kind] += row[kind]
+            base.benefit_new += row["new"]
+            base.benefit_stopped += row["stopped"]
+
+        add(row["child"], apply)
+    for row in reports.band_counts(user, code, width, today):
+
+        def apply(base, row=row):
+            base.benefit_bands[row["band__min_age"]] += row["n"]
+
+        add(row["child"], apply)
+    for row in reports.spend(user, code, width, today):
+
+        def apply(base, row=row):
+            base.benefit_spend_fen += row["total"] or 0
+
+        add(row["child"], apply)
+    for row in reports.recoveries(user, code, width):
+
+        def apply(base, row=row):
+            base.benefit_overpaid_fen += row["due"] or 0
+            base.benefit_recovered_fen += row["repaid"] or 0
+
+        add(row["child"], apply)
+    for row in reports.verification_counts(user, code, width, today):
+
+        def apply(base, row=row):
+            base.benefit_verifications += row["n"]
+            base.benefit_verified += row["verified"]
+
+        add(row["child"], apply)
 
 
 def _five_ones(user, code: str, width: int, add) -> None:

@@ -28,6 +28,8 @@ NAVIGATION = [
     ("无活动规则", "care:inactivity", "care.change_inactivityrule"),
     ("时间银行", "homecare:timebank", "homecare.confirm_volunteerservice"),
     ("适老化改造", "renovation:list", None),
+    ("老年人补贴", "benefits:applications", "benefits.review_community_application"),
+    ("补贴申请", "benefits:apply", "benefits.add_application"),
     ("探访关爱", "visits:targets", None),
     ("探访手机端", "visits:app", None),
     ("民政监管", "supervision:index", ("supervision.view_inspection", "supervision.view_complaint")),
@@ -44,7 +46,8 @@ GROUPS = [
     ("数据决策分析", ("analytics:dashboard", "analytics:screen", "servicemap:coverage", "regions:browse")),
     ("智慧养老服务", ("elders:list", "facilities:list", "homecare:orders", "homecare:board", "homecare:menu",
                 "homecare:today", "homecare:canteens", "homecare:timebank", "care:console", "care:responder", "care:mine",
-                "care:inactivity", "renovation:list", "visits:targets", "visits:app")),
+                "care:inactivity", "renovation:list", "benefits:applications", "benefits:apply", "visits:targets",
+                "visits:app")),
     ("民政系统监管", ("supervision:index", "supervision:pairing_visits", "accounts:audit", "exchange:apps", "exchange:periods")),
 ]  # fmt: skip
 GROUP_OF = {name: label for label, names in GROUPS for name in names}

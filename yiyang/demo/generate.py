@@ -28,6 +28,7 @@ from yiyang.regions import services as regions
 from yiyang.regions.models import Region
 from yiyang.servicemap import services as servicemap
 
+from . import benefits as demo_benefits
 from . import care_alarms, renovation, supervision_escrow, supervision_inspections, supervision_ratings
 from . import names as naming
 from . import visits as demo_visits
@@ -556,3 +557,4 @@ def build(sizes: Sizes, log=print) -> None:
     made = demo_visits.build(DEMO_COUNTY, random.Random(37))
     log(f"探访关爱对象：{made['targets']} 人；探访记录：{made['visits']} 条；转办：{made['referrals']} 件")
     log(f"居家适老化改造申请：{renovation.build(DEMO_COUNTY, random.Random(41))['applications']} 户")
+    log(demo_benefits.build(DEMO_COUNTY, random.Random(41)))
