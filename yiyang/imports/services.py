@@ -11,7 +11,7 @@ from django.db import transaction
 from django.http import Http404
 
 from yiyang.core import audit, masking, tabular
-from yiyang.core.audit import Actor
+from yiyang.core.audit import Actor, AuditAction
 from yiyang.core.errors import Conflict, FieldErrors
 from yiyang.core.exports import write_xlsx
 from yiyang.core.roles import SCOPE_KIND, ScopeKind, grants
@@ -110,7 +110,7 @@ def forget_mapping(actor: Actor, key: str, mapping_id: int) -> ColumnMapping:
     with transaction.atomic():
         mapping = get_visible_or_404(saved_mappings(actor.user, kind).select_for_update(), actor.user,
                                      kind.permission, pk=mapping_id)  # fmt: skip
-        audit.record(actor, "forget_column_mapping", mapping, changes={"header": mapping.shown, "field": mapping.field})
+        audit.record(actor, AuditAction.DELETE, mapping, changes={"header": mapping.shown, "field": mapping.field})
         mapping.delete()
     return mapping
 

@@ -154,7 +154,7 @@ def test_saved_mappings_are_listed_on_the_import_page_and_a_wrong_one_is_forgott
 
     answer = client.post(f"/exchange/import/elders/mappings/{wrong.pk}/delete/")
     assert answer.status_code == 302 and not ColumnMapping.objects.filter(pk=wrong.pk).exists()
-    assert AuditEntry.objects.filter(action="forget_column_mapping").count() == 1
+    assert AuditEntry.objects.filter(action="delete", object_type="imports.columnmapping").count() == 1
     # The next file asks about that header again, and keeps the other mappings.
     again = upload(county_officer, register("乙"), django_capture_on_commit_callbacks)
     assert again.preview["unknown_columns"] == ["籍贯"] and again.preview["missing_columns"] == []
