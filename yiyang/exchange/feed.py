@@ -133,6 +133,9 @@ def safe_bound(wait: float = SETTLE_WAIT) -> int | None:
         holders_sql = (
             "SELECT virtualtransaction FROM pg_locks WHERE locktype = 'advisory' AND classid = %s AND objid = %s"
             " AND objsubid = 2 AND granted AND pid <> pg_backend_pid()"
+            # Advisory locks are listed for the whole cluster: only this database's writers matter (another
+            # database on the same server, such as a parallel test run's, never blocks this feed).
+            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
         )
         cursor.execute(holders_sql, LOCK)
         waiting = {row[0] for row in cursor.fetchall()}
