@@ -11,7 +11,7 @@ from datetime import date, time
 HOME_COUNTY = "411002000000"  # 魏都区, the demo county
 NEIGHBOUR_COUNTY = "411003000000"  # 建安区, same city
 OTHER_CITY_COUNTY = "410102000000"  # 郑州市中原区
-MARKERS = {"elder": "界内老人甲", "facility": "界内养老院甲", "provider": "界内服务商甲"}
+MARKERS = {"elder": "界内老人甲", "facility": "界内养老院甲", "provider": "界内服务商甲", "peer": "界内上级平台甲"}
 PASSWORD = "Outsider-Pass-2026"
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
@@ -42,8 +42,10 @@ def build() -> World:
     from yiyang.core.roles import Role
     from yiyang.demo import generate
     from yiyang.elders.models import Assessment, Elder
+    from yiyang.exchange import peers as exchange_peers
     from yiyang.exchange import periods as exchange_periods
     from yiyang.exchange import services as exchange_services
+    from yiyang.exchange.models import SyncConflict
     from yiyang.facilities import services as facility_services
     from yiyang.facilities.models import Facility, FacilityType, Residence
     from yiyang.homecare.models import Order, OrderPhoto, ServiceItem, Volunteer, VolunteerService
@@ -116,6 +118,15 @@ def build() -> World:
         ),
     )[0]
     period = exchange_periods.open_period(officer, HOME_COUNTY, "2026-01")
+    peer = exchange_peers.add_peer(officer, {
+        "name": MARKERS["peer"], "region": HOME_COUNTY, "base_url": "https://city.example.gov.cn",
+        "key_id": "yx_0123456789abcdef", "secret": "ab" * 32, "resources": ["elders"],
+    })  # fmt: skip
+    conflict = SyncConflict.objects.create(
+        app=linked_app, region_code=elder.region_code, county_code=home, resource="elders", object_id="7", seq=1,
+        op="upsert", data={"name": MARKERS["elder"], "id_number": elder.id_number}, code="duplicate_id_number",
+        message="界内冲突",
+    )  # fmt: skip
     cadre_visit = _first(CadreVisit, region_code__startswith=home)
     visit = _first(Visit, region_code__startswith=home, visitor__user=users["grid"])
     visit_photo = VisitPhoto(
@@ -163,6 +174,9 @@ def build() -> World:
         "app_id": linked_app.pk,
         "period_id": period.pk,
         "step:exchange": "submit",
+        "peer_id": peer.pk,
+        "conflict_id": conflict.pk,
+        "decision": "dismiss",
         "code": HOME_COUNTY,
         "kind": "elders",
         "step": "dispatch",

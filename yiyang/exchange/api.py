@@ -1,7 +1,7 @@
 """The open exchange API: signed requests of linked systems (docs/exchange.md). No signed-in user or bearer token
 reaches these routes; each is authenticated by the app's signature (signed.py)."""
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from django.db.models import F
@@ -10,9 +10,10 @@ from ninja.responses import Status
 from pydantic import ValidationError
 
 from yiyang.core.api import ErrorOut, validation_fields
+from yiyang.core.errors import FieldErrors
 
-from . import feed, writes
-from .models import ExchangeApp
+from . import feed, sync, writes
+from .models import ChangeOp, ExchangeApp
 from .signed import SignedApp, note_error, require_right
 
 router = Router(tags=["互联互通"], auth=SignedApp())
@@ -180,3 +181,53 @@ def beds(request, payload: BatchIn):
 @router.post("/staff", response=BATCH_RESPONSES, summary="机构从业人员（按 external_id 与 version 幂等写入）")
 def staff(request, payload: BatchIn):
     return _batch(request, "staff", StaffIn, payload)
+
+
+class SyncChangeIn(Schema):
+    seq: int = Field(ge=1)
+    resource: str
+    id: str = Field(min_length=1, max_length=40)
+    op: str
+    data: dict | None = None
+
+
+class SyncIn(Schema):
+    changes: list[SyncChangeIn] = Field(max_length=sync.MAX_CHANGES)
+    through: int = Field(ge=0, description="发送方本批读到的最大序号（含未发送的重复变更）")
+    head: int = Field(0, ge=0)
+    pending: int = Field(0, ge=0)
+    oldest_pending_at: datetime | None = None
+
+
+class SyncOut(Schema):
+    applied_through: int
+    applied: int
+    parked: int
+    skipped: int
+
+
+@router.post(
+    "/sync",
+    response={200: SyncOut, **SIGNED_ERRORS},
+    summary="下级颐养平台推送变更（按序号应用，重复推送不会重复写入；不能自动应用的进入冲突待处理）",
+)
+def push(request, payload: SyncIn):
+    app: ExchangeApp = request.exchange_app
+    require_right(app, "sync", write=True, target=request.get_full_path())
+    errors = {}
+    previous = 0
+    for index, change in enumerate(payload.changes):
+        if change.resource not in sync.SYNCED:
+            errors[f"changes.{index}.resource"] = f"不能同步的数据：{change.resource}"
+        if change.op not in ChangeOp.values:
+            errors[f"changes.{index}.op"] = "应为 upsert、exit 或 delete"
+        if change.seq <= previous or change.seq > payload.through:
+            errors[f"changes.{index}.seq"] = "序号应递增且不大于 through"
+        previous = change.seq
+    if errors:
+        raise FieldErrors(errors)
+    changes = [c.model_dump() for c in payload.changes]
+    return sync.receive(
+        app, changes, through=payload.through, head=payload.head, pending=payload.pending,
+        oldest_pending_at=payload.oldest_pending_at, request=request,
+    )  # fmt: skip

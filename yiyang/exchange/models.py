@@ -28,7 +28,13 @@ READABLE = {
     "visits": "探访记录",
     "alarms": "报警",
 }
-WRITABLE = {"residences": "入住与离开", "beds": "床位数", "staff": "机构从业人员"}
+WRITABLE = {
+    "residences": "入住与离开",
+    "beds": "床位数",
+    "staff": "机构从业人员",
+    # A lower Yiyang platform pushing all its changes (full values): only for an app of kind `platform`.
+    "sync": "下级颐养平台同步推送（含完整身份证号等）",
+}
 
 
 class ExchangeApp(models.Model):
@@ -246,3 +252,113 @@ class PeriodStep(DecisionStep):
 
     def __str__(self):
         return f"{self.period} {self.action}"
+
+
+# --- Platform to platform: a lower platform pushes its changes to an upper one (docs/exchange.md) ----------
+
+
+class Peer(models.Model):
+    """An upper platform (the city's, the province's) that this platform pushes its region's changes to.
+
+    The upper platform registers this one as a linked app with the right `sync` and hands over a key id and
+    secret; an officer enters them here. The secret must be kept to sign each push, so it is stored
+    encrypted with a key derived from the platform's settings (peers.py), never shown again."""
+
+    name = models.CharField("上级平台名称", max_length=100)
+    region_code = models.CharField("推送的区划", max_length=12)
+    county_code = models.CharField("所属县（区）代码", max_length=6)
+    base_url = models.URLField("上级平台地址", max_length=200)
+    key_id = models.CharField("应用编号", max_length=40)
+    secret_encrypted = models.TextField()
+    resources = models.JSONField("推送的数据", default=list)
+    is_active = models.BooleanField("推送中", default=True)
+    # The last change id the upper platform has confirmed; pushing resumes after it.
+    cursor = models.BigIntegerField("已确认的变更序号", default=0)
+    pushed_total = models.PositiveBigIntegerField("已推送变更", default=0)
+    failures = models.PositiveIntegerField("连续失败次数", default=0)
+    last_attempt_at = models.DateTimeField("最近尝试", null=True, blank=True)
+    last_success_at = models.DateTimeField("最近成功", null=True, blank=True)
+    next_attempt_at = models.DateTimeField("下次尝试", null=True, blank=True)
+    last_error = models.CharField("最近错误", max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField("登记时间", default=timezone.now)
+
+    objects = ScopedManager()
+    scope = ScopeSpec(region="region_code")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "上级平台"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return self.name
+
+
+class SyncState(models.Model):
+    """What a lower platform (a linked app with the right `sync`) has pushed here: changes are applied in
+    their sender's order and `applied_seq` moves in the same transaction, so a push repeated after a lost
+    answer or a crash is skipped, never applied twice."""
+
+    app = models.OneToOneField(ExchangeApp, on_delete=models.CASCADE, related_name="sync_state")
+    applied_seq = models.BigIntegerField("已应用到的序号", default=0)
+    applied_total = models.PositiveBigIntegerField("已应用变更", default=0)
+    parked_total = models.PositiveBigIntegerField("待人工处理", default=0)
+    # As the sender last reported them: its newest change and how many it still had to send.
+    sender_head = models.BigIntegerField("下级最新序号", default=0)
+    sender_pending = models.PositiveBigIntegerField("下级待推送", default=0)
+    oldest_pending_at = models.DateTimeField("最早待推送变更时间", null=True, blank=True)
+    last_applied_at = models.DateTimeField("最近应用", null=True, blank=True)
+
+    objects = ScopedManager()
+    scope = ScopeSpec(region="app__region_code")
+
+    def __str__(self):
+        return f"{self.app_id} @{self.applied_seq}"
+
+
+class ConflictStatus(models.TextChoices):
+    OPEN = "open", "待处理"
+    RESOLVED = "resolved", "已处理"
+    DISMISSED = "dismissed", "已忽略"
+
+
+class SyncConflict(models.Model):
+    """A pushed change the platform would not apply on its own (the same ID number registered in two
+    counties, a row whose elder is itself waiting): kept with the row's latest pushed state until a person
+    retries or dismisses it. Later changes of the same row update it instead of being applied out of order."""
+
+    app = models.ForeignKey(ExchangeApp, on_delete=models.PROTECT, related_name="conflicts")
+    region_code = models.CharField("区划代码", max_length=12)
+    county_code = models.CharField("县（区）代码", max_length=6)
+    resource = models.CharField("数据", max_length=20)
+    object_id = models.CharField("下级记录编号", max_length=40)
+    seq = models.BigIntegerField("变更序号")
+    op = models.CharField(max_length=10, choices=ChangeOp.choices)
+    data = models.JSONField(null=True)
+    code = models.CharField("原因代码", max_length=40)
+    message = models.CharField("原因", max_length=300)
+    status = models.CharField("状态", max_length=10, choices=ConflictStatus.choices, default=ConflictStatus.OPEN)
+    created_at = models.DateTimeField("发现时间", default=timezone.now)
+    updated_at = models.DateTimeField("更新时间", default=timezone.now)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    resolved_at = models.DateTimeField("处理时间", null=True, blank=True)
+    note = models.CharField("处理说明", max_length=200, blank=True)
+
+    objects = ScopedManager()
+    scope = ScopeSpec(region="region_code")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "同步冲突"
+        ordering = ["status", "seq", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["app", "resource", "object_id"], condition=Q(status="open"), name="exchange_conflict_open_once"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.resource} {self.object_id}: {self.code}"

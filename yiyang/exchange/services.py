@@ -51,6 +51,8 @@ def _clean(actor: Actor, data: AppInput) -> dict:
         errors["read_resources"] = f"不是可读的数据：{'、'.join(sorted(unknown_read))}"
     if unknown_write:
         errors["write_resources"] = f"不是可写的数据：{'、'.join(sorted(unknown_write))}"
+    if "sync" in data.write_resources and data.kind != AppKind.PLATFORM:
+        errors["write_resources"] = "同步推送只能授予其他颐养平台"
     if not 1 <= data.rate_per_minute <= MAX_RATE:
         errors["rate_per_minute"] = f"应为 1 到 {MAX_RATE}"
     if not 30 <= data.window_seconds <= MAX_WINDOW:

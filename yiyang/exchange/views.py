@@ -2,6 +2,7 @@
 
 from django import forms
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -18,8 +19,18 @@ from yiyang.core.scoping import get_visible_or_404, has_permission, may
 from yiyang.core.workflow import options_by_row
 from yiyang.regions.services import default_region, requested_region
 
-from . import periods, services
-from .models import READABLE, WRITABLE, AppKind, ExchangeApp, ReportingPeriod
+from . import peers, periods, services, sync
+from .models import (
+    READABLE,
+    WRITABLE,
+    AppKind,
+    ConflictStatus,
+    ExchangeApp,
+    Peer,
+    ReportingPeriod,
+    SyncConflict,
+    SyncState,
+)
 from .workflows import PERIOD
 
 PAGE_SIZE = 100
@@ -74,6 +85,11 @@ def app_status(request, app_id: int):
         "write_labels": [WRITABLE.get(r, r) for r in app.write_resources],
         "previous_valid": bool(app.previous_valid_until and app.previous_valid_until > timezone.now()),
         "can_change": may(request.user, app, "exchange.change_exchangeapp"),
+        "sync_state": SyncState.objects.filter(app=app).first(),
+        "open_conflicts": SyncConflict.objects.visible_to(request.user, "view")
+        .filter(app=app, status=ConflictStatus.OPEN)
+        .count(),
+        "now": timezone.now(),
     }
     return render(request, "exchange/status.html", context)
 
@@ -152,3 +168,100 @@ def period_step(request, period_id: int, step: str):
     else:
         messages.success(request, f"{period.month:%Y-%m} 报送期：{PERIOD[step].label}")
     return redirect(f"{reverse('exchange:periods')}?region={period.county_code}000000")
+
+
+# --- Platform to platform: the upper platforms this one pushes to, and what waits for a person ----------
+
+
+class PeerForm(forms.Form):
+    name = forms.CharField(label="上级平台名称", max_length=100)
+    region = forms.CharField(label="推送的区划代码", max_length=12)
+    base_url = forms.CharField(label="上级平台地址（如 https://yiyang.city.gov.cn）", max_length=200)
+    key_id = forms.CharField(label="上级平台发给本平台的应用编号", max_length=40)
+    secret = forms.CharField(
+        label="密钥（64 位，只在保存时填写，之后不再显示）", max_length=64, widget=forms.PasswordInput
+    )
+    resources = forms.MultipleChoiceField(
+        label="推送的数据", choices=[(r, READABLE[r]) for r in sync.SYNCED], widget=forms.CheckboxSelectMultiple,
+        initial=list(sync.SYNCED),
+    )  # fmt: skip
+
+
+@requires("exchange.view_peer")
+def peer_list(request):
+    form = PeerForm(request.POST or None, initial={"region": default_region(request.user)})
+    if request.method == "POST":
+        if not has_permission(request.user, "exchange.add_peer"):
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                peer = peers.add_peer(Actor.from_request(request), form.cleaned_data)
+            except DomainError as exc:
+                apply_errors(form, exc)
+            else:
+                messages.success(request, f"已登记上级平台「{peer.name}」，变更将自动推送")
+                return redirect("exchange:peers")
+    rows = [(p, peers.backlog(p)) for p in Peer.objects.visible_to(request.user, "view")[:PAGE_SIZE]]
+    context = {
+        "rows": rows, "form": form, "now": timezone.now(),
+        "can_add": has_permission(request.user, "exchange.add_peer"),
+        "can_change": has_permission(request.user, "exchange.change_peer"),
+    }  # fmt: skip
+    return render(request, "exchange/peers.html", context)
+
+
+@requires("exchange.view_peer", hidden=True)
+@require_POST
+def peer_change(request, peer_id: int):
+    actor = Actor.from_request(request)
+    try:
+        if "active" in request.POST:
+            peers.set_active(actor, peer_id, request.POST["active"] == "1")
+        else:
+            data = {"name": request.POST.get("name"), "base_url": request.POST.get("base_url"),
+                    "key_id": request.POST.get("key_id"), "secret": request.POST.get("secret", ""),
+                    "resources": request.POST.getlist("resources")}  # fmt: skip
+            peers.change_peer(actor, peer_id, data)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "已保存")
+    return redirect("exchange:peers")
+
+
+@requires("exchange.view_syncconflict")
+def conflict_list(request):
+    status = request.GET.get("status") or ConflictStatus.OPEN
+    if status not in ConflictStatus.values:
+        status = ConflictStatus.OPEN
+    rows = list(
+        SyncConflict.objects.visible_to(request.user, "view")
+        .filter(status=status)
+        .select_related("app", "resolved_by")
+        .order_by("seq", "id")[:PAGE_SIZE]
+    )
+    context = {
+        "rows": [(c, sync.summary(c)) for c in rows], "status": status, "statuses": ConflictStatus.choices,
+        "can_change": has_permission(request.user, "exchange.change_syncconflict"),
+    }  # fmt: skip
+    return render(request, "exchange/conflicts.html", context)
+
+
+@requires("exchange.view_syncconflict", hidden=True)
+@require_POST
+def conflict_decide(request, conflict_id: int, decision: str):
+    actor = Actor.from_request(request)
+    try:
+        if decision == "retry":
+            sync.retry(actor, conflict_id)
+            messages.success(request, "已重试并应用")
+        elif decision == "dismiss":
+            sync.dismiss(actor, conflict_id, request.POST.get("note", ""))
+            messages.success(request, "已忽略")
+        else:
+            raise Http404
+    except DomainError as exc:
+        if exc.status == 404:
+            raise Http404 from None
+        messages.error(request, exc.message)
+    return redirect("exchange:conflicts")

@@ -1,0 +1,257 @@
+"""Pushing this platform's changes to an upper platform (a county's Yiyang to its city's; decision 0023).
+
+The outbox is the change feed itself: every save of a shared row writes its `Change` in the same
+transaction (feed.py), so a change is pushed exactly when it is committed. `push_once` sends the changes
+after the peer's cursor, in order, and moves the cursor only to what the upper platform confirms it has
+applied; a failed push is retried with a growing pause. Killing this process, or the upper platform, at
+any moment therefore loses nothing (the cursor has not moved) and doubles nothing (the upper platform skips
+what it applied already, sync.py).
+
+The push carries full values (ID numbers, phones, addresses): the upper platform is the same bureau's
+next level, whose officers see these rows on a single shared platform too, and it registers the elders by
+ID number. The link is entered by an officer, signed, and sent over the address given (use https).
+"""
+
+import base64
+import hashlib
+import json
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+import requests
+from cryptography.fernet import Fernet, InvalidToken
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.db.models import F, Min
+from django.utils import timezone
+
+from yiyang.core import audit, signing
+from yiyang.core.audit import Actor
+from yiyang.core.errors import FieldErrors
+from yiyang.core.models import AuditAction
+from yiyang.core.regioncodes import region_range_q
+from yiyang.core.scoping import SYSTEM_READER, ensure_visible, get_for_action
+from yiyang.regions.services import requested_region
+
+from . import feed, keys
+from .models import Change, Peer
+from .sync import MAX_CHANGES, SYNCED
+
+SYNC_PATH = "/api/v1/exchange/sync"
+BATCH = 500
+TIMEOUT = 30
+HEARTBEAT = timedelta(seconds=60)  # an idle link still reports its state this often
+MAX_PAUSE = 300
+
+
+class SecretUnreadable(Exception):
+    """The stored secret cannot be decrypted (the platform's key changed): an officer enters it again."""
+
+
+def _fernet() -> Fernet:
+    key = hashlib.sha256(b"exchange-peer-secret\n" + keys._master()).digest()
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def encrypt(secret: str) -> str:
+    return _fernet().encrypt(secret.encode()).decode()
+
+
+def decrypt(token: str) -> str:
+    try:
+        return _fernet().decrypt(token.encode()).decode()
+    except InvalidToken:
+        raise SecretUnreadable from None
+
+
+# --- Officers' changes -------------------------------------------------------------------------------
+
+
+def _clean(actor: Actor, data: dict, *, new: bool) -> dict:
+    errors, clean = {}, {}
+    clean["name"] = (data.get("name") or "").strip()[:100]
+    if not clean["name"]:
+        errors["name"] = "必填"
+    url = (data.get("base_url") or "").strip().rstrip("/")
+    if not url.startswith(("https://", "http://")):
+        errors["base_url"] = "应为 https:// 开头的平台地址"
+    clean["base_url"] = url[:200]
+    clean["key_id"] = (data.get("key_id") or "").strip()
+    if not clean["key_id"].startswith(f"{keys.KEY_PREFIX}_") or len(clean["key_id"]) > 40:
+        errors["key_id"] = "应为上级平台发给本平台的应用编号（yx_ 开头）"
+    secret = (data.get("secret") or "").strip().lower()
+    if secret or new:
+        if len(secret) != 64 or any(c not in "0123456789abcdef" for c in secret):
+            errors["secret"] = "应为上级平台发给本平台的 64 位密钥"
+        else:
+            clean["secret_encrypted"] = encrypt(secret)
+    resources = list(data.get("resources") or [])
+    if not resources or set(resources) - set(SYNCED):
+        errors["resources"] = f"请选择要推送的数据（{'、'.join(SYNCED)}）"
+    clean["resources"] = [r for r in SYNCED if r in resources]
+    if new:
+        region = requested_region(actor.user, data.get("region") or "", default=None, action="exchange.add_peer")
+        clean["region_code"], clean["county_code"] = region, region[:6]
+    if errors:
+        raise FieldErrors(errors)
+    return clean
+
+
+@transaction.atomic
+def add_peer(actor: Actor, data: dict) -> Peer:
+    peer = Peer.objects.create(**_clean(actor, data, new=True), created_by=actor.db_user)
+    ensure_visible(actor.user, peer, "add")
+    audit.record(actor, AuditAction.CREATE, peer, changes=audit.diff({}, _shown(peer)))
+    return peer
+
+
+@transaction.atomic
+def change_peer(actor: Actor, peer_id: int, data: dict) -> Peer:
+    peer = get_for_action(Peer.objects, actor.user, "exchange.change_peer", lock=True, pk=peer_id)
+    before = _shown(peer)
+    for name, value in _clean(actor, data, new=False).items():
+        setattr(peer, name, value)
+    peer.failures, peer.next_attempt_at, peer.last_error = 0, None, ""
+    peer.save()
+    changes = audit.diff(before, _shown(peer))
+    if "secret" in data and data["secret"]:
+        changes["secret"] = ["", "已更换"]
+    audit.record(actor, AuditAction.UPDATE, peer, changes=changes)
+    return peer
+
+
+@transaction.atomic
+def set_active(actor: Actor, peer_id: int, active: bool) -> Peer:
+    peer = get_for_action(Peer.objects, actor.user, "exchange.change_peer", lock=True, pk=peer_id)
+    if peer.is_active != active:
+        peer.is_active, peer.failures, peer.next_attempt_at = active, 0, None
+        peer.save(update_fields=["is_active", "failures", "next_attempt_at"])
+        audit.record(actor, AuditAction.UPDATE, peer, changes={"is_active": [not active, active]})
+    return peer
+
+
+def _shown(peer: Peer) -> dict:
+    return {"name": peer.name, "base_url": peer.base_url, "key_id": peer.key_id, "resources": peer.resources,
+            "region_code": peer.region_code, "is_active": peer.is_active}  # fmt: skip
+
+
+# --- Pushing -----------------------------------------------------------------------------------------
+
+
+def _changes(peer: Peer):
+    # The sender is the platform itself (a scheduled process, no user), reading its own region's changes.
+    return Change.objects.visible_to(SYSTEM_READER, "view").filter(
+        region_range_q("region_code", peer.region_code), resource__in=peer.resources
+    )
+
+
+def backlog(peer: Peer) -> dict:
+    """How many changes wait to be pushed, and since when."""
+    waiting = _changes(peer).filter(id__gt=peer.cursor)
+    found = waiting.aggregate(oldest=Min("at"))
+    return {"count": waiting.count(), "oldest": found["oldest"]}
+
+
+def next_batch(peer: Peer, limit: int = BATCH) -> dict | None:
+    """The body of the next push, or None while another transaction still numbers changes (feed.py)."""
+    bound = feed.safe_bound()
+    if bound is None:
+        return None
+    rows = list(
+        _changes(peer)
+        .filter(id__gt=peer.cursor, id__lte=bound)
+        .order_by("id")
+        .values_list("id", "resource", "object_id", "op", "at")[: limit + 1]
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    through = rows[-1][0] if more else max(bound, peer.cursor)
+    data = feed._current_rows(SYSTEM_READER, rows, masked=False)
+    changes, seen = [], set()
+    for seq, name, object_id, op, _at in rows:
+        # `data` is each row's current state, so only a row's first change in the batch is sent (with that
+        # state, and its deletion if it is gone): its later changes would repeat it, and sending it at its
+        # first place keeps rows that depend on it (an assessment after its elder) behind it.
+        if (name, object_id) in seen and op != "delete":
+            continue
+        seen.add((name, object_id))
+        row = None if op == "delete" else data.get((name, object_id))
+        changes.append({"seq": seq, "resource": name, "id": object_id, "op": op, "data": row})
+    return {
+        "changes": changes, "through": through, "head": bound,
+        "pending": _changes(peer).filter(id__gt=through).count() if more else 0,
+        "oldest_pending_at": rows[0][4] if rows else None,
+    }  # fmt: skip
+
+
+def _post(peer: Peer, body: bytes) -> tuple[int, dict]:
+    secret = decrypt(peer.secret_encrypted)
+    timestamp, nonce = str(int(time.time())), secrets.token_hex(16)
+    signature = signing.sign(secret, "POST", SYNC_PATH, timestamp, nonce, body, hash_body=True)
+    headers = {"X-Yiyang-App": peer.key_id, "X-Yiyang-Timestamp": timestamp, "X-Yiyang-Nonce": nonce,
+               "X-Yiyang-Signature": signature, "Content-Type": "application/json"}  # fmt: skip
+    answer = requests.post(peer.base_url + SYNC_PATH, data=body, headers=headers, timeout=TIMEOUT)
+    try:
+        return answer.status_code, answer.json()
+    except ValueError:
+        return answer.status_code, {"message": answer.text[:200]}
+
+
+@dataclass
+class Pushed:
+    sent: int = 0
+    applied: int = 0
+    parked: int = 0
+    error: str = ""
+
+
+def push_once(peer: Peer, post=_post) -> Pushed:
+    """One push of up to BATCH changes; the cursor moves only to what the upper platform confirms."""
+    now = timezone.now()
+    body = next_batch(peer)
+    if body is None:
+        return Pushed()
+    if (
+        not body["changes"]
+        and body["through"] == peer.cursor
+        and peer.last_success_at
+        and now - peer.last_success_at < HEARTBEAT
+    ):
+        return Pushed()
+    assert len(body["changes"]) <= MAX_CHANGES
+    try:
+        status, answer = post(peer, json.dumps(body, cls=DjangoJSONEncoder, ensure_ascii=False).encode())
+        if status != 200:
+            raise RuntimeError(f"HTTP {status} {answer.get('code', '')} {answer.get('message', '')}".strip())
+        confirmed = int(answer["applied_through"])
+    except SecretUnreadable:
+        return _failed(peer, now, "保存的密钥无法解密（平台密钥已更换）：请重新填写密钥")
+    except (requests.RequestException, RuntimeError, KeyError, ValueError, TypeError) as error:
+        return _failed(peer, now, str(error) or error.__class__.__name__)
+    Peer.objects.filter(pk=peer.pk).update(
+        cursor=confirmed if confirmed > peer.cursor else F("cursor"),
+        pushed_total=F("pushed_total") + len(body["changes"]),
+        failures=0, last_attempt_at=now, last_success_at=now, next_attempt_at=None, last_error="",
+    )  # fmt: skip
+    peer.refresh_from_db()
+    return Pushed(len(body["changes"]), answer.get("applied", 0), answer.get("parked", 0))
+
+
+def _failed(peer: Peer, now, message: str) -> Pushed:
+    failures = peer.failures + 1
+    pause = min(2**failures, MAX_PAUSE)
+    Peer.objects.filter(pk=peer.pk).update(
+        failures=failures, last_attempt_at=now, next_attempt_at=now + timedelta(seconds=pause), last_error=message[:300]
+    )
+    peer.refresh_from_db()
+    return Pushed(error=message)
+
+
+def due_peers():
+    now = timezone.now()
+    return [
+        p for p in Peer.objects.visible_to(SYSTEM_READER, "view").filter(is_active=True)
+        if p.next_attempt_at is None or p.next_attempt_at <= now
+    ]  # fmt: skip

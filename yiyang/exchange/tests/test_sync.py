@@ -1,0 +1,202 @@
+"""A lower platform's pushes, applied here (sync.py), and this platform's pushes upwards (peers.py)."""
+
+from datetime import date
+
+import pytest
+from django.test import Client
+
+from conftest import full_scores, make_id_number
+from yiyang.core import masking
+from yiyang.core.audit import Actor
+from yiyang.elders import services as elder_services
+from yiyang.elders.models import Assessment, Elder
+from yiyang.exchange import peers
+from yiyang.exchange.models import ConflictStatus, ExternalRecord, Peer, SyncConflict, SyncState
+
+from .helpers import signed_post
+
+pytestmark = pytest.mark.django_db
+
+SYNC = "/api/v1/exchange/sync"
+
+
+@pytest.fixture
+def county_platform(link):
+    """The city's link for a county's own Yiyang, allowed to push."""
+    return link(name="魏都区颐养平台", kind="platform", write_resources=("sync",), read_resources=())
+
+
+def _elder_row(pk=501, **values):
+    row = {"id": pk, "name": "张桂兰", "id_number": make_id_number(), "sex": "F", "birth_date": "1945-03-08",
+           "ethnicity": "汉族", "phone": "13700001111", "phone_alt": "", "address": "花园社区 3 号楼",
+           "region_code": "411002001001", "county_code": "411002", "lat": None, "lng": None,
+           "living_situation": "alone", "categories": 0, "health_notes": "", "status": "active",
+           "status_date": None, "facility_id": 99, "capability_level": None}  # fmt: skip
+    return {**row, **values}
+
+
+def _assessment_row(pk=801, elder_id=501):
+    return {"id": pk, "elder_id": elder_id, "assessed_on": "2026-03-01", "reason": "first", "assessor_1": "王敏",
+            "assessor_2": "李强", "scores": full_scores(), "risk_events": {}, "coma": False, "dementia": False,
+            "mental_disorder": False, "total": 1, "final_level": 4}  # fmt: skip
+
+
+def _push(app, secret, changes, *, through=None):
+    body = {"changes": changes, "through": through if through is not None else max((c["seq"] for c in changes), default=0),
+            "head": 100, "pending": 0}  # fmt: skip
+    return signed_post(app, secret, SYNC, body)
+
+
+def _change(seq, resource, data, op="upsert"):
+    return {"seq": seq, "resource": resource, "id": str(data["id"]), "op": op, "data": data}
+
+
+def test_a_pushed_elder_and_assessment_are_applied_once(county_platform, regions):
+    app, secret = county_platform
+    row = _elder_row()
+    changes = [_change(7, "elders", row), _change(9, "assessments", _assessment_row())]
+    answer = _push(app, secret, changes)
+    assert answer.status_code == 200, answer.content
+    assert answer.json() == {"applied_through": 9, "applied": 2, "parked": 0, "skipped": 0}
+    elder = Elder.objects.get(id_number=row["id_number"])
+    # The county's own ids and derived fields are not copied: the city keeps its own (facility, level).
+    assert elder.pk != 501 and elder.facility_id is None and elder.phone == "13700001111"
+    assessment = Assessment.objects.get(elder=elder)
+    assert assessment.total == 90 and elder.__class__.objects.get(pk=elder.pk).capability_level == 0
+    # The same batch again (its answer was lost): skipped, nothing doubled.
+    again = _push(app, secret, changes)
+    assert again.json() == {"applied_through": 9, "applied": 0, "parked": 0, "skipped": 2}
+    assert Elder.objects.filter(id_number=row["id_number"]).count() == 1 and Assessment.objects.count() == 1
+    # A later change of the elder updates the same row.
+    _push(app, secret, [_change(12, "elders", {**row, "phone": "13700002222", "status": "deceased",
+                                               "status_date": "2026-05-01"}, op="exit")])  # fmt: skip
+    elder.refresh_from_db()
+    assert (elder.phone, elder.status) == ("13700002222", "deceased")
+    assert SyncState.objects.get(app=app).applied_seq == 12
+
+
+def test_the_same_id_number_in_two_counties_is_parked_never_merged(county_platform, elder, county_officer):
+    app, secret = county_platform
+    row = _elder_row(id_number=elder.id_number, name="张桂兰（另一县）", region_code="411002002001")
+    answer = _push(app, secret, [_change(3, "elders", row), _change(4, "assessments", _assessment_row())])
+    assert answer.json()["parked"] == 2
+    elder.refresh_from_db()
+    assert elder.name != row["name"] and Elder.objects.count() == 1
+    duplicate, waiting = SyncConflict.objects.order_by("seq")
+    assert (duplicate.code, waiting.code) == ("duplicate_id_number", "waiting")
+    # A later change of the waiting row joins its conflict instead of being applied out of order.
+    _push(app, secret, [_change(5, "elders", {**row, "phone": "13900003333"})])
+    duplicate.refresh_from_db()
+    assert duplicate.seq == 5 and duplicate.data["phone"] == "13900003333"
+    assert SyncConflict.objects.filter(status=ConflictStatus.OPEN).count() == 2
+
+    client = Client()
+    client.force_login(county_officer)
+    page = client.get("/exchange/conflicts/").content.decode()
+    assert "duplicate_id_number" in page and elder.id_number not in page
+    assert masking.mask_id_number(elder.id_number) in page
+    # Retrying while the number is still registered is refused with the reason; dismissing needs one.
+    client.post(f"/exchange/conflicts/{duplicate.pk}/retry/")
+    duplicate.refresh_from_db()
+    assert duplicate.status == ConflictStatus.OPEN
+    client.post(f"/exchange/conflicts/{duplicate.pk}/dismiss/", {"note": ""})
+    duplicate.refresh_from_db()
+    assert duplicate.status == ConflictStatus.OPEN
+    client.post(f"/exchange/conflicts/{duplicate.pk}/dismiss/", {"note": "经核实为同一人，以本地登记为准"})
+    duplicate.refresh_from_db()
+    assert duplicate.status == ConflictStatus.DISMISSED and duplicate.resolved_by == county_officer
+
+
+def test_a_row_waiting_for_another_is_applied_on_retry(county_platform, regions, county_officer):
+    app, secret = county_platform
+    _push(app, secret, [_change(2, "assessments", _assessment_row())])
+    (waiting,) = SyncConflict.objects.all()
+    assert waiting.code == "waiting" and Assessment.objects.count() == 0
+    _push(app, secret, [_change(3, "elders", _elder_row())])
+    client = Client()
+    client.force_login(county_officer)
+    client.post(f"/exchange/conflicts/{waiting.pk}/retry/")
+    waiting.refresh_from_db()
+    assert waiting.status == ConflictStatus.RESOLVED and Assessment.objects.count() == 1
+
+
+def test_a_push_needs_the_sync_right_and_a_well_formed_batch(link, county_platform, regions):
+    other, other_secret = link()  # a region app without the right
+    assert _push(other, other_secret, [_change(1, "elders", _elder_row())]).status_code == 403
+    app, secret = county_platform
+    bad = _push(app, secret, [_change(5, "elders", _elder_row()), _change(4, "orders", _elder_row(pk=2))], through=5)
+    assert bad.status_code == 422
+    assert set(bad.json()["fields"]) == {"changes.1.seq", "changes.1.resource"}
+    assert not Elder.objects.exists() and not SyncState.objects.filter(applied_seq__gt=0).exists()
+
+
+def test_only_a_platform_app_may_hold_the_sync_right(link):
+    from yiyang.core.errors import FieldErrors
+
+    with pytest.raises(FieldErrors) as refused:
+        link(kind="vendor", write_resources=("sync",))
+    assert "write_resources" in refused.value.fields
+
+
+# --- The sending side --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def peer(county_officer):
+    data = {"name": "许昌市颐养平台", "region": "411002000000", "base_url": "https://city.example.gov.cn/",
+            "key_id": "yx_0123456789abcdef", "secret": "ab" * 32, "resources": ["elders", "assessments"]}  # fmt: skip
+    return peers.add_peer(Actor(user=county_officer), data)
+
+
+def test_a_batch_carries_full_values_and_each_row_once(peer, county_officer, regions):
+    actor = Actor(user=county_officer)
+    data = {"name": "李秀英", "id_number": make_id_number(), "region_code": "411002001001", "phone": "13800001234"}
+    elder = elder_services.register_elder(actor, data)
+    elder_services.update_elder(actor, elder.pk, {"phone": "13800005678"})
+    elder_services.record_assessment(actor, elder.pk, {"assessed_on": date(2026, 3, 1), "reason": "first",
+                                                       "assessor_1": "王敏", "assessor_2": "李强",
+                                                       "scores": full_scores()})  # fmt: skip
+    body = peers.next_batch(peer)
+    assert [c["resource"] for c in body["changes"]] == ["elders", "assessments"]
+    sent = body["changes"][0]["data"]
+    # Full values (the upper platform registers by ID number) and the row's latest state.
+    assert sent["id_number"] == elder.id_number and sent["phone"] == "13800005678"
+    assert body["through"] >= body["changes"][-1]["seq"] and body["pending"] == 0
+
+
+def test_the_cursor_moves_only_to_what_the_upper_platform_confirms(peer, county_officer, regions):
+    actor = Actor(user=county_officer)
+    elder_services.register_elder(
+        actor, {"name": "李秀英", "id_number": make_id_number(), "region_code": "411002001001"}
+    )
+    down = peers.push_once(peer, post=lambda p, body: (502, {"message": "Bad Gateway"}))
+    peer.refresh_from_db()
+    assert down.error and peer.cursor == 0 and peer.failures == 1 and peer.next_attempt_at is not None
+    assert peer not in peers.due_peers()  # it waits out its pause
+    sent = {}
+
+    def accept(p, body):
+        import json
+
+        sent.update(json.loads(body))
+        return 200, {"applied_through": sent["through"], "applied": 1, "parked": 0, "skipped": 0}
+
+    peers.push_once(peer, post=accept)
+    peer.refresh_from_db()
+    assert peer.cursor == sent["through"] > 0 and peer.failures == 0 and peer.last_error == ""
+    assert peers.backlog(peer)["count"] == 0
+
+
+def test_an_officer_links_an_upper_platform_and_its_secret_is_kept_encrypted(county_officer, regions):
+    client = Client()
+    client.force_login(county_officer)
+    form = {"name": "许昌市颐养平台", "region": "411002000000", "base_url": "https://city.example.gov.cn",
+            "key_id": "yx_0123456789abcdef", "secret": "cd" * 32, "resources": ["elders"]}  # fmt: skip
+    refused = client.post("/exchange/peers/", {**form, "secret": "short"})
+    assert "64 位密钥" in refused.content.decode() and not Peer.objects.exists()
+    client.post("/exchange/peers/", form)
+    peer = Peer.objects.get()
+    assert "cd" * 32 not in peer.secret_encrypted and peers.decrypt(peer.secret_encrypted) == "cd" * 32
+    page = client.get("/exchange/peers/").content.decode()
+    assert "许昌市颐养平台" in page and "cd" * 32 not in page
+    assert ExternalRecord.objects.count() == 0
