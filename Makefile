@@ -17,7 +17,8 @@ run: install
 	$(PY) manage.py demo --accounts
 	$(PY) manage.py resume_imports
 	$(PY) manage.py care_timers
-	$(PY) manage.py db_worker --queue-name default & WORKER=$$!; trap "kill $$WORKER" EXIT; \
+	$(PY) manage.py db_worker --queue-name default & WORKER=$$!; \
+	  $(PY) manage.py exchange_push & PUSHER=$$!; trap "kill $$WORKER $$PUSHER" EXIT; \
 	  $(VENV)/bin/gunicorn yiyang.wsgi --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile -
 
 ## The whole suite: lint, migrations check, SQLite, PostgreSQL, browser tests

@@ -207,10 +207,10 @@ class Pushed:
     error: str = ""
 
 
-def push_once(peer: Peer, post=_post) -> Pushed:
+def push_once(peer: Peer, post=_post, limit: int = BATCH) -> Pushed:
     """One push of up to BATCH changes; the cursor moves only to what the upper platform confirms."""
     now = timezone.now()
-    body = next_batch(peer)
+    body = next_batch(peer, limit)
     if body is None:
         return Pushed()
     if (

@@ -12,14 +12,15 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--once", action="store_true", help="每个到期的上级平台推送一次后退出")
         parser.add_argument("--idle", type=float, default=1.0, help="没有新变更时的等待秒数")
+        parser.add_argument("--batch", type=int, default=peers.BATCH, help="每次推送的最多变更数")
 
-    def handle(self, *args, once=False, idle=1.0, **options):
+    def handle(self, *args, once=False, idle=1.0, batch=peers.BATCH, **options):
         stopping = []
         signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
         while not stopping:
             busy = False
             for peer in peers.due_peers():
-                result = peers.push_once(peer)
+                result = peers.push_once(peer, limit=max(1, min(batch, peers.MAX_CHANGES)))
                 busy |= result.sent > 0 and not result.error
                 if result.error:
                     self.stderr.write(f"{peer.name}：{result.error}")
