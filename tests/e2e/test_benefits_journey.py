@@ -1,5 +1,7 @@
 """Allowances on a 375 px phone: a family applies for the old-age allowance, the community worker does the
-first review, and none of the county officer's allowance pages scrolls sideways."""
+first review, and none of the county officer's allowance pages scrolls sideways; and the whole journey
+through the pages: apply, review, notice, approve, payroll (four eyes), bank file, result file, death
+list, recovery and repayment."""
 
 from datetime import date
 
@@ -68,3 +70,95 @@ def test_family_applies_on_a_phone_and_officer_pages_fit(live_server, browser, m
                  "verifications/", f"applications/{application.pk}/"):  # fmt: skip
         fits(page, f"{live_server.url}/benefits/{path}?region={COUNTY}" if "?" not in path else path)
     expect(page.locator("#status")).to_have_text("待街道审核")
+
+
+def test_application_to_payroll_bank_file_death_list_and_recovery_through_the_pages(live_server, browser, make_user,
+                                                                                     make_elder, regions, tmp_path):  # fmt: skip
+    from datetime import timedelta
+
+    from yiyang.benefits.months import add_months, first_of
+
+    today = date.today()
+    this_month = first_of(today)
+    elder = make_elder(name="赵晚年", id_number=make_id_number(birth=date(today.year - 84, 2, 11)))
+    services.seed_programs(COUNTY)
+    make_user(Role.OFFICER, region_code=COUNTY, username="officer")
+    make_user(Role.OFFICER, region_code=COUNTY, username="checker")
+    make_user(Role.FAMILY, region_code=elder.region_code, scope_id=elder.pk, username="son")
+    make_user(Role.COMMUNITY_WORKER, region_code=elder.region_code, username="worker")
+
+    page = phone(browser, live_server, "son")
+    page.goto(f"{live_server.url}/benefits/apply/")
+    form = page.locator("#offer-old_age form")
+    form.locator("[name=applicant_name]").fill("赵小军")
+    form.locator("[name=bank_account]").fill("6228480012345678901")
+    form.locator("button[type=submit]").click()
+    expect(page.locator("#status")).to_have_text("待社区初审")
+    application = Application.objects.get(elder=elder)
+
+    page = phone(browser, live_server, "worker")
+    page.goto(f"{live_server.url}/benefits/applications/{application.pk}/")
+    page.click("#step-community_pass")
+    expect(page.locator("#status")).to_have_text("待街道审核")
+
+    officer = phone(browser, live_server, "officer")
+    officer.goto(f"{live_server.url}/benefits/applications/{application.pk}/")
+    officer.click("#step-street_pass")
+    expect(officer.locator("#status")).to_have_text("待公示")
+    officer.click("#step-start_notice")
+    expect(officer.locator("#status")).to_contain_text("公示中")
+    expect(officer.locator("#step-approve")).to_be_disabled()  # the notice period has not run out
+    # A week passes: the notice period ends.
+    Application.objects.filter(pk=application.pk).update(notice_ends=today - timedelta(days=1))
+    officer.reload()
+    officer.click("#step-approve")
+    expect(officer.locator("#status")).to_contain_text("已审批")
+    recipient = Recipient.objects.get(elder=elder)
+    assert recipient.start_month == this_month
+
+    # Next month's payroll carries this month and the next (80-89 band: 50 元 each).
+    following = add_months(this_month, 1)
+    officer.goto(f"{live_server.url}/benefits/payrolls/?region={COUNTY}")
+    officer.fill("[name=month]", f"{following:%Y-%m}")
+    officer.click("#run")
+    expect(officer.locator("#lines")).to_have_text("2")
+    expect(officer.locator("#total")).to_have_text("100.00")
+    payroll_url = officer.url
+
+    checker = phone(browser, live_server, "checker")
+    checker.goto(payroll_url)
+    checker.click("#step-check")
+    expect(checker.locator("#status")).to_have_text("待审批")
+    officer.goto(payroll_url)
+    officer.click("#step-approve")
+    expect(officer.locator("#status")).to_have_text("已审批待导出")
+    with officer.expect_download() as download:
+        officer.click("#bank-file")
+    lines = download.value.path().read_bytes().decode("gbk").splitlines()
+    assert lines[-1] == "汇总,2,100.00"
+    rows = [line.split(",") for line in lines[1:-1]]
+    result = tmp_path / "回盘.csv"
+    result.write_text("序号,账号,户名,金额,处理结果\n" + "".join(f"{r[0]},{r[1]},{r[2]},{r[3]},成功\n" for r in rows)
+                      + "汇总,2,100.00\n", encoding="utf-8")  # fmt: skip
+    officer.goto(payroll_url)
+    officer.set_input_files("[name=file]", str(result))
+    officer.click("#result")
+    expect(officer.locator("#status")).to_have_text("已回盘")
+
+    # The police report the death this month: next month's 50 元 was paid after it.
+    deaths = tmp_path / "死亡名单.csv"
+    deaths.write_text(f"身份证号码,姓名,死亡日期\n{elder.id_number},赵晚年,{today.isoformat()}\n", encoding="utf-8")
+    officer.goto(f"{live_server.url}/benefits/stops/?region={COUNTY}")
+    officer.fill("[name=source]", "公安户籍注销")
+    officer.set_input_files("[name=file]", str(deaths))
+    officer.click("#upload")
+    expect(officer.locator("#records")).to_contain_text("比中，已停发")
+    officer.goto(f"{live_server.url}/benefits/recoveries/?region={COUNTY}")
+    expect(officer.locator("#due")).to_have_text("50.00")
+    officer.click("#cases a")
+    expect(officer.locator("#balance")).to_have_text("50.00 元")
+    officer.fill("[name=amount_yuan]", "50")
+    officer.fill("[name=note]", "家属退回")
+    officer.click("#repay")
+    expect(officer.locator("#balance")).to_have_text("0.00 元")
+    assert officer.evaluate("document.documentElement.scrollWidth") <= 375

@@ -224,18 +224,34 @@ class CandidateOut(Schema):
     elder_id: int
     elder_name: str
     birth_date: date | None
+    # stopping and stopped rows: the recipient, the end rule and its event, the month the allowance stops from.
+    recipient_id: int | None = None
+    rule: str = ""
+    detail: str = ""
+    event_date: date | None = None
+    stop_month: date | None = None
+    by_rule: bool = False
+    stop_reason: str = ""
 
 
 @router.get(
-    "/candidates", response=list[CandidateOut], summary="本月应纳入（turning、missed）和应停发（stopping）的名单"
-)
+    "/candidates", response=list[CandidateOut],
+    summary="本月应纳入（turning、missed）、应停发（stopping：规则、事件日期、停发月份；by_rule=true 的在下次造册时自动停发）"
+            "和本月、次月起已停发（stopped）的名单",
+)  # fmt: skip
 def list_candidates(request, region: str = "", month: str = ""):
     county = services.county_region(request.user, region)
     found = services.candidates(request.user, county, _month(month))
     rows = [{"kind": kind, "program_id": p.pk, "elder_id": e.pk, "elder_name": e.name, "birth_date": e.birth_date}
             for kind in ("turning", "missed") for p, e in found[kind]]  # fmt: skip
-    rows += [{"kind": "stopping", "program_id": r.program_id, "elder_id": r.elder_id, "elder_name": r.elder.name,
-              "birth_date": r.elder.birth_date} for r in found["stopping"]]  # fmt: skip
+    for e in found["stopping"]:
+        r = e.recipient
+        rows.append({"kind": "stopping", "program_id": r.program_id, "elder_id": r.elder_id, "elder_name": r.elder.name,
+                     "birth_date": r.elder.birth_date, "recipient_id": r.pk, "rule": e.rule.code, "detail": e.detail,
+                     "event_date": e.event_date, "stop_month": e.stop_month, "by_rule": e.by_rule})  # fmt: skip
+    rows += [{"kind": "stopped", "program_id": r.program_id, "elder_id": r.elder_id, "elder_name": r.elder.name,
+              "birth_date": r.elder.birth_date, "recipient_id": r.pk, "stop_month": r.stop_month,
+              "stop_reason": r.stop_reason} for r in found["stopped"]]  # fmt: skip
     return rows
 
 

@@ -452,6 +452,7 @@ class MatchResult(models.TextChoices):
     NAME_MISMATCH = "name_mismatch", "身份证号比中但姓名不符，待人工核实"
     NOT_RECIPIENT = "not_recipient", "非补贴对象"
     ALREADY = "already", "此前已停发"
+    EARLIER = "earlier", "此前已停发，停发月份按名单提前"
 
 
 class StopRecord(models.Model):

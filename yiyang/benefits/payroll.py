@@ -21,6 +21,7 @@ from yiyang.core.ledger import post_once
 from yiyang.core.regioncodes import county_of
 from yiyang.core.scoping import get_for_action, may
 from yiyang.core.tabular import Column
+from yiyang.facilities.models import Residence
 
 from . import rules
 from .models import (
@@ -69,8 +70,17 @@ def run(actor: Actor, region: str | None, month: date) -> tuple[Payroll, int]:
         payroll = Payroll.objects.select_for_update().get(pk=payroll.pk)
         if payroll.status != PayrollStatus.DRAFT:
             return payroll, 0
-        added = _add_lines(payroll, month)
+        before = payroll.lines.count()
+        _add_lines(payroll, month)
+        # The end rules that stop by themselves (e.g. a home-only subsidy on entering a facility) stop from
+        # the month after the event: applied after the lines were added, the months before it stay owed and
+        # the lines from it come off this draft again (stops.after_stop), with the payments already made
+        # for them found as overpayment.
+        from .ends import apply_by_rule
+
+        apply_by_rule(actor, payroll.county_code)
         _totals(payroll)
+        added = payroll.lines_count - before
         if added:
             audit.record(actor, AuditAction.CREATE, payroll, changes={"lines_added": added})
     return payroll, added
@@ -82,6 +92,12 @@ def _add_lines(payroll: Payroll, month: date) -> int:
     for band in Band.objects.filter(county_code=code).order_by("program_id", "min_age", "capability_level", "id"):
         bands.setdefault(band.program_id, []).append(band)
     programs = {p.pk: p for p in Program.objects.filter(county_code=code)}
+    # Home-only recipients with an admission on record: the facility end rule stops them from the month after.
+    staying = Residence.objects.filter(left_on__isnull=True).values("elder_id")
+    dated = set(
+        Recipient.objects.filter(county_code=code, program__facility_rule=FacilityRule.HOME_ONLY,
+                                 elder_id__in=staying).values_list("pk", flat=True)
+    )  # fmt: skip
     number = (payroll.lines.aggregate(n=Max("line_no"))["n"] or 0) + 1
     owed = (
         Recipient.objects.filter(county_code=code, status=RecipientStatus.ACTIVE, next_month__lte=month)
@@ -105,8 +121,9 @@ def _add_lines(payroll: Payroll, month: date) -> int:
         facility,
     ) in owed.iterator():
         program = programs[program_id]
-        if facility and program.facility_rule == FacilityRule.HOME_ONLY:
-            # Not owed while in a facility: the months pass unpaid (the candidate list asks for the stop).
+        if facility and program.facility_rule == FacilityRule.HOME_ONLY and pk not in dated:
+            # In a facility with no admission date to stop from: the months pass unpaid (the must-stop list
+            # asks a person to decide).
             moved.append(pk)
             continue
         try:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from yiyang.core import audit, masking
@@ -19,7 +19,7 @@ from yiyang.core.scoping import get_for_action, get_visible_or_404
 from yiyang.elders.models import Elder, Status
 from yiyang.regions.services import requested_region
 
-from . import rules
+from . import ends, rules
 from .models import (
     Application,
     ApplicationDocument,
@@ -365,8 +365,9 @@ def _years_before(day: date, years: int) -> date:
 
 def candidates(user, county: str, month: date, limit: int = 200) -> dict:
     """Who turns eligible for the old-age allowance with `month` (reached the age in the month before), who
-    was eligible earlier and is still not enrolled, and which recipients the registry says must stop
-    (died, moved out, or entered a facility where the program pays only at home)."""
+    was eligible earlier and is still not enrolled, which recipients must stop by the declared end rules
+    (ends.py: died or moved out by the registry, entered a facility where the program pays only at home),
+    and who stopped from this month or the next."""
     month = first_of(month)
     elders = Elder.objects.visible_to(user, "view").filter(region_range_q("region_code", county), status=Status.ACTIVE)
     found = {"turning": [], "missed": [], "stopping": []}
@@ -384,13 +385,14 @@ def candidates(user, county: str, month: date, limit: int = 200) -> dict:
             found["turning"].append((program, row))
         for row in base.filter(birth_date__lt=low).order_by("birth_date", "id")[:limit]:
             found["missed"].append((program, row))
-    receiving = Recipient.objects.visible_to(user).filter(region_range_q("region_code", county), status__in=RECEIVING)
-    stopping = receiving.filter(
-        ~Q(elder__status=Status.ACTIVE)
-        | Q(program__facility_rule=FacilityRule.HOME_ONLY, elder__facility_id__isnull=False)
-        | ~Q(elder__county_code=F("county_code"))
-    ).select_related("elder", "program")
-    found["stopping"] = list(stopping[:limit])
+    visible = Recipient.objects.visible_to(user).filter(region_range_q("region_code", county))
+    found["stopping"] = ends.endings(visible, limit)
+    # Stops that take effect this month or the next (by a list, by rule or by hand), with their reason.
+    found["stopped"] = list(
+        visible.filter(status=RecipientStatus.STOPPED, stop_month__gte=month, stop_month__lte=add_months(month, 1))
+        .select_related("elder", "program")
+        .order_by("stop_month", "region_code", "pk")[:limit]
+    )  # fmt: skip
     return found
 
 

@@ -81,7 +81,8 @@ def import_list(actor: Actor, region: str | None, kind: str, source: str, upload
         for number, id_number, name, day in good:
             for record in _compare(actor, batch, number, id_number, name, day):
                 counts[record.result] += 1
-        batch.matched, batch.mismatched = counts[MatchResult.STOPPED], counts[MatchResult.NAME_MISMATCH]
+        batch.matched = counts[MatchResult.STOPPED] + counts[MatchResult.EARLIER]
+        batch.mismatched = counts[MatchResult.NAME_MISMATCH]
         batch.unmatched = counts[MatchResult.NOT_RECIPIENT]
         batch.save(update_fields=["matched", "mismatched", "unmatched"])
         audit.record(actor, AuditAction.IMPORT, batch, changes={"rows": batch.rows, "matched": batch.matched})
@@ -100,20 +101,25 @@ def _compare(actor: Actor, batch: StopBatch, number: int, id_number: str, name: 
     if not found:
         return [StopRecord.objects.create(region_code=batch.region_code, result=MatchResult.NOT_RECIPIENT, **common)]
     records = []
+    month, note = next_month(day), f"{batch.get_kind_display()}：{batch.source} {day:%Y-%m-%d}"
     for recipient in found:
         if recipient.elder.name.replace(" ", "") != name.replace(" ", ""):
             result = MatchResult.NAME_MISMATCH
         elif recipient.status == RecipientStatus.STOPPED:
+            # Stopped by hand from the registry's word (by default from next month) before the official
+            # list came: the list's date decides, and what was paid since is recovered.
+            earlier = recipient.stop_month is not None and month < recipient.stop_month
+            result = MatchResult.EARLIER if earlier else MatchResult.ALREADY
+            if result == MatchResult.EARLIER:
+                bring_forward(actor, recipient, month, REASON_OF[batch.kind], note)
+        elif _stopped_since(recipient, day):
+            # Receiving again after a stop recorded on or after this date (moved away, came back and was
+            # enrolled anew): the list repeats the event that stop handled, and must not reach back over
+            # the months paid since the return.
             result = MatchResult.ALREADY
         else:
             result = MatchResult.STOPPED
-            stop(
-                actor,
-                recipient,
-                next_month(day),
-                REASON_OF[batch.kind],
-                f"{batch.get_kind_display()}：{batch.source} {day:%Y-%m-%d}",
-            )
+            stop(actor, recipient, month, REASON_OF[batch.kind], note)
         records.append(StopRecord.objects.create(region_code=recipient.region_code, result=result,
                                                  recipient=recipient, **common))  # fmt: skip
     return records
@@ -124,6 +130,23 @@ def stop(actor: Actor, recipient: Recipient, stop_month: date, reason: str, note
     RECIPIENT.move(actor, recipient, "auto_stop", note, authorised=True)
     recipient.stop_month, recipient.stop_reason = stop_month, reason
     recipient.save(update_fields=["status", "stop_month", "stop_reason"])
+    after_stop(actor, recipient)
+
+
+def _stopped_since(recipient: Recipient, day: date) -> bool:
+    return recipient.steps.filter(to_status=RecipientStatus.STOPPED, at__date__gte=day).exists()
+
+
+def bring_forward(actor: Actor, recipient: Recipient, stop_month: date, reason: str, note: str) -> None:
+    """Move a stopped (locked) recipient's stop month back to what the rule gives for the event, then
+    settle: the payments made since become overpayment. A stop month is never moved later."""
+    before = recipient.stop_month
+    RECIPIENT.move(actor, recipient, "auto_restop", f"{note}（停发月份由 {before:%Y年%m月} 提前至 {stop_month:%Y年%m月}）",
+                   authorised=True)  # fmt: skip
+    recipient.stop_month, recipient.stop_reason = stop_month, reason
+    recipient.save(update_fields=["status", "stop_month", "stop_reason"])
+    audit.record(actor, AuditAction.UPDATE, recipient,
+                 changes={"stop_month": [before.isoformat(), stop_month.isoformat()], "stop_reason": reason})  # fmt: skip
     after_stop(actor, recipient)
 
 

@@ -134,6 +134,8 @@ RECIPIENT = Workflow(
         # The platform's own: an overdue verification suspends, a stop list stops, a verification reinstates.
         Transition("auto_suspend", "认证逾期暂停", R.ACTIVE, R.SUSPENDED, None),
         Transition("auto_stop", "比对停发", (R.ACTIVE, R.SUSPENDED), R.STOPPED, None),
+        # A list dates a stop made by hand earlier: the stop month moves back to what the rule gives.
+        Transition("auto_restop", "按名单提前停发月份", R.STOPPED, R.STOPPED, None),
         Transition("auto_reinstate", "认证后恢复", R.SUSPENDED, R.ACTIVE, None),
     ),
 )

@@ -105,3 +105,34 @@ def test_death_list_and_verification_through_the_api(officer, make_elder, old_ag
     assert done.status_code == 200 and done.json()["status"] == "verified"
     due = client.get(f"/api/v1/benefits/verifications?region={COUNTY}&status=due").json()
     assert due["count"] == 0
+
+
+def _paid(recipient, months, amount=10000):
+    from yiyang.benefits.models import Payment
+
+    for month in months:
+        Payment.objects.create(recipient=recipient, region_code=recipient.region_code, county_code=recipient.county_code,
+                               month=month, paid_month=month, amount=amount, idempotency_key=f"test:{month}")  # fmt: skip
+
+
+def test_move_list_through_the_api_stops_from_the_month_after_and_opens_the_recovery(officer, make_elder, old_age,
+                                                                                   county_officer):  # fmt: skip
+    from yiyang.benefits.models import Recipient
+    from yiyang.benefits.months import add_months
+
+    elder = make_elder(name="接口迁出", id_number=make_id_number(birth=born(91)))
+    start = add_months(THIS_MONTH, -3)
+    recipient = enrol(officer, elder, old_age, start)
+    _paid(recipient, [add_months(start, n) for n in range(4)])
+    listing = io.BytesIO(
+        f"身份证号码,姓名,迁出日期\n{elder.id_number},接口迁出,{add_months(start, 1):%Y年%m月}15日\n".encode()
+    )
+    listing.name = "迁出.csv"
+    client = client_for(county_officer)
+    batch = client.post("/api/v1/benefits/stop-lists", {"region": COUNTY, "kind": "move", "source": "公安户籍迁出",
+                                                        "file": listing})  # fmt: skip
+    assert batch.status_code == 201 and (batch.json()["kind"], batch.json()["matched"]) == ("move", 1)
+    recipient = Recipient.objects.get(pk=recipient.pk)
+    assert (recipient.stop_month, recipient.stop_reason) == (add_months(start, 2), "moved")
+    cases = client.get(f"/api/v1/benefits/recovery-cases?region={COUNTY}").json()
+    assert [(c["due_fen"], c["balance_fen"]) for c in cases["items"]] == [(20000, 20000)]

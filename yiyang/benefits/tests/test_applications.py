@@ -130,4 +130,4 @@ def test_candidates_list_elders_turning_eligible_and_recipients_who_must_stop(of
     Elder.objects.filter(pk=gone.pk).update(status="deceased")
     found = services.candidates(officer.user, "411002000000", month)
     assert [e.name for _, e in found["turning"]] == ["周八十"]
-    assert [r.elder.name for r in found["stopping"]] == ["吴已故"]
+    assert [e.recipient.elder.name for e in found["stopping"]] == ["吴已故"]

@@ -186,3 +186,23 @@ def test_a_large_payroll_is_built_by_the_task_worker(county_officer, make_elder,
     assert response.status_code == 302 and "/benefits/payrolls/?region=" in response["Location"]
     # The test settings run tasks at once; a deployment's worker runs it moments later.
     assert Payroll.objects.get(month=THIS_MONTH).lines_count == 2
+
+
+def test_move_list_upload_page_stops_the_recipient_and_lists_the_result(county_officer, officer, make_elder, old_age):
+    from yiyang.benefits.months import add_months
+
+    elder = make_elder(name="页面迁出", id_number=make_id_number(birth=born(86)))
+    recipient = enrol(officer, elder, old_age, add_months(THIS_MONTH, -1))
+    moved = add_months(THIS_MONTH, -1).replace(day=20)
+    upload = io.BytesIO(f"公民身份号码,姓名,迁出日期\n{elder.id_number},页面迁出,{moved:%Y/%m/%d}\n".encode("gbk"))
+    upload.name = "迁出名单.csv"
+    client = client_for(county_officer)
+    response = client.post(
+        "/benefits/stops/upload/", {"region": COUNTY, "kind": "move", "source": "公安", "file": upload}
+    )
+    assert response.status_code == 302
+    page = client.get(response["Location"]).content.decode()
+    assert "迁出名单" in page and "比中，已停发" in page and elder.id_number not in page
+    recipient.refresh_from_db()
+    assert (recipient.status, recipient.stop_month, recipient.stop_reason) == ("stopped", THIS_MONTH, "moved")
+    assert "迁出本地" in client.get(f"/benefits/recipients/{recipient.pk}/").content.decode()

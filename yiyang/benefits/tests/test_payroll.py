@@ -242,3 +242,81 @@ def test_ten_concurrent_payroll_runs_make_one_payroll(officer, recipients):
     assert errors == []
     assert Payroll.objects.count() == 1
     assert PayrollLine.objects.count() == 3
+
+
+def _move_list(rows):
+    text = "身份证号码,姓名,迁出日期\n" + "\n".join(",".join(r) for r in rows) + "\n"
+    return io.BytesIO(text.encode("utf-8"))
+
+
+def _paid_three_months(officer, checker, elder, old_age):
+    """A recipient of the 90-99 band (100 元) paid by the bank for two back months and this one."""
+    start = add_months(THIS_MONTH, -2)
+    recipient = enrol(officer, elder, old_age, start)
+    run = _approved(officer, checker)
+    payroll.export(officer, run.pk)
+    payroll.import_result(officer, run.pk, _result(run, _rows(run)), "回盘.csv")
+    return recipient, start
+
+
+def test_move_stops_from_the_month_after_and_recovers_the_exact_amount_paid_after_it(officer, checker, make_elder,
+                                                                                   old_age):  # fmt: skip
+    elder = make_elder(name="赵迁出", id_number=make_id_number(birth=born(92)))
+    recipient, start = _paid_three_months(officer, checker, elder, old_age)
+    moved = date(start.year, start.month, 28)
+    batch = stops.import_list(officer, COUNTY, "move", "公安户籍迁出",
+                              _move_list([(elder.id_number, "赵迁出", moved.isoformat())]), "迁出.csv")  # fmt: skip
+    assert (batch.matched, batch.records.get().result) == (1, "stopped")
+    recipient.refresh_from_db()
+    assert (recipient.status, recipient.stop_month, recipient.stop_reason) == ("stopped", add_months(start, 1), "moved")
+    case = RecoveryCase.objects.get(recipient=recipient)
+    assert case.due_fen == 2 * 10000
+    assert sorted(case.entries.values_list("month", flat=True)) == [add_months(start, 1), THIS_MONTH]
+    assert "迁出本地后多发" in case.reason
+
+
+def test_move_list_dates_a_stop_made_by_hand_earlier_and_recovers_what_was_paid_since(officer, checker, make_elder,
+                                                                                      old_age):  # fmt: skip
+    from yiyang.benefits import services
+
+    elder = make_elder(name="钱手停", id_number=make_id_number(birth=born(92)))
+    recipient, start = _paid_three_months(officer, checker, elder, old_age)
+    # The registry said "moved out": the officer stopped the allowance from next month by hand.
+    services.recipient_step(officer, recipient.pk, "stop", "信息库显示已迁出", "moved")
+    recipient.refresh_from_db()
+    assert recipient.stop_month == add_months(THIS_MONTH, 1) and not RecoveryCase.objects.exists()
+    batch = stops.import_list(officer, COUNTY, "move", "公安户籍迁出",
+                              _move_list([(elder.id_number, "钱手停", start.replace(day=3).isoformat())]), "迁出.csv")  # fmt: skip
+    assert (batch.matched, batch.records.get().result) == (1, "earlier")
+    recipient.refresh_from_db()
+    assert recipient.stop_month == add_months(start, 1)
+    assert recipient.steps.order_by("-at", "-id").first().action == "auto_restop"
+    assert RecoveryCase.objects.get(recipient=recipient).due_fen == 2 * 10000
+    # A later list never moves the stop month later, and adds nothing.
+    again = stops.import_list(officer, COUNTY, "move", "民政", _move_list([(elder.id_number, "钱手停",
+                              THIS_MONTH.isoformat())]), "迁出2.csv")  # fmt: skip
+    recipient.refresh_from_db()
+    assert (again.records.get().result, recipient.stop_month) == ("already", add_months(start, 1))
+    assert RecoveryCase.objects.get(recipient=recipient).due_fen == 2 * 10000
+
+
+def test_a_repeated_move_list_does_not_stop_an_elder_who_came_back_and_was_enrolled_again(officer, make_elder,
+                                                                                          old_age):  # fmt: skip
+    from yiyang.benefits.models import Recipient
+
+    elder = make_elder(name="孙回乡", id_number=make_id_number(birth=born(92)))
+    recipient = enrol(officer, elder, old_age, add_months(THIS_MONTH, -6))
+    moved = add_months(THIS_MONTH, -6).replace(day=9)
+    stops.import_list(officer, COUNTY, "move", "公安", _move_list([(elder.id_number, "孙回乡", moved.isoformat())]),
+                      "迁出.csv")  # fmt: skip
+    # Back home and enrolled anew (as the review chain's approval does for a stopped recipient).
+    Recipient.objects.filter(pk=recipient.pk).update(status="active", start_month=THIS_MONTH, next_month=THIS_MONTH,
+                                                     stop_month=None, stop_reason="")  # fmt: skip
+    # The police send their whole year's list again, the old move included.
+    batch = stops.import_list(officer, COUNTY, "move", "公安", _move_list([(elder.id_number, "孙回乡",
+                              moved.isoformat())]), "迁出-全年.csv")  # fmt: skip
+    recipient.refresh_from_db()
+    assert (batch.matched, batch.records.get().result) == (0, "already")
+    assert (recipient.status, recipient.stop_month) == ("active", None)
+    run, added = payroll.run(officer, COUNTY, THIS_MONTH)
+    assert added == 1
