@@ -173,6 +173,7 @@ ROUTES = {
     "POST api/v1/renovation/applications/<application_id>/checks": ROW(body={"results": []}),
     "POST api/v1/renovation/applications/<application_id>/complaints": ROW(body={"text": "施工后地面有积水"}),
     "POST api/v1/renovation/applications/<application_id>/plan": ROW(body={"lines": []}),
+    "POST api/v1/renovation/applications/<application_id>/photos": ROW(multipart={"item_id": "1", "stage": "assess"}),
     "POST api/v1/renovation/applications/<application_id>/steps/<step>": ROW,
     "PAGE renovation/": LIST,
     "PAGE renovation/<int:application_id>/": ROW,
