@@ -22,11 +22,12 @@ from yiyang.core.roles import Role, grants
 from yiyang.core.scoping import (
     get_for_action,
     get_visible_or_404,
+    has_permission,
     is_platform_admin,
     memberships_of,
     region_predicate,
 )
-from yiyang.core.workflow import Option
+from yiyang.core.workflow import Option, regions_at
 from yiyang.elders import categories
 from yiyang.elders.models import Elder
 from yiyang.elders.models import Status as ElderStatus
@@ -221,6 +222,48 @@ def waiting(user, step: str, queryset=None):
         field = {OrgRole.ASSESS: "assessor_id", OrgRole.CONSTRUCT: "contractor_id", OrgRole.ACCEPT: "acceptor_id"}
         rows = rows.filter(**{f"{field[PARTY_STEPS[step]]}__in": mine})
     return rows.order_by("submitted_at", "id")
+
+
+# The steps a household waits for, as the home page's to-dos; each links to the list's `?waiting=step`,
+# which counts the same rows (`waiting`). The refusals and the rework are other answers to the same state.
+TODO_STEPS = (
+    ("street_approve", "待街道初审的改造申请"),
+    ("county_approve", "待县级审核的改造申请"),
+    ("assess", "待入户评估的改造"),
+    ("confirm", "待确认的改造方案"),
+    ("start", "待开工的改造"),
+    ("complete", "施工中待完工报验的改造"),
+    ("accept", "待验收的改造"),
+    ("approve_subsidy", "待核定补贴的改造"),
+    ("pay", "待拨付的改造补贴"),
+    ("close", "待结案的改造"),
+)
+
+
+def todos(user) -> list[tuple[str, str, object]]:
+    """(step, label, waiting rows) for each step of TODO_STEPS the user may take somewhere: the right at
+    the step's level, and for an organisation's step a registration in that role (a home-care provider
+    sees no renovation to-dos). The family's confirmation is listed only while a plan waits for it."""
+    admin = is_platform_admin(user)
+    roles = set()
+    if not admin:
+        mine = [m.scope_id for m in memberships_of(user) if m.role == Role.PROVIDER_MANAGER]
+        if mine:
+            roles = set(Org.objects.filter(provider_id__in=mine, is_active=True).values_list("role", flat=True))
+    found = []
+    for step, label in TODO_STEPS:
+        transition = APPLICATION[step]
+        if not has_permission(user, transition.permission):
+            continue
+        if transition.level is not None and regions_at(user, transition.permission, transition.level) == []:
+            continue
+        if step in PARTY_STEPS and not admin and PARTY_STEPS[step] not in roles:
+            continue
+        rows = waiting(user, step)
+        if step == "confirm" and not rows.exists():
+            continue
+        found.append((step, label, rows))
+    return found
 
 
 def _lock(actor: Actor, pk, step: str) -> Application:
