@@ -24,7 +24,7 @@ from yiyang.providers.models import Provider
 from yiyang.regions.models import Region
 from yiyang.regions.services import requested_region
 
-from . import documents, reports, services
+from . import documents, origins, reports, services
 from .models import (
     ApplicantKind,
     Application,
@@ -130,6 +130,7 @@ def detail_view(request, application_id: int):
         "steps": documents.labelled(application.steps.all()), "checks": application.checks.select_related("line__item"),
         "payments": application.payments.all(), "commitment": services.commitment_of(application),
         "simple_options": [o for o in options if o.name in services.SIMPLE_STEPS or o.name == "pay"],
+        "origins": origins.of(request.user, application),
     }  # fmt: skip
     if "county_approve" in names:
         orgs = Org.objects.filter(county_code=application.county_code, is_active=True).select_related("provider")
