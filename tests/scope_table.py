@@ -186,6 +186,7 @@ ROUTES = {
     "PAGE renovation/photos/<int:photo_id>/": ROW,
     "PAGE renovation/progress/": REGION,
     "PAGE renovation/setup/": REGION,
+    "PAGE renovation/variants/": REGION,
     "GET api/v1/care/alarms": LIST,
     "GET api/v1/care/alarms/<alarm_id>": ROW,
     "GET api/v1/care/alarms/<alarm_id>/responders": ROW,

@@ -253,6 +253,8 @@ class ItemOut(Schema):
     tier: str
     unit: str
     reference_price: int
+    offered: bool
+    subsidy_cap: int | None
     verified: bool
 
 
