@@ -166,3 +166,14 @@ def test_the_plan_follows_the_variant_items_offered_and_their_caps(
     assert "各项目单项补贴上限之和" in refused.value.fields["subsidy"]
     done = services.propose_plan(assessor, application.pk, {"lines": lines, "self_pay": "300"})
     assert (done.subsidy, done.self_pay, done.plan_total) == (total - 30_000, 30_000, total)
+
+
+def test_the_variants_page_keeps_its_queries_flat(officer, variant):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(officer)
+    client.get(URL)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(URL).status_code == 200
+    assert len(queries) <= 15, [q["sql"][:120] for q in queries.captured_queries]
