@@ -112,7 +112,8 @@ def test_the_county_officer_sees_what_waits_and_each_count_is_the_lists_and_the_
     found = todos(client)
     assert {k: v.count for k, v in found.items()} == {
         "orders_assign": 2, "hazards_overdue": 1, "claims_county_approve": 1, "complaints_due": 1,
-        "assessments_due": 1, "visits_overdue": 0, "benefit_applications": 0,
+        "assessments_due": 1, "visits_overdue": 0, "benefit_applications": 0, "renovation_street_approve": 0,
+        "renovation_county_approve": 0, "renovation_approve_subsidy": 0, "renovation_pay": 0, "renovation_close": 0,
     }  # fmt: skip
     for todo in found.values():
         assert listed(client, todo.url) == todo.count, todo.key

@@ -24,6 +24,7 @@ from yiyang.elders.models import Elder
 from yiyang.homecare import services as homecare_services
 from yiyang.homecare.models import Order
 from yiyang.regions.services import requested_region
+from yiyang.renovation import services as renovation_services
 from yiyang.supervision.services import complaints as complaint_services
 from yiyang.supervision.services import inspections as inspection_services
 from yiyang.supervision.workflows import CLAIM, HAZARD
@@ -137,6 +138,10 @@ def home_for(user) -> Home:
         todos.append(
             Todo("benefit_applications", "待审核的补贴申请", count, _url("benefits:applications", waiting="1"))
         )
+
+    # --- Home renovation: households waiting for the user's step ----------------------------------
+    for step, label, rows in renovation_services.todos(user):
+        todos.append(Todo(f"renovation_{step}", label, rows.count(), _url("renovation:list", waiting=step)))
 
     # --- The registry: assessments due ----------------------------------------------------------
     if regional and has_permission(user, "elders.add_assessment"):

@@ -75,7 +75,10 @@ def test_review_assign_plan_and_confirm_on_phones(live_server, browser, make_use
     assert no_sideways_scroll(daughter)
     assert Application.objects.get().status == Status.CONFIRMED
 
+    # The region's own catalog, kept item by item, also fits a phone.
+    services.derive_catalog(officer, "mca-2020", COUNTY, "weidu-2026", "魏都区适老化改造目录")
     phone_officer = login(browser, live_server, county_officer.username, phone=True)
-    for path in ("/renovation/", "/renovation/progress/", "/renovation/budgets/", "/renovation/catalogs/"):
+    for path in ("/renovation/", "/renovation/progress/", "/renovation/budgets/", "/renovation/catalogs/",
+                 "/renovation/variants/"):  # fmt: skip
         phone_officer.goto(f"{live_server.url}{path}")
         assert no_sideways_scroll(phone_officer), path

@@ -6,8 +6,9 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.utils import timezone
-from ninja import Router, Schema
+from ninja import File, Form, Router, Schema
 from ninja import Status as Answer
+from ninja.files import UploadedFile
 
 from yiyang.core import masking
 from yiyang.core.api import ErrorOut, Page, paginate
@@ -229,6 +230,21 @@ def complain(request, application_id: int, payload: ComplaintIn):
     return _detail(request, _application(request, application_id))
 
 
+class PhotosOut(Schema):
+    ids: list[int]
+    application: ApplicationDetailOut
+
+
+@router.post("/applications/{application_id}/photos", response={201: PhotosOut, **ERRORS},
+             summary="上传一个改造项目的照片（multipart：item_id、stage=assess/before/after/accept、photos；"
+                     "JPEG、PNG 或 WebP，每张 5 MB 以内，一次最多 9 张；只能由该环节指派的机构上传）")  # fmt: skip
+def add_photos(request, application_id: int, item_id: Form[int], stage: Form[str],
+               photos: File[list[UploadedFile]] = None):  # fmt: skip
+    made = services.add_photos(_actor(request), application_id, item_id, stage, list(photos or []))
+    detail = _detail(request, _application(request, application_id))
+    return Answer(201, {"ids": [p.pk for p in made], "application": detail})
+
+
 class ItemOut(Schema):
     id: int
     number: int
@@ -237,6 +253,8 @@ class ItemOut(Schema):
     tier: str
     unit: str
     reference_price: int
+    offered: bool
+    subsidy_cap: int | None
     verified: bool
 
 

@@ -64,6 +64,10 @@ class CatalogItem(models.Model):
     tier = models.CharField("类型", max_length=8, choices=Tier.choices)
     unit = models.CharField("单位", max_length=10, default="项")
     reference_price = models.PositiveIntegerField("参考单价（分）", default=0)
+    # A region's variant may leave an optional item out and limit the subsidy of an item; the national
+    # lists offer every item with no limit of their own (the household's cap still holds).
+    offered = models.BooleanField("本地提供", default=True)
+    subsidy_cap = models.PositiveIntegerField("单项补贴上限（分）", null=True, blank=True, help_text="空 = 不单独限额")
     # False where the name, order or tier could not be checked against the source document
     # (docs/renovation.md lists what stays open).
     verified = models.BooleanField("已核实", default=False)

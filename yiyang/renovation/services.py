@@ -22,11 +22,12 @@ from yiyang.core.roles import Role, grants
 from yiyang.core.scoping import (
     get_for_action,
     get_visible_or_404,
+    has_permission,
     is_platform_admin,
     memberships_of,
     region_predicate,
 )
-from yiyang.core.workflow import Option
+from yiyang.core.workflow import Option, regions_at
 from yiyang.elders import categories
 from yiyang.elders.models import Elder
 from yiyang.elders.models import Status as ElderStatus
@@ -223,6 +224,48 @@ def waiting(user, step: str, queryset=None):
     return rows.order_by("submitted_at", "id")
 
 
+# The steps a household waits for, as the home page's to-dos; each links to the list's `?waiting=step`,
+# which counts the same rows (`waiting`). The refusals and the rework are other answers to the same state.
+TODO_STEPS = (
+    ("street_approve", "待街道初审的改造申请"),
+    ("county_approve", "待县级审核的改造申请"),
+    ("assess", "待入户评估的改造"),
+    ("confirm", "待确认的改造方案"),
+    ("start", "待开工的改造"),
+    ("complete", "施工中待完工报验的改造"),
+    ("accept", "待验收的改造"),
+    ("approve_subsidy", "待核定补贴的改造"),
+    ("pay", "待拨付的改造补贴"),
+    ("close", "待结案的改造"),
+)
+
+
+def todos(user) -> list[tuple[str, str, object]]:
+    """(step, label, waiting rows) for each step of TODO_STEPS the user may take somewhere: the right at
+    the step's level, and for an organisation's step a registration in that role (a home-care provider
+    sees no renovation to-dos). The family's confirmation is listed only while a plan waits for it."""
+    admin = is_platform_admin(user)
+    roles = set()
+    if not admin:
+        mine = [m.scope_id for m in memberships_of(user) if m.role == Role.PROVIDER_MANAGER]
+        if mine:
+            roles = set(Org.objects.filter(provider_id__in=mine, is_active=True).values_list("role", flat=True))
+    found = []
+    for step, label in TODO_STEPS:
+        transition = APPLICATION[step]
+        if not has_permission(user, transition.permission):
+            continue
+        if transition.level is not None and regions_at(user, transition.permission, transition.level) == []:
+            continue
+        if step in PARTY_STEPS and not admin and PARTY_STEPS[step] not in roles:
+            continue
+        rows = waiting(user, step)
+        if step == "confirm" and not rows.exists():
+            continue
+        found.append((step, label, rows))
+    return found
+
+
 def _lock(actor: Actor, pk, step: str) -> Application:
     application = APPLICATION.lock(actor, pk, step, Application.objects.select_related("elder"))
     if step in PARTY_STEPS and not acting_as(actor.user, application, PARTY_STEPS[step]):
@@ -409,6 +452,11 @@ class LineInput:
     def amount(self) -> int:
         return int((self.quantity * self.unit_price).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
 
+    @property
+    def subsidisable(self) -> int:
+        """What of the line the subsidy may pay: its amount, up to the item's own cap in the variant."""
+        return self.amount if self.item.subsidy_cap is None else min(self.amount, self.item.subsidy_cap)
+
 
 def _fen(value, field: str, errors: dict) -> int | None:
     """A yuan amount given as text or number, to fen; None when absent."""
@@ -436,6 +484,9 @@ def _lines(application: Application, rows: list, errors: dict) -> list[LineInput
             item = None
         if item is None:
             errors[prefix + "item_id"] = "不是本地改造目录中的项目"
+            continue
+        if not item.offered:
+            errors[prefix + "item_id"] = f"“{item.name}”不在本地提供的改造项目中"
             continue
         if item.pk in seen:
             errors[prefix + "item_id"] = f"“{item.name}”重复"
@@ -475,13 +526,20 @@ def propose_plan(actor: Actor, pk, data: dict) -> Application:
             raise FieldErrors(errors)
         total = sum(line.amount for line in lines if line.in_plan)
         cap = application.cap
-        subsidy = min(total, cap) if subsidy is None else subsidy
+        # The items' own caps in the region's variant limit the subsidy below the household's cap.
+        item_capped = sum(line.subsidisable for line in lines if line.in_plan)
+        most = min(cap, item_capped)
+        subsidy = most if subsidy is None else subsidy
         self_pay = 0 if self_pay is None else self_pay
         if subsidy > cap:
             raise FieldErrors({"subsidy": f"补贴 {subsidy / 100:.2f} 元超过本户上限 {cap / 100:.2f} 元"})
+        if subsidy > item_capped:
+            raise FieldErrors({"subsidy": f"补贴 {subsidy / 100:.2f} 元超过各项目单项补贴上限之和 "
+                                          f"{item_capped / 100:.2f} 元"})  # fmt: skip
         if subsidy + self_pay != total:
-            if total > cap and subsidy + self_pay < total:
-                raise FieldErrors({"self_pay": f"方案总价 {total / 100:.2f} 元超过补贴上限 {cap / 100:.2f} 元，"
+            if total > most and subsidy + self_pay < total:
+                limit = "补贴上限" if most == cap else "各项目单项补贴上限之和"
+                raise FieldErrors({"self_pay": f"方案总价 {total / 100:.2f} 元超过{limit} {most / 100:.2f} 元，"
                                                f"须填写自付部分 {(total - subsidy) / 100:.2f} 元"})  # fmt: skip
             raise FieldErrors({"self_pay": f"补贴与自付之和须等于方案总价 {total / 100:.2f} 元"})
         kept = []
@@ -531,7 +589,7 @@ def add_photos(actor: Actor, pk, item_id, stage: str, files: list) -> list[LineP
         if problems := photos.photo_errors(files, "photos"):
             raise FieldErrors(problems)
         try:
-            item = CatalogItem.objects.get(pk=int(item_id), catalog=application.policy.catalog_id)
+            item = CatalogItem.objects.get(pk=int(item_id), catalog=application.policy.catalog_id, offered=True)
         except (CatalogItem.DoesNotExist, TypeError, ValueError):
             raise FieldErrors({"item_id": "不是本地改造目录中的项目"}) from None
         if stage == Stage.ASSESS:
@@ -689,6 +747,10 @@ def save_policy(actor: Actor, region_code: str, year: int, catalog_code: str, ca
     return policy
 
 
+VARIANT_FIELDS = ("offered", "tier", "unit", "reference_price", "subsidy_cap")
+MAX_ITEM_FEN = 1_000_000_000  # 10 million yuan: far above any item, below what a field can hold
+
+
 def derive_catalog(actor: Actor, base_code: str, region_code: str, code: str, name: str,
                    changes: dict | None = None, document: str = "") -> Catalog:  # fmt: skip
     """A region's own variant of a catalog: the base's items copied, with the tier, unit or reference price
@@ -721,12 +783,77 @@ def derive_catalog(actor: Actor, base_code: str, region_code: str, code: str, na
         CatalogItem.objects.bulk_create([
             CatalogItem(catalog=variant, number=i.number, group=i.group, name=i.name, verified=i.verified,
                         source=i.source, **{"tier": i.tier, "unit": i.unit, "reference_price": i.reference_price,
+                                            "offered": i.offered, "subsidy_cap": i.subsidy_cap,
                                             **{k: v for k, v in changes.get(i.number, {}).items()
-                                               if k in ("tier", "unit", "reference_price")}})
+                                               if k in VARIANT_FIELDS}})
             for i in items.values()
         ])  # fmt: skip
         audit.record(actor, AuditAction.CREATE, variant, region_code=region_code)
         return variant
+
+
+def _variant_row(item: CatalogItem, row: dict, errors: dict) -> dict:
+    """The item's new values from `row` (absent keys keep the stored value), with the reasons refused."""
+    prefix = f"items.{item.number}."
+    values = {name: row.get(name, getattr(item, name)) for name in VARIANT_FIELDS}
+    values["offered"] = bool(values["offered"])
+    if values["tier"] not in Tier.values:
+        errors[prefix + "tier"] = f"“{item.name}”的类型不是可选的类型"
+    values["unit"] = " ".join(str(values["unit"] or "").split())
+    if not 1 <= len(values["unit"]) <= 10:
+        errors[prefix + "unit"] = f"“{item.name}”的单位应为 1–10 个字"
+    for name, label in (("reference_price", "参考单价"), ("subsidy_cap", "单项补贴上限")):
+        value = values[name]
+        if value is None and name == "subsidy_cap":
+            continue
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_ITEM_FEN:
+            errors[prefix + name] = f"“{item.name}”的{label}应为 0 至 1000 万元"
+    if values["tier"] == Tier.BASIC and not values["offered"]:
+        # The basic tier is what every eligible household is entitled to (民发〔2020〕86号).
+        errors[prefix + "offered"] = f"基础类项目“{item.name}”须在本地提供"
+    return values
+
+
+def save_variant_items(actor: Actor, catalog_id, rows: dict) -> Catalog:
+    """A region's own variant of a catalog, item by item: which items it offers, their tier, unit,
+    reference price and the subsidy cap of each (`rows`: {item number: {field: value}}, amounts in fen,
+    subsidy_cap None for no cap of its own). The national lists are not edited: a region derives its
+    variant first. Plans proposed afterwards follow the new values; a plan already proposed keeps its
+    prices and amounts. Every change is audited with its old and new value, and raises the version."""
+    catalog = Catalog.objects.filter(pk=catalog_id).first() if str(catalog_id).isdigit() else None
+    if catalog is None:
+        raise FieldErrors({"catalog": "没有这个改造目录"})
+    if not catalog.region_code:
+        raise FieldErrors({"catalog": "全国目录不能修改，请先以它为基础建立本地目录"})
+    if not region_predicate(actor.user, Policy, "change")(catalog.region_code):
+        raise PermissionDenied
+    rows = {int(k): v for k, v in (rows or {}).items() if str(k).isdigit()}
+    with transaction.atomic():
+        catalog = Catalog.objects.select_for_update().get(pk=catalog.pk)
+        items = {i.number: i for i in catalog.items.all()}
+        errors: dict[str, str] = {}
+        for number in rows.keys() - items.keys():
+            errors[f"items.{number}"] = "本目录中没有这个序号"
+        planned = {number: _variant_row(item, rows.get(number, {}), errors) for number, item in items.items()}
+        if not any(values["offered"] for values in planned.values()):
+            errors["items"] = "本地目录至少要提供一个改造项目"
+        if errors:
+            raise FieldErrors(errors)
+        changes = {}
+        for number, values in planned.items():
+            item = items[number]
+            changed = audit.diff({name: getattr(item, name) for name in VARIANT_FIELDS}, values)
+            if changed:
+                for name, value in values.items():
+                    setattr(item, name, value)
+                item.save(update_fields=list(VARIANT_FIELDS))
+                changes[f"{number}. {item.name}"] = changed
+        if changes:
+            catalog.version += 1
+            catalog.save(update_fields=["version"])
+            audit.record(actor, AuditAction.UPDATE, catalog, region_code=catalog.region_code,
+                         object_repr=f"{catalog.name}（第 {catalog.version} 版）", changes=changes)  # fmt: skip
+        return catalog
 
 
 def save_budget(actor: Actor, county_region: str, year: int, source: str, amount: int, note: str = "") -> Budget:

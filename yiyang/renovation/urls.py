@@ -10,6 +10,7 @@ urlpatterns = [
     path("budgets/", views.budgets_view, name="budgets"),
     path("catalogs/", views.catalogs_view, name="catalogs"),
     path("setup/", views.setup_view, name="setup"),
+    path("variants/", views.variants_view, name="variants"),
     path("photos/<int:photo_id>/", views.photo_view, name="photo"),
     path("<int:application_id>/", views.detail_view, name="detail"),
     path("<int:application_id>/file/", views.file_view, name="file"),

@@ -18,13 +18,13 @@ from yiyang.core.access import login_only, requires
 from yiyang.core.audit import Actor
 from yiyang.core.errors import DomainError, FieldErrors
 from yiyang.core.regioncodes import Level, contains, level_of, region_range_q
-from yiyang.core.scoping import get_visible_or_404, has_permission, home_region, may
+from yiyang.core.scoping import get_visible_or_404, has_permission, home_region, may, region_predicate
 from yiyang.elders import categories
 from yiyang.providers.models import Provider
 from yiyang.regions.models import Region
 from yiyang.regions.services import requested_region
 
-from . import documents, reports, services
+from . import documents, origins, reports, services
 from .models import (
     ApplicantKind,
     Application,
@@ -130,6 +130,7 @@ def detail_view(request, application_id: int):
         "steps": documents.labelled(application.steps.all()), "checks": application.checks.select_related("line__item"),
         "payments": application.payments.all(), "commitment": services.commitment_of(application),
         "simple_options": [o for o in options if o.name in services.SIMPLE_STEPS or o.name == "pay"],
+        "origins": origins.of(request.user, application),
     }  # fmt: skip
     if "county_approve" in names:
         orgs = Org.objects.filter(county_code=application.county_code, is_active=True).select_related("provider")
@@ -137,7 +138,7 @@ def detail_view(request, application_id: int):
     if "assess" in names:
         found = {line.item_id: line for line in lines}
         context["items"] = [(item, found.get(item.pk)) for item in
-                            CatalogItem.objects.filter(catalog=application.policy.catalog_id)]  # fmt: skip
+                            CatalogItem.objects.filter(catalog=application.policy.catalog_id, offered=True)]  # fmt: skip
     if "accept" in names:
         context["check_lines"] = [line for line in lines if line.in_plan]
     context["may_complain"] = application.contractor_id and may(request.user, application,
@@ -151,14 +152,14 @@ def detail_view(request, application_id: int):
         context["photo_items"] = (
             [line.item for line in lines if line.in_plan]
             if application.status != Status.COUNTY_APPROVED
-            else CatalogItem.objects.filter(catalog=application.policy.catalog_id)
+            else CatalogItem.objects.filter(catalog=application.policy.catalog_id, offered=True)
         )
     return render(request, "renovation/detail.html", context)
 
 
 def _plan_data(request, application: Application) -> dict:
     lines = []
-    for item in CatalogItem.objects.filter(catalog=application.policy.catalog_id):
+    for item in CatalogItem.objects.filter(catalog=application.policy.catalog_id, offered=True):
         if request.POST.get(f"need_{item.pk}") != "1":
             continue
         lines.append({"item_id": item.pk, "needed": True,
@@ -331,6 +332,80 @@ def setup_view(request):
         if county else [],
         "providers": Provider.objects.visible_to(request.user).filter(county_code=region.code[:6], is_active=True)
         if county else [],
+    })  # fmt: skip
+
+
+def _item_fen(raw: str, item: CatalogItem, label: str, field: str) -> int:
+    try:
+        value = Decimal((raw or "").strip() or "x")
+    except InvalidOperation:
+        value = Decimal(-1)
+    if not value.is_finite() or value < 0 or value > 10_000_000:
+        raise FieldErrors({f"items.{item.number}.{field}": f"“{item.name}”的{label}应为 0 至 1000 万元的金额（元）"})
+    return int(value * 100)
+
+
+def _variant_rows(request, catalog: Catalog) -> dict:
+    rows = {}
+    for item in catalog.items.all():
+        n = item.number
+        cap = request.POST.get(f"cap_{n}", "").strip()
+        rows[n] = {
+            "offered": request.POST.get(f"offered_{n}") == "1",
+            "tier": request.POST.get(f"tier_{n}", item.tier),
+            "unit": request.POST.get(f"unit_{n}", item.unit),
+            "reference_price": _item_fen(request.POST.get(f"price_{n}", ""), item, "参考单价", "reference_price"),
+            "subsidy_cap": _item_fen(cap, item, "单项补贴上限", "subsidy_cap") if cap else None,
+        }
+    return rows
+
+
+def _variants_post(request, region) -> Catalog:
+    actor = Actor.from_request(request)
+    form = request.POST.get("form", "")
+    if form == "derive":
+        return services.derive_catalog(actor, request.POST.get("base", ""), region.code,
+                                       request.POST.get("code", "").strip(), request.POST.get("name", "").strip(),
+                                       document=request.POST.get("document", "").strip())  # fmt: skip
+    if form == "items":
+        catalog = Catalog.objects.filter(code=request.POST.get("catalog", ""), region_code=region.code).first()
+        if catalog is None:
+            raise FieldErrors({"catalog": "请选择本地区的改造目录"})
+        return services.save_variant_items(actor, catalog.pk, _variant_rows(request, catalog))
+    raise FieldErrors({"form": "不是可提交的表单"})
+
+
+@requires("renovation.view_policy")
+def variants_view(request):
+    """A region's own variants of the catalogs: derive one from a list that applies to the region, then
+    set item by item what is offered, its tier, unit, reference price and subsidy cap. A city or the
+    province keeps its own the same way; the counties below choose it in their policy."""
+    region = _region(request)
+    here = f"{reverse('renovation:variants')}?region={region.code}"
+    if request.method == "POST":
+        try:
+            catalog = _variants_post(request, region)
+        except DomainError as exc:
+            _fail(request, exc)
+            return redirect(f"{here}&catalog={request.POST.get('catalog', '')}")
+        except PermissionDenied:
+            messages.error(request, "您不能修改该地区的改造目录")
+            return redirect(here)
+        messages.success(request, f"已保存：{catalog}")
+        return redirect(f"{here}&catalog={catalog.code}")
+    variants = list(Catalog.objects.filter(region_code=region.code).prefetch_related("items"))
+    chosen = next((c for c in variants if c.code == request.GET.get("catalog")), variants[0] if variants else None)
+    bases = [c for c in Catalog.objects.all() if not c.region_code
+             or (c.region_code != region.code and contains(c.region_code, region.code))]  # fmt: skip
+    used_in = (
+        Policy.objects.filter(region_code=region.code, catalog=chosen).order_by("-year").values_list("year", flat=True)
+        if chosen
+        else []
+    )
+    return render(request, "renovation/variants.html", {
+        "region": region, "variants": variants, "chosen": chosen, "bases": bases, "tiers": Tier.choices,
+        "may_change": region_predicate(request.user, Policy, "change")(region.code),
+        "suggested_code": f"r{region.code}-{len(variants) + 1}", "used_in": list(used_in),
     })  # fmt: skip
 
 

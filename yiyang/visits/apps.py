@@ -6,4 +6,5 @@ class VisitsConfig(AppConfig):
     verbose_name = "特殊困难老年人探访关爱"
 
     def ready(self):
-        from . import activity, sync  # noqa: F401  (registers the visitor's reveal rule and the elder's recent visits)
+        # Registers the visitor's reveal rule, the elder's recent visits and the referrals' links back.
+        from . import activity, links, sync  # noqa: F401

@@ -5,6 +5,7 @@ progress. Every read goes through the scoping mechanism."""
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Substr
@@ -17,6 +18,8 @@ from yiyang.core.regioncodes import PREFIX_LENGTH, Level, county_of, level_of, r
 from yiyang.core.scoping import ensure_visible, get_for_action
 from yiyang.homecare import services as homecare
 from yiyang.regions.models import Region
+from yiyang.renovation import services as renovation
+from yiyang.renovation.models import ApplicantKind
 
 from . import services
 from .choices import ReferralKind, ReferralStatus, Risk, Tier
@@ -189,7 +192,7 @@ def referrals(user, code: str):
     return (
         Referral.objects.visible_to(user, "view")
         .filter(region_range_q("region_code", code))
-        .select_related("elder", "order")
+        .select_related("elder", "order", "renovation")
         .order_by("-created_at")
     )
 
@@ -202,27 +205,53 @@ def _tomorrow_morning() -> datetime:
     return timezone.make_aware(datetime.combine(day, datetime.min.time().replace(hour=9)))
 
 
+def renovation_ref(visit: Visit) -> str:
+    """The referral number a renovation application keeps of the visit that referred it."""
+    return f"visit:{visit.pk}"
+
+
+def _findings_note(visit: Visit) -> str:
+    found = [*visit.hazard_labels, *(label for label in visit.need_labels if label != "适老化改造")]
+    return f"探访发现：{'、'.join(found)}" if found else ""
+
+
+def _apply_for_renovation(actor: Actor, visit: Visit, note: str):
+    """A renovation application for the visited household, as a referral (the application keeps the
+    visit's number; its page links back here through the registered origin)."""
+    try:
+        return renovation.apply(actor, {"elder_id": visit.elder_id, "applicant_kind": ApplicantKind.REFERRAL,
+                                        "referral_ref": renovation_ref(visit), "applicant_name": actor.name})  # fmt: skip
+    except PermissionDenied:
+        raise FieldErrors({"kind": "您不能为该老人提出适老化改造申请"}) from None
+
+
 @transaction.atomic
 def refer(actor: Actor, visit_id, kind: str, note: str = "", item_id=None) -> Referral:
     """Turn a visit's finding into work. A home-care order is booked at once through the home-care
-    services (the order and the referral point at each other); the other kinds wait as a referral with
-    their note until the renovation, allowance and alarm modules take them."""
+    services, and a renovation application filed through the renovation services (each points at the
+    referral and back); an allowance check or an alarm waits as a referral with its note. A refusal of the
+    order or the application (the household already has one, the elder is not eligible) is the referral's
+    refusal, with the reason."""
     if kind not in ReferralKind.values:
         raise FieldErrors({"kind": "不是可选的转办类型"})
     visit = get_for_action(Visit.objects.select_related("elder"), actor.user, "visits.add_referral", pk=visit_id)
     note = (note or "").strip()[:500]
-    if kind != ReferralKind.HOMECARE_ORDER and not note:
+    if kind == ReferralKind.RENOVATION and not note:
+        note = _findings_note(visit)
+    if kind not in (ReferralKind.HOMECARE_ORDER, ReferralKind.RENOVATION) and not note:
         raise FieldErrors({"note": "请说明需要办理的事项"})
-    order = None
+    order = application = None
     if kind == ReferralKind.HOMECARE_ORDER:
         if not item_id:
             raise FieldErrors({"item_id": "请选择服务项目"})
         order = homecare.book(actor, visit.elder_id, int(item_id), _tomorrow_morning(),
                               notes=f"探访转介：{note}" if note else "探访转介")  # fmt: skip
+    elif kind == ReferralKind.RENOVATION:
+        application = _apply_for_renovation(actor, visit, note)
     referral = Referral.objects.create(
         visit=visit, elder_id=visit.elder_id, region_code=visit.region_code, county_code=visit.county_code,
-        kind=kind, note=note, order=order, status=ReferralStatus.LINKED if order else ReferralStatus.OPEN,
-        created_by=actor.db_user,
+        kind=kind, note=note, order=order, renovation=application, created_by=actor.db_user,
+        status=ReferralStatus.LINKED if order or application else ReferralStatus.OPEN,
     )  # fmt: skip
     audit.record(actor, AuditAction.CREATE, referral, object_repr=f"探访转办：{referral}")
     return referral

@@ -213,10 +213,19 @@ def visit_view(request, visit_id):
             _fail(request, exc)
         return redirect("visits:visit", visit_id=visit.pk)
     shown = masking.shown(actor, visit, reveal=request.GET.get("reveal") == "1")
-    items = homecare.menu_for(visit.elder) if may(request.user, visit, "visits.add_referral") else []
+    may_refer = may(request.user, visit, "visits.add_referral")
+    items = homecare.menu_for(visit.elder) if may_refer else []
+    referrals = list(visit.referrals.select_related("order", "renovation"))
+    # One tap files the household's renovation application, unless a referral already did.
+    renovate = (
+        may_refer
+        and has_permission(request.user, "renovation.add_application")
+        and not any(r.renovation_id for r in referrals)
+    )
     return render(request, "visits/visit.html", {
-        "visit": visit, "shown": shown, "photos": visit.photos.all(), "referrals": visit.referrals.select_related("order"),
-        "kinds": ReferralKind.choices, "items": items, "may_refer": bool(items) or may(request.user, visit, "visits.add_referral"),
+        "visit": visit, "shown": shown, "photos": visit.photos.all(), "referrals": referrals,
+        "kinds": [(v, label) for v, label in ReferralKind.choices if v not in ("homecare_order", "renovation")],
+        "items": items, "may_refer": may_refer, "renovate": renovate,
     })  # fmt: skip
 
 

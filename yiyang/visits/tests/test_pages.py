@@ -132,10 +132,10 @@ def test_one_tap_turns_a_finding_into_a_home_care_order_linked_both_ways(county_
 
 def test_other_referrals_need_a_note(county_officer, visit):
     client = client_for(county_officer)
-    client.post(f"/visits/records/{visit.pk}/", {"kind": "renovation", "note": ""})
+    client.post(f"/visits/records/{visit.pk}/", {"kind": "allowance", "note": ""})
     assert not Referral.objects.exists()
-    client.post(f"/visits/records/{visit.pk}/", {"kind": "renovation", "note": "卫生间加装扶手"})
-    assert Referral.objects.get().kind == "renovation"
+    client.post(f"/visits/records/{visit.pk}/", {"kind": "allowance", "note": "核查高龄津贴是否到账"})
+    assert Referral.objects.get().kind == "allowance"
 
 
 def test_sensitive_parts_of_a_record_are_masked_for_a_viewer(make_user, visit):
