@@ -168,6 +168,7 @@ ROUTES = {
     "POST api/v1/exchange/beds": SIGNED,
     "POST api/v1/exchange/staff": SIGNED,
     "POST api/v1/exchange/sync": SIGNED,
+    "GET api/v1/exchange/metadata": SIGNED,
     "POST api/v1/imports/jobs/<job_id>/mapping": ROW(body={"mapping": {}}),
     "GET api/v1/renovation/applications": LIST,
     "GET api/v1/renovation/applications/<application_id>": ROW,

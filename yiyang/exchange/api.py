@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from yiyang.core.api import ErrorOut, validation_fields
 from yiyang.core.errors import FieldErrors
 
-from . import feed, sync, writes
+from . import feed, metadata, sync, writes
 from .models import ChangeOp, ExchangeApp
 from .signed import SignedApp, note_error, require_right
 
@@ -231,3 +231,26 @@ def push(request, payload: SyncIn):
         app, changes, through=payload.through, head=payload.head, pending=payload.pending,
         oldest_pending_at=payload.oldest_pending_at, request=request,
     )  # fmt: skip
+
+
+class MetaSetOut(Schema):
+    name: str
+    version: str
+    regions: list[str]
+    rows: list[dict]
+
+
+class MetadataOut(Schema):
+    sets: list[MetaSetOut]
+
+
+@router.get(
+    "/metadata",
+    response={200: MetadataOut, **SIGNED_ERRORS},
+    summary="上级平台下发的数据集（服务菜单、检查表、目标考核）；have=名称:版本,… 只返回有变化的数据集",
+)
+def published_sets(request, have: str = ""):
+    app: ExchangeApp = request.exchange_app
+    require_right(app, "sync", write=True, target=request.get_full_path())
+    versions = dict(part.split(":", 1) for part in have.split(",") if ":" in part)
+    return {"sets": metadata.published(app.region_code, versions)}

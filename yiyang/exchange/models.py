@@ -280,6 +280,10 @@ class Peer(models.Model):
     last_success_at = models.DateTimeField("最近成功", null=True, blank=True)
     next_attempt_at = models.DateTimeField("下次尝试", null=True, blank=True)
     last_error = models.CharField("最近错误", max_length=300, blank=True)
+    # The versions of the upper platform's published sets applied here (metadata.py), and when last asked.
+    metadata_versions = models.JSONField("已应用的下发数据版本", default=dict, blank=True)
+    metadata_checked_at = models.DateTimeField("最近检查下发数据", null=True, blank=True)
+    metadata_error = models.CharField("下发数据错误", max_length=300, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -35,7 +35,7 @@ from yiyang.core.regioncodes import region_range_q
 from yiyang.core.scoping import SYSTEM_READER, ensure_visible, get_for_action
 from yiyang.regions.services import requested_region
 
-from . import feed, keys
+from . import feed, keys, metadata
 from .models import Change, Peer
 from .sync import MAX_CHANGES, SYNCED
 
@@ -255,3 +255,57 @@ def due_peers():
         p for p in Peer.objects.visible_to(SYSTEM_READER, "view").filter(is_active=True)
         if p.next_attempt_at is None or p.next_attempt_at <= now
     ]  # fmt: skip
+
+
+# --- What the upper platform publishes down --------------------------------------------------------------
+
+METADATA_PATH = "/api/v1/exchange/metadata"
+
+
+def _get(peer: Peer, target: str) -> tuple[int, dict]:
+    secret = decrypt(peer.secret_encrypted)
+    timestamp, nonce = str(int(time.time())), secrets.token_hex(16)
+    signature = signing.sign(secret, "GET", target, timestamp, nonce, b"", hash_body=True)
+    headers = {"X-Yiyang-App": peer.key_id, "X-Yiyang-Timestamp": timestamp, "X-Yiyang-Nonce": nonce,
+               "X-Yiyang-Signature": signature}  # fmt: skip
+    answer = requests.get(peer.base_url + target, headers=headers, timeout=TIMEOUT)
+    try:
+        return answer.status_code, answer.json()
+    except ValueError:
+        return answer.status_code, {"message": answer.text[:200]}
+
+
+def pull_metadata(peer: Peer, get=_get, *, force: bool = False) -> dict:
+    """Ask the upper platform for the sets that changed, and apply each whole (metadata.py). Asked once per
+    HEARTBEAT; a set that fails to apply is kept at its old version and named in `metadata_error`."""
+    now = timezone.now()
+    if not force and peer.metadata_checked_at and now - peer.metadata_checked_at < HEARTBEAT:
+        return {}
+    have = ",".join(f"{name}:{version}" for name, version in sorted(peer.metadata_versions.items()))
+    target = METADATA_PATH + (f"?have={have}" if have else "")
+    applied, errors = {}, []
+    try:
+        status, answer = get(peer, target)
+        if status != 200:
+            raise RuntimeError(f"HTTP {status} {answer.get('code', '')} {answer.get('message', '')}".strip())
+        sets = answer["sets"]
+    except SecretUnreadable:
+        errors.append("保存的密钥无法解密：请重新填写密钥")
+        sets = []
+    except (requests.RequestException, RuntimeError, KeyError, ValueError, TypeError) as error:
+        errors.append(str(error) or error.__class__.__name__)
+        sets = []
+    actor = Actor.system()
+    versions = dict(peer.metadata_versions)
+    for published in sets:
+        try:
+            applied[published["name"]] = metadata.apply_set(actor, peer.region_code, published)
+            versions[published["name"]] = published["version"]
+        except FieldErrors as error:
+            fields = "；".join(f"{k} {v}" for k, v in error.fields.items())
+            errors.append(f"「{published.get('name')}」未应用：{fields}")
+    Peer.objects.filter(pk=peer.pk).update(
+        metadata_versions=versions, metadata_checked_at=now, metadata_error="；".join(errors)[:300]
+    )
+    peer.refresh_from_db()
+    return applied

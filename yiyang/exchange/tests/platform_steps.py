@@ -25,6 +25,7 @@ def city(duplicate_id_number: str):
     elder whose ID number the county registers too."""
     from yiyang.elders import services as elder_services
     from yiyang.exchange import services
+    from yiyang.homecare.models import ServiceItem
 
     actor = _seed("411000000000")
     data = services.AppInput(
@@ -34,6 +35,9 @@ def city(duplicate_id_number: str):
     elder_services.register_elder(
         actor, {"name": "市级登记的老人", "id_number": duplicate_id_number, "region_code": "411002002001"}
     )
+    # The city's service menu, which flows down to the county.
+    ServiceItem.objects.create(region_code="411000000000", county_code="411000", code="C01", name="助浴",
+                               category="daily_living", unit="visit", price=6000, subsidies={"tekun": 100})  # fmt: skip
     print(json.dumps({"key_id": app.key_id, "secret": secret}))
 
 

@@ -1,6 +1,7 @@
 """Two real platforms, two servers, two databases: a county's Yiyang pushes to the city's while both are
-killed mid-sync; at the end the city holds every row of the county once (counts and checksums equal), and
-the elder the city had registered already is a conflict, not merged (docs/exchange.md).
+killed mid-sync; at the end the city holds every row of the county once (counts and checksums equal), the
+elder the city had registered already is a conflict, not merged, and the city's service menu has flowed
+down to the county (docs/exchange.md).
 
 Each platform runs as separate processes on its own SQLite file, migrated once and copied. The test runs
 in the SQLite pass of the suite only: it makes its own databases, so the PostgreSQL pass would repeat it.
@@ -160,6 +161,9 @@ def test_a_county_platform_syncs_to_the_city_through_kills_and_conflicts(tmp_pat
     conflicts = _query(city, "SELECT resource, code FROM exchange_syncconflict WHERE status = 'open' ORDER BY seq")
     assert conflicts == [("elders", "duplicate_id_number"), ("assessments", "waiting")]
     assert _query(city, "SELECT COUNT(*) FROM facilities_residence WHERE left_on IS NULL") == [(1,)]
+    # The city's menu flowed down to the county.
+    assert _query(county, "SELECT code, price, subsidies FROM homecare_serviceitem WHERE region_code = '411000000000'") == [
+        ("C01", 6000, '{"tekun": 100}')]  # fmt: skip
     # One mapping per county row: nothing was applied twice.
     refs = _query(
         city, "SELECT resource, COUNT(*), COUNT(DISTINCT external_id) FROM exchange_externalrecord GROUP BY resource"

@@ -21,6 +21,8 @@ class Command(BaseCommand):
             busy = False
             for peer in peers.due_peers():
                 result = peers.push_once(peer, limit=max(1, min(batch, peers.MAX_CHANGES)))
+                for name, counts in peers.pull_metadata(peer).items():
+                    self.stdout.write(f"{peer.name}：下发数据「{name}」{counts}")
                 busy |= result.sent > 0 and not result.error
                 if result.error:
                     self.stderr.write(f"{peer.name}：{result.error}")
