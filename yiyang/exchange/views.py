@@ -3,7 +3,7 @@
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -38,9 +38,15 @@ PAGE_SIZE = 100
 
 @requires("exchange.view_exchangeapp")
 def app_list(request):
-    apps = ExchangeApp.objects.visible_to(request.user, "view").select_related("facility")[:PAGE_SIZE]
+    # A linked platform's sync figures (what it pushed, its backlog, what waits for a person) are on its row,
+    # so the city sees every county platform's state on one page.
+    apps = (
+        ExchangeApp.objects.visible_to(request.user, "view")
+        .select_related("facility", "sync_state")
+        .annotate(open_conflicts=Count("conflicts", filter=Q(conflicts__status=ConflictStatus.OPEN)))[:PAGE_SIZE]
+    )
     can_add = has_permission(request.user, "exchange.add_exchangeapp")
-    return render(request, "exchange/apps.html", {"apps": apps, "can_add": can_add})
+    return render(request, "exchange/apps.html", {"apps": apps, "can_add": can_add, "now": timezone.now()})
 
 
 class AppForm(forms.Form):

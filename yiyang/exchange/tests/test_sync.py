@@ -200,3 +200,12 @@ def test_an_officer_links_an_upper_platform_and_its_secret_is_kept_encrypted(cou
     page = client.get("/exchange/peers/").content.decode()
     assert "许昌市颐养平台" in page and "cd" * 32 not in page
     assert ExternalRecord.objects.count() == 0
+
+
+def test_the_apps_page_shows_each_linked_platforms_sync_state(county_platform, elder, county_officer):
+    app, secret = county_platform
+    _push(app, secret, [_change(3, "elders", _elder_row(id_number=elder.id_number))])
+    client = Client()
+    client.force_login(county_officer)
+    page = client.get("/exchange/apps/").content.decode()
+    assert "待处理冲突 1" in page and "已应用 0 条" in page
