@@ -159,6 +159,7 @@ ROUTES = {
     "PAGE exchange/peers/<int:peer_id>/": ROW(method=POST, body={"active": "0"}),
     "PAGE exchange/conflicts/": LIST,
     "PAGE exchange/conflicts/<int:conflict_id>/<str:decision>/": ROW(method=POST, body={"note": "界外忽略"}),
+    "PAGE exchange/national/": REGION(query="month=2026-01"),
     "PAGE exchange/periods/": REGION,
     "PAGE exchange/periods/open/": CREATE(method=POST, body={"region": "{code}", "month": "2026-03"}),
     "PAGE exchange/periods/<int:period_id>/<str:step>/": ROW(method=POST),

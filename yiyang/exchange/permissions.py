@@ -12,6 +12,7 @@ PERMISSIONS = {
     "exchange.change_peer": "修改、暂停上级平台的推送",
     "exchange.view_syncconflict": "查看下级平台推送的同步冲突",
     "exchange.change_syncconflict": "重试或忽略同步冲突",
+    "exchange.export_national": "按全国养老服务信息系统格式导出已审核月份的数据",
     "exchange.view_reportingperiod": "查看报送期",
     "exchange.submit_reportingperiod": "开启并上报本县（区）的报送期",
     "exchange.approve_reportingperiod": "审核、退回、锁定、重新打开下级的报送期（市级及以上）",
@@ -33,6 +34,7 @@ GRANTS = {
         "exchange.submit_reportingperiod",
         # Held by every officer; the workflow lets only a city or province membership use it.
         "exchange.approve_reportingperiod",
+        "exchange.export_national",
     },
     Role.VIEWER: {
         "exchange.view_exchangeapp",

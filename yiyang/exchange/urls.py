@@ -13,6 +13,7 @@ urlpatterns = [
     path("peers/<int:peer_id>/", views.peer_change, name="peer"),
     path("conflicts/", views.conflict_list, name="conflicts"),
     path("conflicts/<int:conflict_id>/<str:decision>/", views.conflict_decide, name="conflict"),
+    path("national/", views.national_export, name="national"),
     path("periods/", views.period_list, name="periods"),
     path("periods/open/", views.period_open, name="period_open"),
     path("periods/<int:period_id>/<str:step>/", views.period_step, name="period_step"),

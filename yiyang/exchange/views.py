@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,7 +19,7 @@ from yiyang.core.scoping import get_visible_or_404, has_permission, may
 from yiyang.core.workflow import options_by_row
 from yiyang.regions.services import default_region, requested_region
 
-from . import peers, periods, services, sync
+from . import national, peers, periods, services, sync
 from .models import (
     READABLE,
     WRITABLE,
@@ -271,3 +271,29 @@ def conflict_decide(request, conflict_id: int, decision: str):
             raise Http404 from None
         messages.error(request, exc.message)
     return redirect("exchange:conflicts")
+
+
+# --- The national system's layout ---------------------------------------------------------------------
+
+
+@requires("exchange.export_national")
+def national_export(request):
+    code = requested_region(request.user, request.GET.get("region"), page=True)
+    month = request.GET.get("month") or timezone.localdate().replace(day=1).strftime("%Y-%m")
+    name = request.GET.get("layout") or "facilities"
+    context = {"region": code, "month": month, "layout_name": name, "layouts": national.layout()["layouts"],
+               "note": national.layout()["note"], "version": national.layout()["version"]}  # fmt: skip
+    try:
+        export = national.build(Actor.from_request(request), name, code, month)
+    except DomainError as exc:
+        if exc.status == 404:
+            raise Http404 from None
+        # A month not approved yet, or a bad month, is an answer of the form, not a failed page.
+        context["error"] = exc.message
+        return render(request, "exchange/national.html", context)
+    if request.GET.get("download"):
+        handle = national.deliver(Actor.from_request(request), export)
+        filename = f"national-{export.name}-{export.region}-{export.month:%Y%m}.xlsx"
+        return FileResponse(handle, as_attachment=True, filename=filename)
+    context.update(export=export, refused=export.refused[:200])
+    return render(request, "exchange/national.html", context)
