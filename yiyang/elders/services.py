@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from yiyang.core import audit, coords, dates, idnumber, masking, phones, pinyin
+from yiyang.core import audit, coords, dates, idnumber, masking, periodlocks, phones, pinyin
 from yiyang.core.audit import Actor, AuditAction
 from yiyang.core.errors import Conflict, FieldErrors
 from yiyang.core.exports import write_xlsx
@@ -458,6 +458,7 @@ def record_assessment(actor: Actor, elder_id: int, data: dict) -> Assessment:
         errors.update({f"scores.{code}" if code.startswith("B.") else code: r for code, r in exc.fields.items()})
     if errors:
         raise FieldErrors(errors)
+    periodlocks.refuse_if_locked(elder.county_code, [assessed_on], "能力评估")
     months = settings.ASSESSMENT_REVIEW_MONTHS
     due_month = assessed_on.month - 1 + months
     next_due = _safe_date(assessed_on.year + due_month // 12, due_month % 12 + 1, assessed_on.day)

@@ -9,3 +9,8 @@ class ExchangeConfig(AppConfig):
         from . import feed, workflows  # noqa: F401  (workflows registers the reporting period with core)
 
         feed.connect()
+        from yiyang.core import periodlocks
+
+        from .periods import locked_months
+
+        periodlocks.register(locked_months)

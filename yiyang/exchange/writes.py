@@ -28,7 +28,7 @@ from django.db.models import F
 from django.http import Http404
 from django.utils import timezone
 
-from yiyang.core import idnumber
+from yiyang.core import idnumber, periodlocks
 from yiyang.core.audit import Actor
 from yiyang.core.errors import Conflict, DomainError, FieldErrors
 from yiyang.core.models import Interface
@@ -38,7 +38,6 @@ from yiyang.facilities.models import Facility, Residence
 from yiyang.providers import services as provider_services
 from yiyang.providers.models import Staff
 
-from . import periods
 from .models import ExchangeApp, ExternalRecord
 
 MAX_BATCH = 500
@@ -161,9 +160,7 @@ def _residence(actor: Actor, facility: Facility, record: dict, stored: ExternalR
     left_on: date | None = record.get("left_on")
     # A new stay writes both dates; a change of a known stay writes only its leaving date.
     dates = [record["admitted_on"], left_on] if stored is None else [left_on]
-    if locked := periods.locked_months(facility.county_code, dates):
-        months = "、".join(f"{m:%Y-%m}" for m in sorted(locked))
-        raise Conflict(f"{months} 的报送期已锁定，不能再写入该月的入住或离开", code="period_locked")
+    periodlocks.refuse_if_locked(facility.county_code, dates, "入住或离开")
     if stored is None:
         number = idnumber.normalize(record["id_number"])
         elder = (

@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from yiyang.core import audit, coords, dates, phones
+from yiyang.core import audit, coords, dates, periodlocks, phones
 from yiyang.core.audit import Actor, AuditAction
 from yiyang.core.errors import Conflict, FieldErrors
 from yiyang.core.exports import write_xlsx
@@ -257,6 +257,7 @@ def admit(actor: Actor, facility_id: int, elder_id: int, admitted_on: date, bed_
         raise FieldErrors({"elder_id": "该老人不是在册状态"})
     if admitted_on > timezone.localdate():
         raise FieldErrors({"admitted_on": "入住日期不能晚于今天"})
+    periodlocks.refuse_if_locked(facility.county_code, [admitted_on], "入住")
     if Residence.objects.filter(elder=elder, left_on__isnull=True).exists():
         raise Conflict("该老人已在其他机构入住，请先办理离开", {"elder_id": "已入住"})
     if not facility.beds_total:
@@ -289,6 +290,7 @@ def discharge(actor: Actor, residence_id: int, left_on: date) -> Residence:
         raise Conflict("该入住记录已办理离开", {"left_on": "已离开"})
     if left_on < residence.admitted_on or left_on > timezone.localdate():
         raise FieldErrors({"left_on": "离开日期应在入住日期与今天之间"})
+    periodlocks.refuse_if_locked(residence.county_code, [left_on], "离开")
     residence.left_on = left_on
     residence.save(update_fields=["left_on"])
     Facility.objects.filter(pk=residence.facility_id, beds_occupied__gt=0).update(beds_occupied=F("beds_occupied") - 1)

@@ -99,3 +99,27 @@ def test_the_periods_page_offers_the_steps_each_officer_may_take(period, county_
     client.force_login(city_officer)
     page = client.get(f"/exchange/periods/?region={COUNTY}").content.decode()
     assert f"{base}approve/" in page and f"{base}send_back/" in page and f"{base}submit/" not in page
+
+
+def test_a_locked_month_also_locks_the_registry_pages_and_services(period, county_officer, city_officer, elder,
+                                                                   facility):  # fmt: skip
+    from conftest import full_scores
+    from yiyang.elders import services as elder_services
+    from yiyang.facilities import services as facility_services
+
+    county, city = Actor(user=county_officer), Actor(user=city_officer)
+    for step, actor in (("submit", county), ("approve", city), ("lock", city)):
+        periods.move(actor, period.pk, step)
+    client = Client()
+    client.force_login(county_officer)
+    page = client.post(f"/facilities/{facility.pk}/admit/", {"id_number": elder.id_number, "admitted_on": "2026-01-15"})
+    assert "2026-01 的报送期已锁定" in page.content.decode() and not facility.residences.exists()
+    assessment = {"assessed_on": date(2026, 1, 20), "reason": "first", "assessor_1": "王敏", "assessor_2": "李强",
+                  "scores": full_scores()}  # fmt: skip
+    with pytest.raises(Conflict) as refused:
+        elder_services.record_assessment(county, elder.pk, assessment)
+    assert refused.value.code == "period_locked"
+    # A month not locked is open; so is a locked month reopened by the city.
+    assert facility_services.admit(county, facility.pk, elder.pk, date(2026, 2, 3)).pk
+    periods.move(city, period.pk, "reopen", "更正一名老人的评估日期")
+    assert elder_services.record_assessment(county, elder.pk, assessment).total == 90
