@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from django.apps import apps
 from django.db import connection, transaction
 from django.db.models import FileField, Max
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_init, post_save
 
 from yiyang.core import masking
 
@@ -74,14 +74,27 @@ def connect() -> None:
     for resource in RESOURCES.values():
         model = apps.get_model(resource.model)
         BY_MODEL[model] = resource
+        post_init.connect(_loaded, sender=model, dispatch_uid=f"exchange-{resource.name}-init")
         post_save.connect(_saved, sender=model, dispatch_uid=f"exchange-{resource.name}-save")
         post_delete.connect(_deleted, sender=model, dispatch_uid=f"exchange-{resource.name}-delete")
 
 
-def _saved(sender, instance, raw=False, **kwargs):
+def _loaded(sender, instance, **kwargs):
+    # The region the row had when it was read, so that a save moving it elsewhere can tell the old region.
+    instance._feed_region = getattr(instance, "region_code", "") or ""
+
+
+def _saved(sender, instance, raw=False, created=False, **kwargs):
     if raw:  # loading fixtures
         return
     resource = BY_MODEL[sender]
+    before = getattr(instance, "_feed_region", "")
+    now = getattr(instance, "region_code", "") or ""
+    if not created and before and before != now:
+        # Moved to another region (an elder moving county): the old region's readers get an exit, a
+        # tombstone in their scope, because the row's later changes are numbered in the new region only.
+        record(resource, instance, ChangeOp.EXIT, region=before)
+    instance._feed_region = now
     exited = resource.exited is not None and resource.exited(instance)
     record(resource, instance, ChangeOp.EXIT if exited else ChangeOp.UPSERT)
 
@@ -90,14 +103,16 @@ def _deleted(sender, instance, **kwargs):
     record(BY_MODEL[sender], instance, ChangeOp.DELETE)
 
 
-def record(resource: Resource, obj, op: str) -> Change:
-    region = getattr(obj, "region_code", "") or ""
+def record(resource: Resource, obj, op: str, *, region: str | None = None) -> Change:
+    """Write the change of `obj` (in the region given, else the row's own)."""
+    own = getattr(obj, "region_code", "") or ""
+    region = own if region is None else region
     change = Change(
         resource=resource.name,
         object_id=str(obj.pk),
         op=op,
         region_code=region,
-        county_code=getattr(obj, "county_code", "") or region[:6],
+        county_code=(getattr(obj, "county_code", "") or region[:6]) if region == own else region[:6],
         facility_id=resource.facility(obj) if resource.facility else None,
     )
     if connection.vendor != "postgresql":

@@ -121,3 +121,21 @@ def test_out_of_range_cursors_and_limits_answer_without_a_server_error(region_ap
         response = signed_get(app, secret, f"/api/v1/exchange/feed?{query}&resources=elders")
         assert response.status_code == 200, (query, response.content)
     assert signed_get(app, secret, "/api/v1/exchange/feed?cursor=abc").status_code == 422
+
+
+def test_an_elder_moving_county_leaves_an_exit_in_the_old_countys_feed(link, elder, city_officer):
+    from yiyang.elders import services as elder_services
+
+    old_county, old_secret = link()
+    from yiyang.exchange import services
+    from yiyang.exchange.models import READABLE
+
+    new_county, new_secret = services.register_app(Actor(user=city_officer), services.AppInput(
+        name="建安区平台", kind="platform", region="411003000000", read_resources=tuple(READABLE)))  # fmt: skip
+    _, cursor, _ = _read_all(old_county, old_secret, resources="elders")
+    elder_services.update_elder(Actor(user=city_officer), elder.pk, {"region_code": "411003100201"})
+    seen, _, _ = _read_all(old_county, old_secret, cursor=cursor, resources="elders")
+    assert [(c["id"], c["op"]) for c in seen] == [(str(elder.pk), "exit")]
+    assert seen[0]["data"] is None  # the row is out of the old county's scope now: only its tombstone
+    moved, _, _ = _read_all(new_county, new_secret, resources="elders")
+    assert (str(elder.pk), "upsert") in {(c["id"], c["op"]) for c in moved}
