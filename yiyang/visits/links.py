@@ -1,5 +1,5 @@
-"""Visits' side of the links a referral makes both ways: the renovation application's page, the allowance
-application's page and the alarm's card list the visit that referred the elder (each module's
+"""Visits' side of the links a referral makes both ways: the home-care order's page, the renovation and
+allowance applications' pages and the alarm's card list the visit that referred the elder (each module's
 `origins.py`, a registry that visits fills here at start, so that none of them imports visits)."""
 
 from django.urls import reverse
@@ -8,6 +8,7 @@ from django.utils import timezone
 from yiyang.benefits import origins as benefits_origins
 from yiyang.care import origins as care_origins
 from yiyang.core.scoping import may
+from yiyang.homecare import origins as homecare_origins
 from yiyang.renovation import origins
 
 from .models import Referral
@@ -28,6 +29,10 @@ def _origins(user, origin_class, **link) -> list:
     ]
 
 
+def order_origins(user, order) -> list[homecare_origins.Origin]:
+    return _origins(user, homecare_origins.Origin, order_id=order.pk)
+
+
 def renovation_origins(user, application) -> list[origins.Origin]:
     return _origins(user, origins.Origin, renovation_id=application.pk)
 
@@ -40,6 +45,7 @@ def alarm_origins(user, alarm) -> list[care_origins.Origin]:
     return _origins(user, care_origins.Origin, alarm_id=alarm.pk)
 
 
+homecare_origins.register("visits", order_origins)
 origins.register("visits", renovation_origins)
 benefits_origins.register("visits", allowance_origins)
 care_origins.register("visits", alarm_origins)

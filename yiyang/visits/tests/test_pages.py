@@ -127,6 +127,9 @@ def test_one_tap_turns_a_finding_into_a_home_care_order_linked_both_ways(county_
     order = Order.objects.get()
     assert referral.order == order and list(order.visit_referrals.all()) == [referral]
     assert order.elder_id == visit.elder_id and referral.status == "linked"
+    # The order's page names the visit it came from.
+    detail = client.get(f"/homecare/orders/{order.pk}/").content.decode()
+    assert 'id="origins"' in detail and f'href="/visits/records/{visit.pk}/"' in detail
     assert "孙独居" not in client.get("/visits/findings/?region=411002000000").context["page"].object_list.__repr__()
 
 
