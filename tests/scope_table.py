@@ -115,11 +115,13 @@ ROUTES = {
     ),
     "PAGE benefits/verifications/run/": CREATE(method=POST, body={"region": "{code}", "action": "notify"}),
     "GET api/v1/visits/<visit_id>/photos": ROW(owner="grid"),
+    "GET api/v1/visits/<visit_id>/referrals": ROW,
     "GET api/v1/visits/assignments": LIST(owner="grid"),
     "GET api/v1/visits/rate": REGION,
     "POST api/v1/visits/<visit_id>/photos": ROW(
         multipart={"sha256": "62d7693d527ce6e5cf4a4f54478b889fe3e01a144d09a0a0482ca512d4225b3a", "file": "<photo>"}
     ),
+    "POST api/v1/visits/<visit_id>/referrals": ROW(body={"kind": "alarm", "alarm_kind": "fall", "note": "界外转办"}),
     "POST api/v1/visits/sync": CREATE(
         body={
             "visits": [

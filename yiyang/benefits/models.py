@@ -112,6 +112,7 @@ class ApplicationSource(models.TextChoices):
     ONLINE = "online", "网上申请"
     CANDIDATE = "candidate", "系统比对主动发现"
     COUNTER = "counter", "窗口代办"
+    REFERRAL = "referral", "探访转介"
 
 
 class Application(RegionOwned):

@@ -38,6 +38,11 @@ from .models import (
 from .months import add_months, first_of, last_day
 from .workflows import APPLICATION, RECIPIENT
 
+# Sources opened on the household's behalf (the month's candidate list, a visitor's referral): nobody at
+# the door holds the bank card, so the account is left for the review chain; the recipient's account is set
+# on the recipient's page and the payroll skips a recipient without one, adding the months owed once it
+# is set.
+ACCOUNT_LATER = (ApplicationSource.CANDIDATE, ApplicationSource.REFERRAL)
 OPEN_APPLICATION = [
     s for s in ApplicationStatus.values if s not in (ApplicationStatus.APPROVED, ApplicationStatus.REFUSED)
 ]
@@ -186,7 +191,7 @@ def apply(actor: Actor, data: dict, documents: list[Upload] = ()) -> Application
     account = clean_account(data.get("bank_account", ""))
     if account and not _ACCOUNT.fullmatch(account):
         errors["bank_account"] = "银行账号应为 12 至 30 位数字"
-    if not account and source != ApplicationSource.CANDIDATE:
+    if not account and source not in ACCOUNT_LATER:
         errors["bank_account"] = "请填写发放补贴的银行账号"
     if errors:
         raise FieldErrors(errors)

@@ -24,7 +24,7 @@ from yiyang.elders.models import Elder
 from yiyang.regions.models import Region
 from yiyang.regions.services import requested_region
 
-from . import payroll, services, stops, verification
+from . import origins, payroll, services, stops, verification
 from .models import (
     Application,
     ApplicationDocument,
@@ -164,6 +164,7 @@ def application_view(request, application_id: int):
     return render(request, "benefits/application.html", {
         "application": row, "shown": shown, "options": APPLICATION.options(request.user, row),
         "steps": _labelled(APPLICATION, row.steps.all()), "documents": row.documents.all(), "kinds": DocumentKind.choices,
+        "origins": origins.of(request.user, row),
         "refusal": services.rules.check(row.program, row.elder, add_months(first_of(date.today()), 1))
         if row.status not in (ApplicationStatus.APPROVED, ApplicationStatus.REFUSED) else None,
     })  # fmt: skip

@@ -234,6 +234,7 @@ class AlarmSource(models.TextChoices):
     DEVICE = "device", "设备报警"
     HOTLINE = "hotline", "12349 热线"
     MANUAL = "manual", "人工登记"
+    VISIT = "visit", "探访发现"
 
 
 class AlarmState(models.TextChoices):

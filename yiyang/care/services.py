@@ -178,11 +178,14 @@ def _call_emergency(actor: Actor, alarm: Alarm, number: str, now, note: str = ""
 
 @transaction.atomic
 def open_manual(actor: Actor, elder_id, kind: str, *, summary: str = "", caller_number: str = "",
-                call_id=None, now=None) -> Alarm:  # fmt: skip
+                call_id=None, now=None, source: str = "") -> Alarm:  # fmt: skip
     """An operator opens an alarm from a hotline call (or on someone's report), acknowledged at once:
-    the operator is already on the line."""
+    the operator is already on the line. With `source` VISIT, an emergency a visit found: nobody at the
+    hotline has taken it yet, so it waits in the queue as new, with its timers, for an operator."""
     now = now or timezone.now()
     errors = {}
+    if source and source != AlarmSource.VISIT:
+        errors["source"] = "不是可选的报警来源"
     if kind not in AlarmKind.values:
         errors["kind"] = "不是可选的报警类型"
     summary = (summary or "").strip()
@@ -203,16 +206,19 @@ def open_manual(actor: Actor, elder_id, kind: str, *, summary: str = "", caller_
         errors["elder"] = "您不能为该老人登记报警"
     if errors:
         raise FieldErrors(errors)
+    source = source or (AlarmSource.HOTLINE if (caller_number or call_id) else AlarmSource.MANUAL)
     alarm = Alarm.objects.create(
-        elder=elder, region_code=elder.region_code, county_code=elder.county_code, kind=kind,
-        source=AlarmSource.HOTLINE if (caller_number or call_id) else AlarmSource.MANUAL, opened_at=now,
-        state=AlarmState.NEW, state_since=now, last_signal_at=now, caller_number=number, summary=summary,
+        elder=elder, region_code=elder.region_code, county_code=elder.county_code, kind=kind, source=source,
+        opened_at=now, state=AlarmState.NEW, state_since=now, last_signal_at=now, caller_number=number, summary=summary,
     )  # fmt: skip
-    _step(actor, alarm, "open", f"{alarm.get_source_display()}：{summary or alarm.get_kind_display()}", at=now,
-          to_status=AlarmState.NEW)  # fmt: skip
-    ALARM.move(actor, alarm, "acknowledge", "坐席接听来电并登记", at=now)
-    alarm.acknowledged_at, alarm.acknowledged_by = now, actor.name
-    _changed(alarm, now, moved=True, fields=["acknowledged_at", "acknowledged_by"])
+    note = f"{alarm.get_source_display()}：{summary or alarm.get_kind_display()}"
+    if source == AlarmSource.VISIT:
+        record_opening(actor, alarm, note, now)
+    else:
+        _step(actor, alarm, "open", note, at=now, to_status=AlarmState.NEW)
+        ALARM.move(actor, alarm, "acknowledge", "坐席接听来电并登记", at=now)
+        alarm.acknowledged_at, alarm.acknowledged_by = now, actor.name
+        _changed(alarm, now, moved=True, fields=["acknowledged_at", "acknowledged_by"])
     if call_id and str(call_id).isdigit():
         HotlineCall.objects.filter(pk=call_id, operator=actor.db_user).update(alarm=alarm)
     audit.record(actor, AuditAction.CREATE, alarm)

@@ -20,7 +20,7 @@ from yiyang.elders.models import Elder, ElderContact
 from yiyang.regions.models import Region
 from yiyang.regions.services import default_region, requested_region
 
-from . import inactivity, live, reveal, services
+from . import inactivity, live, origins, reveal, services
 from .api import run_step
 from .models import Alarm, CallOutcome, Device, InactivitySignal, Outcome
 from .workflows import ALARM
@@ -122,7 +122,7 @@ def alarm_view(request, alarm_id: int):
     if not operator and may(request.user, alarm, RESPOND):
         return redirect("care:respond", alarm.pk)
     context = {"alarm": alarm, "operator": operator, "steps": alarm.steps.all(),
-               "options": ALARM.options(request.user, alarm)}  # fmt: skip
+               "options": ALARM.options(request.user, alarm), "origins": origins.of(request.user, alarm)}  # fmt: skip
     if operator:
         context.update(card=_card(request, alarm), outcomes=CallOutcome.choices, endings=Outcome.choices,
                        candidates=services.candidates(alarm) if alarm.is_open else [])  # fmt: skip

@@ -24,7 +24,7 @@ from yiyang.providers import services as provider_services
 from yiyang.providers.models import Provider, Staff
 from yiyang.providers.services import on_duty
 
-from . import meals, registry, reveal, services, timebank
+from . import meals, origins, registry, reveal, services, timebank
 from .models import (
     Meal,
     MealMenu,
@@ -130,6 +130,7 @@ def order_view(request, order_id: int):
             # Check-in distances and other flags are for the provider and the bureau, not for the family.
             "internal": services.sees_internal(request.user),
             "photos": OrderPhoto.objects.visible_to(request.user).filter(order=order),
+            "origins": origins.of(request.user, order),
         },  # fmt: skip
     )
 

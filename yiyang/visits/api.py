@@ -1,5 +1,6 @@
 """REST API of visits (/api/v1/visits): the phone app's assignment download, visit upload and photos."""
 
+import uuid
 from datetime import date, datetime
 
 from django.http import Http404
@@ -10,10 +11,11 @@ from ninja.files import UploadedFile
 from yiyang.core.api import ErrorOut
 from yiyang.core.api import api_actor as _actor
 from yiyang.core.errors import FieldErrors
-from yiyang.core.scoping import has_permission, home_region
+from yiyang.core.scoping import get_visible_or_404, has_permission, home_region
 from yiyang.regions.services import requested_region
 
 from . import reports, services, sync
+from .models import Referral, Visit
 
 router = Router(tags=["探访关爱"])
 
@@ -108,6 +110,63 @@ def photos(request, visit_id: str):
 def add_photo(request, visit_id: str, sha256: Form[str], file: File[UploadedFile] = None):
     photo, created = sync.add_photo(_actor(request), visit_id, sha256, file)
     return Status(201 if created else 200, {"sha256": photo.sha256, "created": created})
+
+
+class ReferralIn(Schema):
+    kind: str
+    note: str = ""
+    item_id: int | None = None  # a home-care order's service item
+    program_id: int | None = None  # an allowance application's program
+    alarm_kind: str = "sos"  # an alarm's kind (sos, fall, health, gas, smoke, water_leak)
+
+
+class ReferralOut(Schema):
+    id: int
+    visit_id: str
+    kind: str
+    kind_label: str
+    status: str
+    note: str
+    outcome: str
+    order_id: int | None
+    renovation_id: int | None
+    allowance_id: int | None
+    alarm_id: int | None
+    created_at: datetime
+
+
+def _visit_key(raw: str) -> uuid.UUID:
+    # Not a visit's id names no visit: the same answer as a visit out of scope.
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        raise Http404 from None
+
+
+def _referral_out(r) -> dict:
+    return {"id": r.pk, "visit_id": str(r.visit_id), "kind": r.kind, "kind_label": r.get_kind_display(),
+            "status": r.status, "note": r.note, "outcome": r.outcome, "order_id": r.order_id,
+            "renovation_id": r.renovation_id, "allowance_id": r.allowance_id, "alarm_id": r.alarm_id,
+            "created_at": r.created_at}  # fmt: skip
+
+
+@router.get("/{visit_id}/referrals", response={200: list[ReferralOut], 404: ErrorOut},
+            summary="探访记录的转办及其去向（工单、改造申请、补贴申请、报警）")  # fmt: skip
+def list_referrals(request, visit_id: str):
+    visit = get_visible_or_404(Visit.objects, request.user, pk=_visit_key(visit_id))
+    return [_referral_out(r) for r in Referral.objects.visible_to(request.user).filter(visit=visit)]
+
+
+@router.post(
+    "/{visit_id}/referrals",
+    response={201: ReferralOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    summary="将探访发现转办：homecare_order（item_id）、renovation、allowance（program_id）、alarm（alarm_kind）、other；"
+    "不符合条件时 422 并说明原因（补贴申请以 rule 指明条件）",
+)
+def add_referral(request, visit_id: str, payload: ReferralIn):
+    referral = reports.refer(_actor(request), _visit_key(visit_id), payload.kind, payload.note, payload.item_id,
+                             program_id=payload.program_id, alarm_kind=payload.alarm_kind)  # fmt: skip
+    return Status(201, _referral_out(referral))
 
 
 class RateRowOut(Schema):

@@ -317,9 +317,9 @@ class VisitPhoto(RegionOwned):
 
 
 class Referral(RegionOwned):
-    """A finding turned into work: a home-care order or a renovation application (each linked both ways:
-    the order's and the application's pages list the referrals they came from), or an allowance check or
-    an alarm, kept as a kind and a note until those modules take them."""
+    """A finding turned into work: a home-care order, a renovation application, an allowance application
+    or an alarm, each pointing at what it became (the application's and the alarm's pages list the
+    referrals they came from); anything else is kept as a kind and a note."""
 
     region_label = "老人所属社区代码"
     visit = models.ForeignKey(Visit, verbose_name="探访记录", on_delete=models.PROTECT, related_name="referrals")
@@ -331,6 +331,10 @@ class Referral(RegionOwned):
                               on_delete=models.PROTECT, related_name="visit_referrals")  # fmt: skip
     renovation = models.ForeignKey("renovation.Application", verbose_name="适老化改造申请", null=True, blank=True,
                                    on_delete=models.PROTECT, related_name="visit_referrals")  # fmt: skip
+    allowance = models.ForeignKey("benefits.Application", verbose_name="补贴申请", null=True, blank=True,
+                                  on_delete=models.PROTECT, related_name="visit_referrals")  # fmt: skip
+    alarm = models.ForeignKey("care.Alarm", verbose_name="报警", null=True, blank=True,
+                              on_delete=models.PROTECT, related_name="visit_referrals")  # fmt: skip
     outcome = models.CharField("办理结果", max_length=200, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField("转办时间", default=timezone.now)

@@ -35,8 +35,9 @@ GRANTS = {
     },
     Role.VIEWER: _READ,
     Role.AUDITOR: _READ,
-    # The hotline operator reads an elder's recent visits on the alarm card.
-    Role.OPERATOR: {"visits.view_visit"},
+    # The hotline operator reads an elder's recent visits on the alarm card, and the visit's referral
+    # that opened an alarm.
+    Role.OPERATOR: {"visits.view_visit", "visits.view_referral"},
     Role.COMMUNITY_WORKER: _VISIT,
     Role.CAREGIVER: _VISIT,
     Role.CADRE: _VISIT,

@@ -9,8 +9,13 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Substr
+from django.http import Http404
 from django.utils import timezone
 
+from yiyang.benefits import services as benefits
+from yiyang.benefits.models import ApplicationSource
+from yiyang.care import services as care
+from yiyang.care.models import OPEN_STATES, AlarmKind, AlarmSource
 from yiyang.core import audit
 from yiyang.core.audit import Actor, AuditAction
 from yiyang.core.errors import FieldErrors
@@ -192,7 +197,7 @@ def referrals(user, code: str):
     return (
         Referral.objects.visible_to(user, "view")
         .filter(region_range_q("region_code", code))
-        .select_related("elder", "order", "renovation")
+        .select_related("elder", "order", "renovation", "allowance__program", "alarm")
         .order_by("-created_at")
     )
 
@@ -225,33 +230,73 @@ def _apply_for_renovation(actor: Actor, visit: Visit, note: str):
         raise FieldErrors({"kind": "您不能为该老人提出适老化改造申请"}) from None
 
 
+# The alarm kinds a visitor can report from the elder's home (not the devices' own signals).
+VISIT_ALARM_KINDS = (AlarmKind.SOS, AlarmKind.FALL, AlarmKind.HEALTH, AlarmKind.GAS, AlarmKind.SMOKE,
+                     AlarmKind.WATER_LEAK)  # fmt: skip
+
+
+def _apply_for_allowance(actor: Actor, visit: Visit, program_id):
+    """An allowance application for the visited elder, filed as a visit referral: the bank account is
+    left for the review chain, as for the month's candidates. A refusal by a program rule (not eligible,
+    already a recipient or an applicant) propagates with the rule named."""
+    if not program_id:
+        raise FieldErrors({"program_id": "请选择补贴项目"})
+    try:
+        return benefits.apply(actor, {"elder_id": visit.elder_id, "program_id": program_id,
+                                      "applicant_name": actor.name, "applicant_relation": "探访人员",
+                                      "source": ApplicationSource.REFERRAL})  # fmt: skip
+    except (Http404, PermissionDenied):
+        # The visit is the officer's, the elder's allowances another's: say so rather than "not found".
+        raise FieldErrors({"kind": "您不能为该老人提出补贴申请"}) from None
+
+
+def _open_alarm(actor: Actor, visit: Visit, alarm_kind: str, note: str):
+    """An alarm for an emergency the visit found, through the hotline's own service; it waits in the
+    operator's queue as coming from a visit. One open alarm per visit: a second tap names the first."""
+    if alarm_kind not in VISIT_ALARM_KINDS:
+        raise FieldErrors({"alarm_kind": "不是可选的紧急情况类型"})
+    earlier = Referral.objects.filter(visit=visit, alarm__state__in=OPEN_STATES).select_related("alarm").first()
+    if earlier is not None:
+        raise FieldErrors({"kind": f"该探访已转紧急呼叫，报警 #{earlier.alarm_id} 尚未结束"})
+    return care.open_manual(actor, visit.elder_id, alarm_kind, summary=note, source=AlarmSource.VISIT)
+
+
 @transaction.atomic
-def refer(actor: Actor, visit_id, kind: str, note: str = "", item_id=None) -> Referral:
-    """Turn a visit's finding into work. A home-care order is booked at once through the home-care
-    services, and a renovation application filed through the renovation services (each points at the
-    referral and back); an allowance check or an alarm waits as a referral with its note. A refusal of the
-    order or the application (the household already has one, the elder is not eligible) is the referral's
-    refusal, with the reason."""
+def refer(
+    actor: Actor, visit_id, kind: str, note: str = "", item_id=None, *, program_id=None, alarm_kind: str = AlarmKind.SOS
+) -> Referral:
+    """Turn a visit's finding into work, through the services of the module that takes it: a home-care
+    order booked, a renovation or an allowance application filed, or an alarm opened in the hotline's
+    queue; each points at the referral and back. A refusal there (the household already has one, the
+    elder is not eligible, with the rule named) is the referral's refusal, and nothing is stored. Any
+    other kind waits as a referral with its note."""
     if kind not in ReferralKind.values:
         raise FieldErrors({"kind": "不是可选的转办类型"})
     visit = get_for_action(Visit.objects.select_related("elder"), actor.user, "visits.add_referral", pk=visit_id)
     note = (note or "").strip()[:500]
-    if kind == ReferralKind.RENOVATION and not note:
+    if kind in (ReferralKind.RENOVATION, ReferralKind.ALLOWANCE) and not note:
         note = _findings_note(visit)
-    if kind not in (ReferralKind.HOMECARE_ORDER, ReferralKind.RENOVATION) and not note:
+    if kind == ReferralKind.ALARM and not note:
+        # The alarm's timeline already says it came from a visit (its source): only what was found.
+        note = "、".join([*visit.hazard_labels, *visit.need_labels]) or "紧急情况"
+    if kind not in (ReferralKind.HOMECARE_ORDER, ReferralKind.RENOVATION, ReferralKind.ALLOWANCE) and not note:
         raise FieldErrors({"note": "请说明需要办理的事项"})
-    order = application = None
+    links = {}
     if kind == ReferralKind.HOMECARE_ORDER:
         if not item_id:
             raise FieldErrors({"item_id": "请选择服务项目"})
-        order = homecare.book(actor, visit.elder_id, int(item_id), _tomorrow_morning(),
-                              notes=f"探访转介：{note}" if note else "探访转介")  # fmt: skip
+        links["order"] = homecare.book(actor, visit.elder_id, int(item_id), _tomorrow_morning(),
+                                       notes=f"探访转介：{note}" if note else "探访转介")  # fmt: skip
     elif kind == ReferralKind.RENOVATION:
-        application = _apply_for_renovation(actor, visit, note)
+        links["renovation"] = _apply_for_renovation(actor, visit, note)
+    elif kind == ReferralKind.ALLOWANCE:
+        links["allowance"] = _apply_for_allowance(actor, visit, program_id)
+    elif kind == ReferralKind.ALARM:
+        links["alarm"] = _open_alarm(actor, visit, alarm_kind, note)
     referral = Referral.objects.create(
         visit=visit, elder_id=visit.elder_id, region_code=visit.region_code, county_code=visit.county_code,
-        kind=kind, note=note, order=order, renovation=application, created_by=actor.db_user,
-        status=ReferralStatus.LINKED if order or application else ReferralStatus.OPEN,
+        kind=kind, note=note, created_by=actor.db_user, **links,
+        status=ReferralStatus.LINKED if links else ReferralStatus.OPEN,
     )  # fmt: skip
     audit.record(actor, AuditAction.CREATE, referral, object_repr=f"探访转办：{referral}")
     return referral

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from yiyang.benefits import services as benefits
 from yiyang.core import masking, photos, pwa
 from yiyang.core.access import public, requires
 from yiyang.core.audit import Actor
@@ -207,7 +208,9 @@ def visit_view(request, visit_id):
                 messages.success(request, "已办结")
             else:
                 referral = reports.refer(actor, visit.pk, request.POST.get("kind", ""), request.POST.get("note", ""),
-                                         request.POST.get("item_id") or None)  # fmt: skip
+                                         request.POST.get("item_id") or None,
+                                         program_id=request.POST.get("program_id") or None,
+                                         alarm_kind=request.POST.get("alarm_kind") or "sos")  # fmt: skip
                 messages.success(request, f"已转办：{referral.get_kind_display()}")
         except DomainError as exc:
             _fail(request, exc)
@@ -215,17 +218,25 @@ def visit_view(request, visit_id):
     shown = masking.shown(actor, visit, reveal=request.GET.get("reveal") == "1")
     may_refer = may(request.user, visit, "visits.add_referral")
     items = homecare.menu_for(visit.elder) if may_refer else []
-    referrals = list(visit.referrals.select_related("order", "renovation"))
+    referrals = list(visit.referrals.select_related("order", "renovation", "allowance__program", "alarm"))
     # One tap files the household's renovation application, unless a referral already did.
     renovate = (
         may_refer
         and has_permission(request.user, "renovation.add_application")
         and not any(r.renovation_id for r in referrals)
     )
+    # Each program with the rule the elder fails, if any: the officer sees why before tapping.
+    programs = (
+        [(p, benefits.eligibility(p, visit.elder)) for p in benefits.programs_for(visit.elder)]
+        if may_refer and has_permission(request.user, "benefits.add_application")
+        else []
+    )
+    alarm_kinds = reports.VISIT_ALARM_KINDS if may_refer and has_permission(request.user, "care.add_alarm") else ()
     return render(request, "visits/visit.html", {
         "visit": visit, "shown": shown, "photos": visit.photos.all(), "referrals": referrals,
-        "kinds": [(v, label) for v, label in ReferralKind.choices if v not in ("homecare_order", "renovation")],
-        "items": items, "may_refer": may_refer, "renovate": renovate,
+        "kinds": [(v, label) for v, label in ReferralKind.choices if v == ReferralKind.OTHER],
+        "items": items, "may_refer": may_refer, "renovate": renovate, "programs": programs,
+        "alarm_kinds": [(k.value, k.label) for k in alarm_kinds], "emergency": Need.EMERGENCY in visit.needs,
     })  # fmt: skip
 
 

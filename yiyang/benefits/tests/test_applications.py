@@ -131,3 +131,27 @@ def test_candidates_list_elders_turning_eligible_and_recipients_who_must_stop(of
     found = services.candidates(officer.user, "411002000000", month)
     assert [e.name for _, e in found["turning"]] == ["周八十"]
     assert [e.recipient.elder.name for e in found["stopping"]] == ["吴已故"]
+
+
+@pytest.mark.parametrize("source", ["candidate", "referral"])
+def test_a_source_opened_for_the_household_leaves_the_account_for_later(officer, community_worker, old_elder,
+                                                                        old_age, source):  # fmt: skip
+    form = {**_form(old_elder, old_age, source=source), "bank_account": ""}
+    application = services.apply(officer, form)
+    assert application.source == source and application.bank_account == ""
+    today = date.today()
+    _walk(officer, community_worker, application, today)
+    services.take_step(officer, application.pk, "approve", today=today + timedelta(days=8))
+    # The recipient's account is set on the recipient's page; until then the payroll passes them by.
+    recipient = Recipient.objects.get(elder=old_elder, program=old_age)
+    assert recipient.bank_account == ""
+    services.change_account(officer, recipient.pk, "农业银行", ACCOUNT, "")
+    recipient.refresh_from_db()
+    assert recipient.bank_account == ACCOUNT
+
+
+@pytest.mark.parametrize("source", ["online", "counter"])
+def test_an_applicant_at_hand_gives_the_account(officer, old_elder, old_age, source):
+    with pytest.raises(FieldErrors) as refused:
+        services.apply(officer, {**_form(old_elder, old_age, source=source), "bank_account": ""})
+    assert "bank_account" in refused.value.fields

@@ -166,3 +166,20 @@ def test_the_live_queue_answers_unchanged_for_the_same_cursor(alarm, operator):
     assert client.get(f"/api/v1/care/alarms/live?since={first['cursor']}").json()["changed"] is False
     services.add_note(Actor(user=operator), alarm.pk, "已回拨")
     assert client.get(f"/api/v1/care/alarms/live?since={first['cursor']}").json()["changed"] is True
+
+
+def test_an_alarm_a_visit_found_waits_new_with_its_timers_for_the_hotline(policies, home_elder, county_officer):
+    alarm = services.open_manual(Actor(user=county_officer), home_elder.pk, "fall", summary="跌倒在地",
+                                 source="visit")  # fmt: skip
+    # Nobody at the hotline is on the line yet: the new-alarm escalation runs until an operator takes it.
+    assert alarm.source == "visit" and alarm.state == "new" and alarm.acknowledged_at is None
+    assert alarm.next_escalation_at == alarm.opened_at + timedelta(seconds=60)
+    assert list(alarm.steps.values_list("action", "note")) == [("open", "探访发现：跌倒在地")]
+
+
+def test_an_alarm_source_is_only_a_visit_or_the_operators_own(home_elder, county_officer):
+    from yiyang.core.errors import FieldErrors
+
+    with pytest.raises(FieldErrors) as refused:
+        services.open_manual(Actor(user=county_officer), home_elder.pk, "fall", source="device")
+    assert "source" in refused.value.fields and not Alarm.objects.exists()

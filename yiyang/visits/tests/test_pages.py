@@ -127,15 +127,18 @@ def test_one_tap_turns_a_finding_into_a_home_care_order_linked_both_ways(county_
     order = Order.objects.get()
     assert referral.order == order and list(order.visit_referrals.all()) == [referral]
     assert order.elder_id == visit.elder_id and referral.status == "linked"
+    # The order's page names the visit it came from.
+    detail = client.get(f"/homecare/orders/{order.pk}/").content.decode()
+    assert 'id="origins"' in detail and f'href="/visits/records/{visit.pk}/"' in detail
     assert "孙独居" not in client.get("/visits/findings/?region=411002000000").context["page"].object_list.__repr__()
 
 
 def test_other_referrals_need_a_note(county_officer, visit):
     client = client_for(county_officer)
-    client.post(f"/visits/records/{visit.pk}/", {"kind": "allowance", "note": ""})
+    client.post(f"/visits/records/{visit.pk}/", {"kind": "other", "note": ""})
     assert not Referral.objects.exists()
-    client.post(f"/visits/records/{visit.pk}/", {"kind": "allowance", "note": "核查高龄津贴是否到账"})
-    assert Referral.objects.get().kind == "allowance"
+    client.post(f"/visits/records/{visit.pk}/", {"kind": "other", "note": "联系村委会协助修缮院墙"})
+    assert Referral.objects.get().kind == "other"
 
 
 def test_sensitive_parts_of_a_record_are_masked_for_a_viewer(make_user, visit):
