@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from yiyang.core import masking
+from yiyang.core import masking, origins
 from yiyang.core.access import requires
 from yiyang.core.audit import Actor
 from yiyang.core.errors import DomainError
@@ -24,7 +24,7 @@ from yiyang.elders.models import Elder
 from yiyang.regions.models import Region
 from yiyang.regions.services import requested_region
 
-from . import origins, payroll, services, stops, verification
+from . import payroll, services, stops, verification
 from .models import (
     Application,
     ApplicationDocument,

@@ -9,7 +9,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from yiyang.core import audit, masking
+from yiyang.core import audit, masking, origins
 from yiyang.core.access import requires
 from yiyang.core.audit import Actor, AuditAction
 from yiyang.core.errors import DomainError
@@ -20,7 +20,7 @@ from yiyang.elders.models import Elder, ElderContact
 from yiyang.regions.models import Region
 from yiyang.regions.services import default_region, requested_region
 
-from . import inactivity, live, origins, reveal, services
+from . import inactivity, live, reveal, services
 from .api import run_step
 from .models import Alarm, CallOutcome, Device, InactivitySignal, Outcome
 from .workflows import ALARM

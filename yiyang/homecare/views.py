@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from yiyang.core import masking, photos
+from yiyang.core import masking, origins, photos
 from yiyang.core.access import login_only, requires
 from yiyang.core.audit import Actor
 from yiyang.core.errors import DomainError
@@ -24,7 +24,7 @@ from yiyang.providers import services as provider_services
 from yiyang.providers.models import Provider, Staff
 from yiyang.providers.services import on_duty
 
-from . import meals, origins, registry, reveal, services, timebank
+from . import meals, registry, reveal, services, timebank
 from .models import (
     Meal,
     MealMenu,

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from yiyang.core import masking, pdf, photos
+from yiyang.core import masking, origins, pdf, photos
 from yiyang.core.access import login_only, requires
 from yiyang.core.audit import Actor
 from yiyang.core.errors import DomainError, FieldErrors
@@ -24,7 +24,7 @@ from yiyang.providers.models import Provider
 from yiyang.regions.models import Region
 from yiyang.regions.services import requested_region
 
-from . import documents, origins, reports, services
+from . import documents, reports, services
 from .models import (
     ApplicantKind,
     Application,
