@@ -127,6 +127,32 @@ def record(resource: Resource, obj, op: str, *, region: str | None = None) -> Ch
     return change
 
 
+def record_all(resource: Resource, queryset) -> int:
+    """A change for every row of `queryset` (a full re-send: rows loaded in bulk write no changes), in
+    one transaction holding the writers' lock, so that a reader never skips them."""
+    model = apps.get_model(resource.model)
+    fields = [f.attname for f in model._meta.concrete_fields]
+    written = 0
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock_shared(%s, %s)", LOCK)
+        batch = []
+        for obj in queryset.only(*fields).iterator(chunk_size=2000):
+            region = getattr(obj, "region_code", "") or ""
+            exited = resource.exited is not None and resource.exited(obj)
+            batch.append(Change(
+                resource=resource.name, object_id=str(obj.pk), op=ChangeOp.EXIT if exited else ChangeOp.UPSERT,
+                region_code=region, county_code=getattr(obj, "county_code", "") or region[:6],
+                facility_id=resource.facility(obj) if resource.facility else None,
+            ))  # fmt: skip
+            if len(batch) == 2000:
+                written += len(Change.objects.bulk_create(batch))
+                batch = []
+        written += len(Change.objects.bulk_create(batch))
+    return written
+
+
 def _lock_and_save(change: Change) -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock_shared(%s, %s)", LOCK)

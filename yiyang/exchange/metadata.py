@@ -78,6 +78,8 @@ def published(region_code: str, have: dict[str, str]) -> list[dict]:
 @transaction.atomic
 def apply_set(actor: Actor, lower_region: str, published_set: dict) -> dict:
     """Apply one published set whole, or raise FieldErrors naming the first bad row and field."""
+    if not isinstance(published_set, dict) or not isinstance(published_set.get("rows", []), list):
+        raise FieldErrors({"rows": "数据集格式有误"})
     meta = SETS.get(published_set.get("name"))
     if meta is None:
         raise FieldErrors({"name": f"未知的数据集：{published_set.get('name')}"})
@@ -89,16 +91,21 @@ def apply_set(actor: Actor, lower_region: str, published_set: dict) -> dict:
     }
     kept, added, changed = set(), 0, 0
     for index, values in enumerate(published_set.get("rows") or []):
-        region = str(values.get("region_code") or "")
+        region = str(values.get("region_code") or "") if isinstance(values, dict) else ""
         if region not in above:
             raise FieldErrors({f"rows.{index}.region_code": f"不是本平台上级区划的数据：{region}"})
-        key = (region, *(values.get(k) for k in meta.key))
+        key = (region, *(model._meta.get_field(k).to_python(values.get(k)) for k in meta.key))
         row = stored.get(key) or model(region_code=region, county_code=region[:6])
         before = {f: getattr(row, f) for f in meta.fields} if row.pk else None
-        for name in (*meta.key, *meta.fields):
-            if name in values:
-                setattr(row, name, values[name])
+        if not isinstance(values, dict):
+            raise FieldErrors({f"rows.{index}": "应为一条记录"})
         try:
+            for name in (*meta.key, *meta.fields):
+                if name in values:
+                    # As the model holds it (a decimal, not its text), so an unchanged row compares equal.
+                    setattr(row, name, model._meta.get_field(name).to_python(values[name]))
+            if key in kept:
+                raise ValidationError({meta.key[0]: ["同一数据集中重复"]})
             row.full_clean(validate_unique=False)
         except ValidationError as error:
             fields = {f"rows.{index}.{k}": "；".join(v) for k, v in error.message_dict.items()}

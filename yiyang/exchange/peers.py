@@ -19,9 +19,11 @@ import secrets
 import time
 from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import requests
 from cryptography.fernet import Fernet, InvalidToken
+from django.apps import apps
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import F, Min
@@ -44,6 +46,7 @@ BATCH = 500
 TIMEOUT = 30
 HEARTBEAT = timedelta(seconds=60)  # an idle link still reports its state this often
 MAX_PAUSE = 300
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 
 class SecretUnreadable(Exception):
@@ -75,8 +78,10 @@ def _clean(actor: Actor, data: dict, *, new: bool) -> dict:
     if not clean["name"]:
         errors["name"] = "必填"
     url = (data.get("base_url") or "").strip().rstrip("/")
-    if not url.startswith(("https://", "http://")):
-        errors["base_url"] = "应为 https:// 开头的平台地址"
+    host = urlsplit(url).hostname or ""
+    # The push carries full ID numbers: only https, except to this machine (a test or a local tunnel).
+    if not (url.startswith("https://") or (url.startswith("http://") and host in LOCAL_HOSTS)) or not host:
+        errors["base_url"] = "应为 https:// 开头的平台地址（推送含完整身份证号码，不能明文传输）"
     clean["base_url"] = url[:200]
     clean["key_id"] = (data.get("key_id") or "").strip()
     if not clean["key_id"].startswith(f"{keys.KEY_PREFIX}_") or len(clean["key_id"]) > 40:
@@ -130,6 +135,24 @@ def set_active(actor: Actor, peer_id: int, active: bool) -> Peer:
         peer.save(update_fields=["is_active", "failures", "next_attempt_at"])
         audit.record(actor, AuditAction.UPDATE, peer, changes={"is_active": [not active, active]})
     return peer
+
+
+def resend_all(actor: Actor, peer_id: int) -> int:
+    """Queue every row of the peer's region and resources again (全量补推): for registers loaded by
+    spreadsheet (bulk loads write no changes) and for a resource added to the link later. The upper
+    platform matches rows it has already, so a re-send updates, never doubles."""
+    peer = get_for_action(Peer.objects, actor.user, "exchange.change_peer", pk=peer_id)
+    written = 0
+    for name in peer.resources:  # SYNCED order: facilities before their stays, elders before assessments
+        resource = feed.RESOURCES[name]
+        model = apps.get_model(resource.model)
+        rows = model._default_manager.visible_to(actor.user, "view").filter(
+            region_range_q("region_code", peer.region_code)
+        )
+        written += feed.record_all(resource, rows.order_by("pk"))
+    audit.record(actor, AuditAction.UPDATE, peer, object_repr=f"全量补推到「{peer.name}」：{written} 条",
+                 changes={"resend": [None, written]})  # fmt: skip
+    return written
 
 
 def _shown(peer: Peer) -> dict:
@@ -226,6 +249,12 @@ def push_once(peer: Peer, post=_post, limit: int = BATCH) -> Pushed:
         if status != 200:
             raise RuntimeError(f"HTTP {status} {answer.get('code', '')} {answer.get('message', '')}".strip())
         confirmed = int(answer["applied_through"])
+        if confirmed > body["through"]:
+            # The upper platform claims more than was sent (a reused key, a restored database): moving the
+            # cursor there would skip changes never sent, so the push stops for a person to look.
+            raise RuntimeError(
+                f"上级平台确认的序号 {confirmed} 大于本次推送的 {body['through']}：请核对两端的数据与应用编号"
+            )
     except SecretUnreadable:
         return _failed(peer, now, "保存的密钥无法解密（平台密钥已更换）：请重新填写密钥")
     except (requests.RequestException, RuntimeError, KeyError, ValueError, TypeError) as error:
@@ -236,6 +265,14 @@ def push_once(peer: Peer, post=_post, limit: int = BATCH) -> Pushed:
         failures=0, last_attempt_at=now, last_success_at=now, next_attempt_at=None, last_error="",
     )  # fmt: skip
     peer.refresh_from_db()
+    if body["changes"]:
+        # Full values left the platform: one entry per push, with what and how many.
+        sent = {name: sum(c["resource"] == name for c in body["changes"]) for name in SYNCED}
+        audit.record(
+            Actor.system(), AuditAction.EXPORT, peer, region_code=peer.region_code,
+            object_repr=f"向上级平台「{peer.name}」推送 {len(body['changes'])} 条变更（含完整身份证号码等）",
+            changes={name: [None, n] for name, n in sent.items() if n},
+        )  # fmt: skip
     return Pushed(len(body["changes"]), answer.get("applied", 0), answer.get("parked", 0))
 
 
@@ -297,13 +334,16 @@ def pull_metadata(peer: Peer, get=_get, *, force: bool = False) -> dict:
         sets = []
     actor = Actor.system()
     versions = dict(peer.metadata_versions)
-    for published in sets:
+    for published in sets if isinstance(sets, list) else []:
+        name = published.get("name") if isinstance(published, dict) else None
         try:
-            applied[published["name"]] = metadata.apply_set(actor, peer.region_code, published)
-            versions[published["name"]] = published["version"]
+            applied[name] = metadata.apply_set(actor, peer.region_code, published)
+            versions[name] = str(published["version"])
         except FieldErrors as error:
             fields = "；".join(f"{k} {v}" for k, v in error.fields.items())
-            errors.append(f"「{published.get('name')}」未应用：{fields}")
+            errors.append(f"「{name}」未应用：{fields}")
+        except Exception as error:  # noqa: BLE001 (a malformed set is named, never stops the pusher)
+            errors.append(f"「{name}」未应用：内容格式有误（{error.__class__.__name__}）")
     Peer.objects.filter(pk=peer.pk).update(
         metadata_versions=versions, metadata_checked_at=now, metadata_error="；".join(errors)[:300]
     )

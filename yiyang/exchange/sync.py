@@ -18,7 +18,7 @@ other write. Three rules make a push safe to repeat and to cut at any moment:
 
 import hashlib
 import json
-from datetime import datetime
+import logging
 
 from django.core.exceptions import PermissionDenied
 from django.core.serializers.json import DjangoJSONEncoder
@@ -27,19 +27,21 @@ from django.db.models import F
 from django.http import Http404
 from django.utils import timezone
 
-from yiyang.core import audit, masking
+from yiyang.core import audit, dates, idnumber, masking
 from yiyang.core.audit import Actor
 from yiyang.core.errors import Conflict, DomainError, FieldErrors
 from yiyang.core.models import AuditAction
+from yiyang.core.regioncodes import contains
 from yiyang.core.scoping import get_for_action
 from yiyang.elders import services as elder_services
-from yiyang.elders.models import ElderIdentity
+from yiyang.elders.models import Elder
 from yiyang.facilities import services as facility_services
 from yiyang.facilities.models import Residence
 
 from .models import ChangeOp, ConflictStatus, ExchangeApp, ExternalRecord, SyncConflict, SyncState
 from .writes import actor_of
 
+logger = logging.getLogger(__name__)
 MAX_CHANGES = 1000
 # What a push may carry, in the order a county's rows depend on each other.
 SYNCED = ("facilities", "elders", "assessments", "residences")
@@ -85,10 +87,9 @@ def _elder(actor: Actor, app: ExchangeApp, data: dict, ref: ExternalRecord | Non
     try:
         return str(elder_services.register_elder(actor, values).pk)
     except Conflict:
-        identity = ElderIdentity.objects.filter(id_number=data.get("id_number", "")).select_related("elder").first()
-        where = f"（现登记于 {identity.elder.county_code} 的 {identity.elder.region_code}）" if identity else ""
+        # Like a person's registration, the refusal says only that the number is registered, never where.
         raise Parked(
-            f"该身份证号码已在本平台登记{where}：请两地核实老人的实际居住地，在一地办理迁出后重试，或忽略",
+            "该身份证号码已在本平台登记：请核实是否同一老人；是则「关联到已有老人」，否则请两地核实后处理",
             {"id_number": "已登记"}, code="duplicate_id_number",
         ) from None  # fmt: skip
 
@@ -108,22 +109,35 @@ def _facility(actor: Actor, app: ExchangeApp, data: dict, ref: ExternalRecord | 
     return str(facility_services.register_facility(actor, values).pk)
 
 
-def _date(value):
-    return datetime.fromisoformat(value).date() if isinstance(value, str) else value
+def _date(data: dict, name: str):
+    try:
+        return dates.parse(data.get(name))
+    except (ValueError, TypeError):
+        raise FieldErrors({name: f"不是日期：{data.get(name)!r}"[:100]}) from None
 
 
 def _residence(actor: Actor, app: ExchangeApp, data: dict, ref: ExternalRecord | None) -> str:
-    left_on = _date(data.get("left_on"))
+    left_on, admitted_on = _date(data, "left_on"), _date(data, "admitted_on")
+    if admitted_on is None:
+        raise FieldErrors({"admitted_on": "必填"})
     if ref is None:
         facility_id = _local(app, "facilities", data.get("facility_id"), "该入住记录的机构")
         elder_id = _local(app, "elders", data.get("elder_id"), "该入住记录的老人")
         residence = facility_services.admit(
-            actor, facility_id, elder_id, _date(data["admitted_on"]), data.get("bed_number") or ""
+            actor, facility_id, elder_id, admitted_on, str(data.get("bed_number") or "")
         )
     else:
         residence = Residence.objects.visible_to(actor.user, "view").filter(pk=ref.object_id).first()
         if residence is None:
             raise Parked("本平台的入住记录已不存在", code="missing")
+        # The registry records a stay's discharge once; any other change of a known stay waits for a person
+        # instead of being acknowledged and dropped.
+        unsupported = {"admitted_on": admitted_on != residence.admitted_on,
+                       "bed_number": str(data.get("bed_number") or "") != residence.bed_number,
+                       "left_on": residence.left_on is not None and left_on != residence.left_on}  # fmt: skip
+        if changed := [name for name, differs in unsupported.items() if differs]:
+            raise Parked(f"入住记录的 {'、'.join(changed)} 在下级平台被修改，本平台不能自动更改：请人工核实",
+                         code="unsupported_change")  # fmt: skip
     if left_on is not None and residence.left_on is None:
         facility_services.discharge(actor, residence.pk, left_on)
     return str(residence.pk)
@@ -156,15 +170,26 @@ def _apply(app: ExchangeApp, actor: Actor, resource: str, object_id: str, op: st
     return "applied"
 
 
+def _region_of(app: ExchangeApp, data) -> str:
+    """The row's region for scoping its conflict: the pushed one only where it lies inside the app's own
+    region (a sender cannot place its conflicts in another county's list, or outside every list)."""
+    region = str((data or {}).get("region_code") or "") if isinstance(data, dict) else ""
+    return region if len(region) == 12 and region.isdigit() and contains(app.region_code, region) else app.region_code
+
+
 def _park(app: ExchangeApp, change: dict, error: Exception) -> None:
-    data = change.get("data") or {}
-    region = str(data.get("region_code") or app.region_code)
+    region = _region_of(app, change.get("data"))
     if isinstance(error, DomainError):
         code, message = error.code, error.message
         if error.fields:
             message += "：" + "；".join(f"{k} {v}" for k, v in error.fields.items())
-    else:
+    elif isinstance(error, (Http404, PermissionDenied)):
         code, message = "not_found", "记录不在该下级平台的范围内，或本平台没有对应的区划、机构"
+    else:
+        # Malformed content the registries did not expect (a list for a date, text for a number): kept for
+        # a person, so that one bad row never stops the link.
+        logger.warning("sync: %s %s not applied: %r", change["resource"], change["id"], error)
+        code, message = "invalid", f"内容格式有误，未能应用（{error.__class__.__name__}）"
     SyncConflict.objects.create(
         app=app, region_code=region[:12], county_code=region[:6], resource=change["resource"],
         object_id=change["id"], seq=change["seq"], op=change["op"], data=change.get("data"), code=code[:40],
@@ -182,7 +207,7 @@ def _one(app: ExchangeApp, actor: Actor, change: dict) -> str:
     try:
         with transaction.atomic():
             return _apply(app, actor, change["resource"], change["id"], change["op"], change.get("data"))
-    except (DomainError, Http404, PermissionDenied) as error:
+    except Exception as error:  # noqa: BLE001 (every failure of one row is parked; see _park)
         _park(app, change, error)
         return "parked"
 
@@ -227,10 +252,33 @@ def retry(actor: Actor, conflict_id: int) -> SyncConflict:
     try:
         with transaction.atomic():
             _apply(app, actor_of(app), conflict.resource, conflict.object_id, conflict.op, conflict.data)
-    except (DomainError, Http404, PermissionDenied) as error:
-        message = error.message if isinstance(error, DomainError) else "记录不在范围内"
-        raise Conflict(f"仍不能应用：{message}", code=getattr(error, "code", "not_found")) from None
+    except Exception as error:  # noqa: BLE001 (the conflict stays open with the reason)
+        message = error.message if isinstance(error, DomainError) else "记录不在范围内或内容格式有误"
+        raise Conflict(f"仍不能应用：{message}", code=getattr(error, "code", "invalid")) from None
     _close(actor, conflict, ConflictStatus.RESOLVED, "重试后已应用")
+    return conflict
+
+
+@transaction.atomic
+def link_existing(actor: Actor, conflict_id: int) -> SyncConflict:
+    """For an ID number already registered here: the officer, who sees the existing elder, confirms it is
+    the same person; the lower platform's record is linked to it, without overwriting it. Later changes
+    from the lower platform then update that elder where its account may change it (else they wait here)."""
+    conflict = get_for_action(
+        SyncConflict.objects.select_related("app"), actor.user, "exchange.change_syncconflict", lock=True,
+        pk=conflict_id,
+    )  # fmt: skip
+    if conflict.status != ConflictStatus.OPEN or conflict.code != "duplicate_id_number":
+        raise Conflict("只有「身份证号码已登记」的待处理冲突可以关联", {"status": conflict.get_status_display()})
+    number = idnumber.normalize(str((conflict.data or {}).get("id_number") or ""))
+    existing = Elder.objects.visible_to(actor.user, "view").filter(id_number=number).first()
+    if existing is None:
+        raise Conflict("您的范围内没有这个身份证号码的老人，请由上级民政部门处理", code="not_found")
+    ExternalRecord.objects.create(
+        app=conflict.app, county_code=conflict.app.county_code, resource="elders", external_id=conflict.object_id,
+        version=1, content_hash=_digest(conflict.data), object_id=str(existing.pk),
+    )  # fmt: skip
+    _close(actor, conflict, ConflictStatus.RESOLVED, f"经核实为同一人，关联到本平台已有记录 #{existing.pk}")
     return conflict
 
 

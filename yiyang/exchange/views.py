@@ -223,13 +223,18 @@ def peer_change(request, peer_id: int):
     try:
         if "active" in request.POST:
             peers.set_active(actor, peer_id, request.POST["active"] == "1")
+        elif "resend" in request.POST:
+            written = peers.resend_all(actor, peer_id)
+            messages.success(request, f"已加入推送队列：{written} 条")
+            return redirect("exchange:peers")
         else:
             data = {"name": request.POST.get("name"), "base_url": request.POST.get("base_url"),
                     "key_id": request.POST.get("key_id"), "secret": request.POST.get("secret", ""),
                     "resources": request.POST.getlist("resources")}  # fmt: skip
             peers.change_peer(actor, peer_id, data)
     except DomainError as exc:
-        messages.error(request, exc.message)
+        fields = "；".join(f"{name}：{reason}" for name, reason in (exc.fields or {}).items())
+        messages.error(request, f"{exc.message}{'（' + fields + '）' if fields else ''}")
     else:
         messages.success(request, "已保存")
     return redirect("exchange:peers")
@@ -261,6 +266,9 @@ def conflict_decide(request, conflict_id: int, decision: str):
         if decision == "retry":
             sync.retry(actor, conflict_id)
             messages.success(request, "已重试并应用")
+        elif decision == "link":
+            sync.link_existing(actor, conflict_id)
+            messages.success(request, "已关联到本平台已有的老人记录")
         elif decision == "dismiss":
             sync.dismiss(actor, conflict_id, request.POST.get("note", ""))
             messages.success(request, "已忽略")

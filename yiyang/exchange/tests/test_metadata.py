@@ -82,3 +82,25 @@ def test_the_lower_platform_pulls_and_keeps_the_versions_it_applied(county_offic
     # The bad set is named and not applied; the version stays the one applied before.
     assert "rows.0.unit" in peer.metadata_error and peer.metadata_versions == {"service_items": good["version"]}
     assert not ServiceItem.objects.filter(code="C07").exists()
+
+
+def test_a_set_naming_one_row_twice_or_malformed_is_refused_and_the_pull_goes_on(county_officer, regions):
+    actor = Actor.system()
+    with pytest.raises(FieldErrors) as twice:
+        metadata.apply_set(actor, COUNTY, _set(_item(), _item()))
+    assert "rows.1.code" in twice.value.fields
+    peer = peers.add_peer(Actor(user=county_officer), {
+        "name": "许昌市颐养平台", "region": COUNTY, "base_url": "https://city.example.gov.cn", "key_id": "yx_0123456789abcdef",
+        "secret": "ab" * 32, "resources": ["elders"]})  # fmt: skip
+    peers.pull_metadata(peer, get=lambda p, target: (200, {"sets": [{"name": "service_items"}, "x", {"rows": 5}]}))
+    peer.refresh_from_db()
+    assert peer.metadata_error and peer.metadata_versions == {}
+
+
+def test_an_unchanged_target_is_not_saved_again(regions):
+    actor = Actor.system()
+    row = {"region_code": "411000000000", "year": 2026, "indicator": "visit_rate", "value": "95.50", "direction": "gte",
+           "note": ""}  # fmt: skip
+    targets = {"name": "targets", "version": "1", "rows": [row]}
+    assert metadata.apply_set(actor, COUNTY, targets)["added"] == 1
+    assert metadata.apply_set(actor, COUNTY, {**targets, "version": "2"}) == {"added": 0, "changed": 0, "removed": 0}

@@ -96,6 +96,7 @@ def test_the_same_id_number_in_two_counties_is_parked_never_merged(county_platfo
     assert "duplicate_id_number" in page and elder.id_number not in page
     assert masking.mask_id_number(elder.id_number) in page
     # Retrying while the number is still registered is refused with the reason; dismissing needs one.
+    assert "411002001001" not in duplicate.message  # says that the number is registered, never where
     client.post(f"/exchange/conflicts/{duplicate.pk}/retry/")
     duplicate.refresh_from_db()
     assert duplicate.status == ConflictStatus.OPEN
@@ -209,3 +210,76 @@ def test_the_apps_page_shows_each_linked_platforms_sync_state(county_platform, e
     client.force_login(county_officer)
     page = client.get("/exchange/apps/").content.decode()
     assert "待处理冲突 1" in page and "已应用 0 条" in page
+
+
+def test_malformed_rows_are_parked_and_the_link_goes_on(county_platform, regions):
+    app, secret = county_platform
+    bad = [
+        _change(2, "elders", _elder_row(pk=1, categories=[1, 2])),
+        _change(3, "assessments", {**_assessment_row(pk=2, elder_id=9), "scores": [1, 2]}),
+        {"seq": 4, "resource": "residences", "id": "5", "op": "upsert", "data": {"id": 5, "left_on": "nope"}},
+        _change(6, "elders", _elder_row(pk=7, region_code="ZZZ")),
+    ]
+    answer = _push(app, secret, bad)
+    assert answer.status_code == 200 and answer.json()["parked"] == 4
+    assert _push(app, secret, [_change(8, "elders", _elder_row(pk=8))]).json()["applied"] == 1
+    # Every conflict is scoped inside the sending county, whatever region its row claims.
+    assert set(SyncConflict.objects.values_list("county_code", flat=True)) == {"411002"}
+
+
+def test_a_pushed_region_outside_the_sender_cannot_place_its_conflict_elsewhere(county_platform, elder,
+                                                                                  neighbour_officer):  # fmt: skip
+    app, secret = county_platform
+    _push(app, secret, [_change(3, "elders", _elder_row(id_number=elder.id_number, region_code="411003100201"))])
+    (conflict,) = SyncConflict.objects.all()
+    assert conflict.region_code == app.region_code
+    client = Client()
+    client.force_login(neighbour_officer)
+    assert "duplicate_id_number" not in client.get("/exchange/conflicts/").content.decode()
+    assert client.post(f"/exchange/conflicts/{conflict.pk}/dismiss/", {"note": "不是本县的"}).status_code == 404
+
+
+def test_the_same_person_is_linked_to_the_existing_elder_without_overwriting(county_platform, elder, county_officer):
+    app, secret = county_platform
+    row = _elder_row(id_number=elder.id_number, name="张华山（县平台）")
+    _push(app, secret, [_change(3, "elders", row), _change(4, "assessments", _assessment_row())])
+    duplicate, waiting = SyncConflict.objects.order_by("seq")
+    client = Client()
+    client.force_login(county_officer)
+    client.post(f"/exchange/conflicts/{duplicate.pk}/link/")
+    duplicate.refresh_from_db()
+    elder.refresh_from_db()
+    assert duplicate.status == ConflictStatus.RESOLVED and elder.name != row["name"]
+    assert ExternalRecord.objects.get(app=app, resource="elders").object_id == str(elder.pk)
+    client.post(f"/exchange/conflicts/{waiting.pk}/retry/")  # the assessment waited for its elder: applied now
+    assert Assessment.objects.filter(elder=elder).count() == 1
+
+
+def test_a_confirmation_beyond_what_was_sent_does_not_move_the_cursor(peer, county_officer, regions):
+    elder_services.register_elder(Actor(user=county_officer), {"name": "李秀英", "id_number": make_id_number(),
+                                                               "region_code": "411002001001"})  # fmt: skip
+    result = peers.push_once(peer, post=lambda p, body: (200, {"applied_through": 10**9, "applied": 0}))
+    peer.refresh_from_db()
+    assert result.error and peer.cursor == 0 and "大于本次推送" in peer.last_error
+
+
+def test_an_upper_platform_address_must_be_https(county_officer, regions):
+    from yiyang.core.errors import FieldErrors
+
+    data = {"name": "许昌市颐养平台", "region": "411002000000", "base_url": "http://city.example.gov.cn",
+            "key_id": "yx_0123456789abcdef", "secret": "ab" * 32, "resources": ["elders"]}  # fmt: skip
+    with pytest.raises(FieldErrors) as refused:
+        peers.add_peer(Actor(user=county_officer), data)
+    assert "base_url" in refused.value.fields
+    assert peers.add_peer(Actor(user=county_officer), {**data, "base_url": "http://127.0.0.1:8001"}).pk
+
+
+def test_a_register_loaded_in_bulk_is_queued_again_by_a_full_resend(peer, county_officer, regions):
+    Elder.objects.bulk_create([Elder(name="导入的老人", id_number=make_id_number(), sex="F", birth_date=date(1945, 3, 8),
+                                     region_code="411002001001", county_code="411002")])  # fmt: skip
+    assert peers.next_batch(peer)["changes"] == []  # a bulk load writes no changes
+    client = Client()
+    client.force_login(county_officer)
+    client.post(f"/exchange/peers/{peer.pk}/", {"resend": "1"})
+    body = peers.next_batch(peer)
+    assert [c["data"]["name"] for c in body["changes"]] == ["导入的老人"]

@@ -1,9 +1,12 @@
+import logging
 import signal
 import time
 
 from django.core.management.base import BaseCommand
 
 from yiyang.exchange import peers
+
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -20,9 +23,14 @@ class Command(BaseCommand):
         while not stopping:
             busy = False
             for peer in peers.due_peers():
-                result = peers.push_once(peer, limit=max(1, min(batch, peers.MAX_CHANGES)))
-                for name, counts in peers.pull_metadata(peer).items():
-                    self.stdout.write(f"{peer.name}：下发数据「{name}」{counts}")
+                try:
+                    result = peers.push_once(peer, limit=max(1, min(batch, peers.MAX_CHANGES)))
+                    for name, counts in peers.pull_metadata(peer).items():
+                        self.stdout.write(f"{peer.name}：下发数据「{name}」{counts}")
+                except Exception as error:  # noqa: BLE001 (the pusher outlives one peer's failure; retried)
+                    logger.exception("exchange push to %s failed", peer.pk)
+                    self.stderr.write(f"{peer.name}：{error.__class__.__name__} {error}")
+                    continue
                 busy |= result.sent > 0 and not result.error
                 if result.error:
                     self.stderr.write(f"{peer.name}：{result.error}")
