@@ -112,10 +112,11 @@ def _compare(actor: Actor, batch: StopBatch, number: int, id_number: str, name: 
             result = MatchResult.EARLIER if earlier else MatchResult.ALREADY
             if result == MatchResult.EARLIER:
                 bring_forward(actor, recipient, month, REASON_OF[batch.kind], note)
-        elif _stopped_since(recipient, day):
+        elif batch.kind == StopKind.MOVE and _stopped_since(recipient, day):
             # Receiving again after a stop recorded on or after this date (moved away, came back and was
             # enrolled anew): the list repeats the event that stop handled, and must not reach back over
-            # the months paid since the return.
+            # the months paid since the return. Only a move can be undone so: a death on a list stops a
+            # recipient enrolled again after a hand stop, and what was paid since is recovered.
             result = MatchResult.ALREADY
         else:
             result = MatchResult.STOPPED

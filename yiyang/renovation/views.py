@@ -340,8 +340,11 @@ def _item_fen(raw: str, item: CatalogItem, label: str, field: str) -> int:
         value = Decimal((raw or "").strip() or "x")
     except InvalidOperation:
         value = Decimal(-1)
-    if not value.is_finite() or value < 0 or value > 10_000_000:
-        raise FieldErrors({f"items.{item.number}.{field}": f"“{item.name}”的{label}应为 0 至 1000 万元的金额（元）"})
+    # At most two decimals (fen): "12.345" is a typing error, not 12.34 yuan.
+    if not value.is_finite() or value < 0 or value > 10_000_000 or value != value.quantize(Decimal("0.01")):
+        raise FieldErrors(
+            {f"items.{item.number}.{field}": f"“{item.name}”的{label}应为 0 至 1000 万元的金额（元，最多两位小数）"}
+        )
     return int(value * 100)
 
 

@@ -193,7 +193,7 @@ def visitors_view(request):
 def findings_view(request):
     region = _region(request)
     page = Paginator(reports.findings(request.user, region.code), 30).get_page(request.GET.get("page"))
-    referrals = reports.referrals(request.user, region.code)[:50]
+    referrals = _linked_as_seen(request.user, list(reports.referrals(request.user, region.code)[:50]))
     return render(request, "visits/findings.html", {"region": region, "page": page, "referrals": referrals})
 
 
@@ -225,6 +225,7 @@ def visit_view(request, visit_id):
         and has_permission(request.user, "renovation.add_application")
         and not any(r.renovation_id for r in referrals)
     )
+    referrals = _linked_as_seen(request.user, referrals)
     # Each program with the rule the elder fails, if any: the officer sees why before tapping.
     programs = (
         [(p, benefits.eligibility(p, visit.elder)) for p in benefits.programs_for(visit.elder)]
@@ -291,3 +292,14 @@ def conflicts_view(request):
         .select_related("visit", "visit__elder")[:100]
     )
     return render(request, "visits/conflicts.html", {"region": region, "rows": rows})
+
+
+def _linked_as_seen(user, referrals: list) -> list:
+    """The rows a referral became, shown only to a reader who may see them: a visitor who may read the visit
+    must not learn the status of an application or alarm hidden from them (the link would 404 anyway)."""
+    for referral in referrals:
+        for name in ("order", "renovation", "allowance", "alarm"):
+            linked = getattr(referral, name)
+            if linked is not None and not may(user, linked, "view"):
+                setattr(referral, name, None)
+    return referrals

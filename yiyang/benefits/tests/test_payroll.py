@@ -320,3 +320,20 @@ def test_a_repeated_move_list_does_not_stop_an_elder_who_came_back_and_was_enrol
     assert (recipient.status, recipient.stop_month) == ("active", None)
     run, added = payroll.run(officer, COUNTY, THIS_MONTH)
     assert added == 1
+
+
+def test_a_death_list_stops_an_elder_enrolled_again_after_an_earlier_stop(officer, make_elder, old_age):
+    from yiyang.benefits.models import Recipient
+
+    elder = make_elder(name="孙已故", id_number=make_id_number(birth=born(92)))
+    recipient = enrol(officer, elder, old_age, add_months(THIS_MONTH, -6))
+    moved = add_months(THIS_MONTH, -6).replace(day=9)
+    stops.import_list(officer, COUNTY, "move", "公安", _move_list([(elder.id_number, "孙已故", moved.isoformat())]),
+                      "迁出.csv")  # fmt: skip
+    Recipient.objects.filter(pk=recipient.pk).update(status="active", start_month=THIS_MONTH, next_month=THIS_MONTH,
+                                                     stop_month=None, stop_reason="")  # fmt: skip
+    # A death dated before the stop was recorded: a death cannot be undone, so the re-enrolment is stopped.
+    batch = stops.import_list(officer, COUNTY, "death", "殡葬", _death_list([(elder.id_number, "孙已故",
+                              moved.isoformat())]), "死亡.csv")  # fmt: skip
+    recipient.refresh_from_db()
+    assert batch.records.get().result == "stopped" and recipient.status == "stopped"
