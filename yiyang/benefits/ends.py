@@ -1,5 +1,5 @@
 """End rules: the reasons the platform itself finds for a recipient to stop, declared once here and read
-by the month's "must stop" list, the payroll run and the daily round.
+by the month's "must stop" list and the payroll run (which applies the rules marked `by_rule`).
 
 Each rule reads the registries below benefits (elders, facilities) and names, per recipient, the event
 and its date. A rule marked `by_rule` stops the allowance by itself from the month after the event, with
@@ -78,7 +78,8 @@ def end_rule(code: str, label: str, reason: str | None, *, by_rule: bool):
 def _entered_a_facility(receiving: QuerySet):
     """A home-only program (e.g. the service subsidy) ends on entering an institution: from the month after
     the admission the facility recorded. An elder marked as living in a facility without an admission
-    record has no date to stop from: listed for a person."""
+    record has no date to stop from: listed for a person. Only current stays are read: a stay that began
+    and ended between two payroll runs is not found (a known gap, in docs/benefits.md)."""
     from yiyang.facilities.models import Residence
 
     rows = list(
