@@ -15,7 +15,8 @@ from django.conf import settings
 KEY_PREFIX = "yx"
 
 
-def _master() -> bytes:
+def master_key() -> bytes:
+    """The platform's exchange key (not in the database): derives the apps' secrets and the peers' cipher."""
     return (getattr(settings, "EXCHANGE_SIGNING_KEY", "") or settings.SECRET_KEY).encode()
 
 
@@ -29,4 +30,4 @@ def new_salt() -> str:
 
 def secret_for(key_id: str, salt: str) -> str:
     """The app's signing secret (64 hex characters), recomputed on every request, never stored."""
-    return hmac.new(_master(), f"exchange-secret\n{key_id}\n{salt}".encode(), hashlib.sha256).hexdigest()
+    return hmac.new(master_key(), f"exchange-secret\n{key_id}\n{salt}".encode(), hashlib.sha256).hexdigest()

@@ -99,7 +99,7 @@ def build(actor: Actor, name: str, region_raw: str, month_raw) -> Export:
     result.unverified = [c["code"] for c in columns if not c.get("verified") or c.get("dictionary_verified") is False]
     sources = [c["source"] for c in columns]
     queryset = _rows(actor.user, name, region, month).values("id", *{s for s in sources if s != "id"})
-    codes = {c for c in (c.get("source") for c in columns if c.get("region")) if c}
+    codes = {c["source"] for c in columns if c.get("region")}
     known = set(Region.objects.filter(region_range_q("code", region)).values_list("code", flat=True))
     for values in queryset.iterator(chunk_size=2000):
         line, reason = [], ""

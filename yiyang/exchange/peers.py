@@ -26,7 +26,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from django.apps import apps
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.db.models import F, Min
+from django.db.models import Count, F, Min
 from django.utils import timezone
 
 from yiyang.core import audit, signing
@@ -54,7 +54,7 @@ class SecretUnreadable(Exception):
 
 
 def _fernet() -> Fernet:
-    key = hashlib.sha256(b"exchange-peer-secret\n" + keys._master()).digest()
+    key = hashlib.sha256(b"exchange-peer-secret\n" + keys.master_key()).digest()
     return Fernet(base64.urlsafe_b64encode(key))
 
 
@@ -172,9 +172,7 @@ def _changes(peer: Peer):
 
 def backlog(peer: Peer) -> dict:
     """How many changes wait to be pushed, and since when."""
-    waiting = _changes(peer).filter(id__gt=peer.cursor)
-    found = waiting.aggregate(oldest=Min("at"))
-    return {"count": waiting.count(), "oldest": found["oldest"]}
+    return _changes(peer).filter(id__gt=peer.cursor).aggregate(count=Count("id"), oldest=Min("at"))
 
 
 def next_batch(peer: Peer, limit: int = BATCH) -> dict | None:
@@ -209,17 +207,22 @@ def next_batch(peer: Peer, limit: int = BATCH) -> dict | None:
     }  # fmt: skip
 
 
-def _post(peer: Peer, body: bytes) -> tuple[int, dict]:
+def _signed(peer: Peer, method: str, target: str, body: bytes = b"") -> tuple[int, dict]:
+    """One request to the upper platform, signed as docs/exchange.md says; its status and JSON answer."""
     secret = decrypt(peer.secret_encrypted)
     timestamp, nonce = str(int(time.time())), secrets.token_hex(16)
-    signature = signing.sign(secret, "POST", SYNC_PATH, timestamp, nonce, body, hash_body=True)
+    signature = signing.sign(secret, method, target, timestamp, nonce, body, hash_body=True)
     headers = {"X-Yiyang-App": peer.key_id, "X-Yiyang-Timestamp": timestamp, "X-Yiyang-Nonce": nonce,
                "X-Yiyang-Signature": signature, "Content-Type": "application/json"}  # fmt: skip
-    answer = requests.post(peer.base_url + SYNC_PATH, data=body, headers=headers, timeout=TIMEOUT)
+    answer = requests.request(method, peer.base_url + target, data=body or None, headers=headers, timeout=TIMEOUT)
     try:
         return answer.status_code, answer.json()
     except ValueError:
         return answer.status_code, {"message": answer.text[:200]}
+
+
+def _post(peer: Peer, body: bytes) -> tuple[int, dict]:
+    return _signed(peer, "POST", SYNC_PATH, body)
 
 
 @dataclass
@@ -300,16 +303,7 @@ METADATA_PATH = "/api/v1/exchange/metadata"
 
 
 def _get(peer: Peer, target: str) -> tuple[int, dict]:
-    secret = decrypt(peer.secret_encrypted)
-    timestamp, nonce = str(int(time.time())), secrets.token_hex(16)
-    signature = signing.sign(secret, "GET", target, timestamp, nonce, b"", hash_body=True)
-    headers = {"X-Yiyang-App": peer.key_id, "X-Yiyang-Timestamp": timestamp, "X-Yiyang-Nonce": nonce,
-               "X-Yiyang-Signature": signature}  # fmt: skip
-    answer = requests.get(peer.base_url + target, headers=headers, timeout=TIMEOUT)
-    try:
-        return answer.status_code, answer.json()
-    except ValueError:
-        return answer.status_code, {"message": answer.text[:200]}
+    return _signed(peer, "GET", target)
 
 
 def pull_metadata(peer: Peer, get=_get, *, force: bool = False) -> dict:

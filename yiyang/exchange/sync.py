@@ -239,15 +239,21 @@ def receive(app: ExchangeApp, changes: list[dict], *, through: int, head: int, p
 # --- A person's decision on a conflict ---------------------------------------------------------------
 
 
-@transaction.atomic
-def retry(actor: Actor, conflict_id: int) -> SyncConflict:
-    """Apply the conflict's latest state again (after the registries were put right)."""
+def _open_conflict(actor: Actor, conflict_id: int) -> SyncConflict:
+    """The conflict, locked, if the actor may decide it (404 outside the scope) and it is still open."""
     conflict = get_for_action(
         SyncConflict.objects.select_related("app"), actor.user, "exchange.change_syncconflict", lock=True,
         pk=conflict_id,
     )  # fmt: skip
     if conflict.status != ConflictStatus.OPEN:
         raise Conflict("该冲突已处理", {"status": conflict.get_status_display()})
+    return conflict
+
+
+@transaction.atomic
+def retry(actor: Actor, conflict_id: int) -> SyncConflict:
+    """Apply the conflict's latest state again (after the registries were put right)."""
+    conflict = _open_conflict(actor, conflict_id)
     app = conflict.app
     try:
         with transaction.atomic():
@@ -264,12 +270,9 @@ def link_existing(actor: Actor, conflict_id: int) -> SyncConflict:
     """For an ID number already registered here: the officer, who sees the existing elder, confirms it is
     the same person; the lower platform's record is linked to it, without overwriting it. Later changes
     from the lower platform then update that elder where its account may change it (else they wait here)."""
-    conflict = get_for_action(
-        SyncConflict.objects.select_related("app"), actor.user, "exchange.change_syncconflict", lock=True,
-        pk=conflict_id,
-    )  # fmt: skip
-    if conflict.status != ConflictStatus.OPEN or conflict.code != "duplicate_id_number":
-        raise Conflict("只有「身份证号码已登记」的待处理冲突可以关联", {"status": conflict.get_status_display()})
+    conflict = _open_conflict(actor, conflict_id)
+    if conflict.code != "duplicate_id_number":
+        raise Conflict("只有「身份证号码已登记」的待处理冲突可以关联", {"code": conflict.code})
     number = idnumber.normalize(str((conflict.data or {}).get("id_number") or ""))
     existing = Elder.objects.visible_to(actor.user, "view").filter(id_number=number).first()
     if existing is None:
@@ -284,11 +287,7 @@ def link_existing(actor: Actor, conflict_id: int) -> SyncConflict:
 
 @transaction.atomic
 def dismiss(actor: Actor, conflict_id: int, note: str) -> SyncConflict:
-    conflict = get_for_action(
-        SyncConflict.objects, actor.user, "exchange.change_syncconflict", lock=True, pk=conflict_id
-    )
-    if conflict.status != ConflictStatus.OPEN:
-        raise Conflict("该冲突已处理", {"status": conflict.get_status_display()})
+    conflict = _open_conflict(actor, conflict_id)
     note = (note or "").strip()
     if not note:
         raise FieldErrors({"note": "请填写忽略的原因"})
