@@ -43,6 +43,8 @@ from .workflows import APPLICATION, RECIPIENT
 # on the recipient's page and the payroll skips a recipient without one, adding the months owed once it
 # is set.
 ACCOUNT_LATER = (ApplicationSource.CANDIDATE, ApplicationSource.REFERRAL)
+# What a caller may claim; the sources in ACCOUNT_LATER come only from the platform's own paths.
+CALLER_SOURCES = (ApplicationSource.ONLINE, ApplicationSource.COUNTER)
 OPEN_APPLICATION = [
     s for s in ApplicationStatus.values if s not in (ApplicationStatus.APPROVED, ApplicationStatus.REFUSED)
 ]
@@ -177,17 +179,21 @@ def programs_for(elder: Elder):
     return Program.objects.filter(county_code=elder.county_code, is_active=True)
 
 
-def apply(actor: Actor, data: dict, documents: list[Upload] = ()) -> Application:
+def apply(actor: Actor, data: dict, documents: list[Upload] = (), *, opened_by: str | None = None) -> Application:
     """File an application for an elder the actor may apply for (the family for its own elder, a
     community worker or an officer for the elders of their area). Refused with the rule named when the
-    elder is not eligible."""
+    elder is not eligible.
+
+    A caller (page or API) may say only `online` or `counter` as `data["source"]`. The sources that let an
+    application wait for its bank account (the month's candidate list, a visit's referral) are set by the
+    platform's own paths through `opened_by`, never by what a caller claims."""
     errors = {}
     for name, label in (("applicant_name", "申请人姓名"),):
         if not str(data.get(name) or "").strip():
             errors[name] = f"请填写{label}"
-    source = data.get("source") or ApplicationSource.ONLINE
-    if source not in ApplicationSource.values:
-        errors["source"] = "不是可选的申请来源"
+    source = opened_by or data.get("source") or ApplicationSource.ONLINE
+    if opened_by is None and source not in CALLER_SOURCES:
+        errors["source"] = "申请来源只能是网上申请（online）或窗口代办（counter）"
     account = clean_account(data.get("bank_account", ""))
     if account and not _ACCOUNT.fullmatch(account):
         errors["bank_account"] = "银行账号应为 12 至 30 位数字"
@@ -405,4 +411,4 @@ def enrol_candidate(actor: Actor, elder_id: int, program_id: int) -> Application
     """Open an application for a candidate the monthly list found; it goes through the same review."""
     elder = get_visible_or_404(Elder.objects, actor.user, "benefits.add_application", pk=elder_id)
     return apply(actor, {"elder_id": elder.pk, "program_id": program_id, "applicant_name": elder.name,
-                         "applicant_relation": "本人", "source": ApplicationSource.CANDIDATE})  # fmt: skip
+                         "applicant_relation": "本人"}, opened_by=ApplicationSource.CANDIDATE)  # fmt: skip

@@ -243,8 +243,8 @@ def _apply_for_allowance(actor: Actor, visit: Visit, program_id):
         raise FieldErrors({"program_id": "请选择补贴项目"})
     try:
         return benefits.apply(actor, {"elder_id": visit.elder_id, "program_id": program_id,
-                                      "applicant_name": actor.name, "applicant_relation": "探访人员",
-                                      "source": ApplicationSource.REFERRAL})  # fmt: skip
+                                      "applicant_name": actor.name, "applicant_relation": "探访人员"},
+                             opened_by=ApplicationSource.REFERRAL)  # fmt: skip
     except (Http404, PermissionDenied):
         # The visit is the officer's, the elder's allowances another's: say so rather than "not found".
         raise FieldErrors({"kind": "您不能为该老人提出补贴申请"}) from None

@@ -34,6 +34,14 @@ def test_ineligible_application_answers_422_naming_the_rule(make_elder, make_use
     assert response.json()["rule"] == "age" and "年龄" in response.json()["message"]
 
 
+def test_a_caller_claiming_the_referral_source_to_skip_the_account_gets_422(family, old_elder, old_age):
+    response = post(client_for(family), "/api/v1/benefits/applications",
+                    {"elder_id": old_elder.pk, "program_id": old_age.pk, "applicant_name": "王小明",
+                     "source": "referral"})  # fmt: skip
+    assert response.status_code == 422
+    assert "source" in json.dumps(response.json(), ensure_ascii=False)
+
+
 def test_application_answer_masks_the_account_and_lists_the_next_steps(family, old_elder, old_age, community_worker):
     created = post(client_for(family), "/api/v1/benefits/applications",
                    {"elder_id": old_elder.pk, "program_id": old_age.pk, "applicant_name": "王小明",

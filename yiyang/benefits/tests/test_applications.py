@@ -136,8 +136,8 @@ def test_candidates_list_elders_turning_eligible_and_recipients_who_must_stop(of
 @pytest.mark.parametrize("source", ["candidate", "referral"])
 def test_a_source_opened_for_the_household_leaves_the_account_for_later(officer, community_worker, old_elder,
                                                                         old_age, source):  # fmt: skip
-    form = {**_form(old_elder, old_age, source=source), "bank_account": ""}
-    application = services.apply(officer, form)
+    form = {**_form(old_elder, old_age), "bank_account": ""}
+    application = services.apply(officer, form, opened_by=source)
     assert application.source == source and application.bank_account == ""
     today = date.today()
     _walk(officer, community_worker, application, today)
@@ -148,6 +148,18 @@ def test_a_source_opened_for_the_household_leaves_the_account_for_later(officer,
     services.change_account(officer, recipient.pk, "农业银行", ACCOUNT, "")
     recipient.refresh_from_db()
     assert recipient.bank_account == ACCOUNT
+
+
+@pytest.mark.parametrize("source", ["candidate", "referral", "bogus"])
+def test_a_caller_cannot_claim_a_source_the_platform_sets(officer, old_elder, old_age, source):
+    """The candidate list and a visit's referral may file without an account; a caller claiming either
+    (to skip the account) is refused, and nothing is filed."""
+    from yiyang.benefits.models import Application
+
+    with pytest.raises(FieldErrors) as refused:
+        services.apply(officer, {**_form(old_elder, old_age, source=source), "bank_account": ""})
+    assert "source" in refused.value.fields
+    assert not Application.objects.filter(elder=old_elder).exists()
 
 
 @pytest.mark.parametrize("source", ["online", "counter"])
