@@ -142,3 +142,29 @@ def test_neighbour_officer_does_not_see_the_admission_in_the_must_stop_list(neig
     response = client.get(f"/api/v1/benefits/candidates?region={COUNTY}")
     assert response.status_code == 404 and elder.name not in response.content.decode()
     assert "冯入院" not in client.get("/api/v1/benefits/candidates").content.decode()
+
+
+def test_the_daily_round_stops_a_short_stay_before_the_next_payroll_and_once_only(officer, admitting, facility, both):
+    """A stay that begins and ends between two payroll runs: the daily round finds it while it is open."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from yiyang.facilities import services as facilities
+
+    elder, service, old_age = both
+    stay = _admit(admitting, facility, elder, THIS_MONTH)
+    out = StringIO()
+    call_command("benefits_daily", stdout=out)
+    assert "按项目规则停发 1 人" in out.getvalue()
+    facilities.discharge(admitting, stay.pk, date.today())
+    call_command("benefits_daily", stdout=out)
+    service.refresh_from_db()
+    old_age.refresh_from_db()
+    assert (service.status, service.stop_month, service.stop_reason) == (
+        "stopped",
+        add_months(THIS_MONTH, 1),
+        "facility",
+    )
+    assert old_age.status == "active"
+    assert service.steps.filter(action="auto_stop").count() == 1
