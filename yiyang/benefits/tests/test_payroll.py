@@ -300,18 +300,24 @@ def test_move_list_dates_a_stop_made_by_hand_earlier_and_recovers_what_was_paid_
     assert RecoveryCase.objects.get(recipient=recipient).due_fen == 2 * 10000
 
 
-def test_a_repeated_move_list_does_not_stop_an_elder_who_came_back_and_was_enrolled_again(officer, make_elder,
-                                                                                          old_age):  # fmt: skip
+def _moved_and_enrolled_again(officer, make_elder, old_age, name):
+    """A recipient stopped by a move list six months back, then back home and enrolled anew (as the review
+    chain's approval does for a stopped recipient). Returns the elder, the recipient and the move date."""
     from yiyang.benefits.models import Recipient
 
-    elder = make_elder(name="孙回乡", id_number=make_id_number(birth=born(92)))
+    elder = make_elder(name=name, id_number=make_id_number(birth=born(92)))
     recipient = enrol(officer, elder, old_age, add_months(THIS_MONTH, -6))
     moved = add_months(THIS_MONTH, -6).replace(day=9)
-    stops.import_list(officer, COUNTY, "move", "公安", _move_list([(elder.id_number, "孙回乡", moved.isoformat())]),
+    stops.import_list(officer, COUNTY, "move", "公安", _move_list([(elder.id_number, name, moved.isoformat())]),
                       "迁出.csv")  # fmt: skip
-    # Back home and enrolled anew (as the review chain's approval does for a stopped recipient).
     Recipient.objects.filter(pk=recipient.pk).update(status="active", start_month=THIS_MONTH, next_month=THIS_MONTH,
                                                      stop_month=None, stop_reason="")  # fmt: skip
+    return elder, recipient, moved
+
+
+def test_a_repeated_move_list_does_not_stop_an_elder_who_came_back_and_was_enrolled_again(officer, make_elder,
+                                                                                          old_age):  # fmt: skip
+    elder, recipient, moved = _moved_and_enrolled_again(officer, make_elder, old_age, "孙回乡")
     # The police send their whole year's list again, the old move included.
     batch = stops.import_list(officer, COUNTY, "move", "公安", _move_list([(elder.id_number, "孙回乡",
                               moved.isoformat())]), "迁出-全年.csv")  # fmt: skip
@@ -323,15 +329,7 @@ def test_a_repeated_move_list_does_not_stop_an_elder_who_came_back_and_was_enrol
 
 
 def test_a_death_list_stops_an_elder_enrolled_again_after_an_earlier_stop(officer, make_elder, old_age):
-    from yiyang.benefits.models import Recipient
-
-    elder = make_elder(name="孙已故", id_number=make_id_number(birth=born(92)))
-    recipient = enrol(officer, elder, old_age, add_months(THIS_MONTH, -6))
-    moved = add_months(THIS_MONTH, -6).replace(day=9)
-    stops.import_list(officer, COUNTY, "move", "公安", _move_list([(elder.id_number, "孙已故", moved.isoformat())]),
-                      "迁出.csv")  # fmt: skip
-    Recipient.objects.filter(pk=recipient.pk).update(status="active", start_month=THIS_MONTH, next_month=THIS_MONTH,
-                                                     stop_month=None, stop_reason="")  # fmt: skip
+    elder, recipient, moved = _moved_and_enrolled_again(officer, make_elder, old_age, "孙已故")
     # A death dated before the stop was recorded: a death cannot be undone, so the re-enrolment is stopped.
     batch = stops.import_list(officer, COUNTY, "death", "殡葬", _death_list([(elder.id_number, "孙已故",
                               moved.isoformat())]), "死亡.csv")  # fmt: skip
