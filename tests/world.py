@@ -118,7 +118,7 @@ def build() -> World:
         ),
     )[0]
     period = exchange_periods.open_period(officer, HOME_COUNTY, "2026-01")
-    peer = exchange_peers.add_peer(officer, {
+    peer = exchange_peers.add_peer(Actor(user=users["admin"]), {
         "name": MARKERS["peer"], "region": HOME_COUNTY, "base_url": "https://city.example.gov.cn",
         "key_id": "yx_0123456789abcdef", "secret": "ab" * 32, "resources": ["elders"],
     })  # fmt: skip

@@ -261,7 +261,7 @@ class Peer(models.Model):
     """An upper platform (the city's, the province's) that this platform pushes its region's changes to.
 
     The upper platform registers this one as a linked app with the right `sync` and hands over a key id and
-    secret; an officer enters them here. The secret must be kept to sign each push, so it is stored
+    secret; the platform administrator enters them here. The secret must be kept to sign each push, so it is stored
     encrypted with a key derived from the platform's settings (peers.py), never shown again."""
 
     name = models.CharField("上级平台名称", max_length=100)
@@ -272,6 +272,10 @@ class Peer(models.Model):
     secret_encrypted = models.TextField()
     resources = models.JSONField("推送的数据", default=list)
     is_active = models.BooleanField("推送中", default=True)
+    # When a signed `GET /me` last showed the upper platform knows this key with the right `sync` for the
+    # region (peers.verify); nothing is pushed while it is empty.
+    verified_at = models.DateTimeField("连接验证时间", null=True, blank=True)
+    verified_as = models.CharField("上级平台登记的名称", max_length=100, blank=True)
     # The last change id the upper platform has confirmed; pushing resumes after it.
     cursor = models.BigIntegerField("已确认的变更序号", default=0)
     pushed_total = models.PositiveBigIntegerField("已推送变更", default=0)

@@ -9,7 +9,9 @@ what it applied already, sync.py).
 
 The push carries full values (ID numbers, phones, addresses): the upper platform is the same bureau's
 next level, whose officers see these rows on a single shared platform too, and it registers the elders by
-ID number. The link is entered by an officer, signed, and sent over the address given (use https).
+ID number. The link is entered by the platform administrator (it sends full values to another server), signed, and
+sent over the address given (https). Before its first push the link is verified: a signed `GET /me` on the
+upper platform must name this key, the right `sync` and a region that holds the peer's (`verify`).
 """
 
 import base64
@@ -33,7 +35,7 @@ from yiyang.core import audit, signing
 from yiyang.core.audit import Actor
 from yiyang.core.errors import FieldErrors
 from yiyang.core.models import AuditAction
-from yiyang.core.regioncodes import region_range_q
+from yiyang.core.regioncodes import contains, region_range_q
 from yiyang.core.scoping import SYSTEM_READER, ensure_visible, get_for_action
 from yiyang.regions.services import requested_region
 
@@ -42,6 +44,7 @@ from .models import Change, Peer
 from .sync import MAX_CHANGES, SYNCED
 
 SYNC_PATH = "/api/v1/exchange/sync"
+ME_PATH = "/api/v1/exchange/me"
 BATCH = 500
 TIMEOUT = 30
 HEARTBEAT = timedelta(seconds=60)  # an idle link still reports its state this often
@@ -106,6 +109,8 @@ def _clean(actor: Actor, data: dict, *, new: bool) -> dict:
 
 @transaction.atomic
 def add_peer(actor: Actor, data: dict) -> Peer:
+    """Register the link; it pushes nothing until `verify` has succeeded (the view calls it at once, the
+    pusher before each push while unverified)."""
     peer = Peer.objects.create(**_clean(actor, data, new=True), created_by=actor.db_user)
     ensure_visible(actor.user, peer, "add")
     audit.record(actor, AuditAction.CREATE, peer, changes=audit.diff({}, _shown(peer)))
@@ -114,14 +119,20 @@ def add_peer(actor: Actor, data: dict) -> Peer:
 
 @transaction.atomic
 def change_peer(actor: Actor, peer_id: int, data: dict) -> Peer:
-    peer = get_for_action(Peer.objects, actor.user, "exchange.change_peer", lock=True, pk=peer_id)
+    """Re-point the link (address, key, secret, data kinds): the platform administrator's act, like
+    registering it. A new address, key or secret is verified again before the next push."""
+    peer = get_for_action(Peer.objects, actor.user, "exchange.add_peer", lock=True, pk=peer_id)
     before = _shown(peer)
-    for name, value in _clean(actor, data, new=False).items():
+    clean = _clean(actor, data, new=False)
+    new_secret = "secret_encrypted" in clean and not _same_secret(peer, clean["secret_encrypted"])
+    if clean["base_url"] != peer.base_url or clean["key_id"] != peer.key_id or new_secret:
+        peer.verified_at, peer.verified_as = None, ""
+    for name, value in clean.items():
         setattr(peer, name, value)
     peer.failures, peer.next_attempt_at, peer.last_error = 0, None, ""
     peer.save()
     changes = audit.diff(before, _shown(peer))
-    if "secret" in data and data["secret"]:
+    if new_secret:
         changes["secret"] = ["", "已更换"]
     audit.record(actor, AuditAction.UPDATE, peer, changes=changes)
     return peer
@@ -153,6 +164,19 @@ def resend_all(actor: Actor, peer_id: int) -> int:
     audit.record(actor, AuditAction.UPDATE, peer, object_repr=f"全量补推到「{peer.name}」：{written} 条",
                  changes={"resend": [None, written]})  # fmt: skip
     return written
+
+
+def _same_secret(peer: Peer, token: str) -> bool:
+    try:
+        return decrypt(peer.secret_encrypted) == decrypt(token)
+    except SecretUnreadable:
+        return False
+
+
+def verify_now(actor: Actor, peer_id: int, get=None) -> tuple[Peer, str]:
+    """An officer's 验证连接: check the link at once, whatever its pause; the peer and its problem or ""."""
+    peer = get_for_action(Peer.objects, actor.user, "exchange.change_peer", pk=peer_id)
+    return peer, verify(peer, get)
 
 
 def _shown(peer: Peer) -> dict:
@@ -225,6 +249,65 @@ def _post(peer: Peer, body: bytes) -> tuple[int, dict]:
     return _signed(peer, "POST", SYNC_PATH, body)
 
 
+def _get(peer: Peer, target: str) -> tuple[int, dict]:
+    return _signed(peer, "GET", target)
+
+
+# The refusal codes of signed.py, said for the county's officer who reads them.
+REFUSED = {
+    "signature": "上级平台不认可本平台的签名：应用编号或密钥有误，或该应用已被停用",
+    "timestamp": "上级平台认为请求时间超出允许范围：请核对两端服务器的时钟",
+    "nonce": "上级平台拒绝了重复的请求",
+    "scope": "上级平台给本平台的应用没有所需权限",
+    "rate_limited": "超过上级平台给本平台的请求频率上限",
+}
+
+
+def _me_problem(peer: Peer, status: int, answer: dict) -> str:
+    if status != 200:
+        code = answer.get("code", "")
+        reason = REFUSED.get(code) or answer.get("message") or ""
+        return f"验证失败（HTTP {status}{' ' + code if code else ''}）：{reason}".rstrip("：")
+    if answer.get("key_id") != peer.key_id:
+        return "验证失败：上级平台答复的应用编号与填写的不一致，该地址可能不是发放此编号的平台"
+    if answer.get("facility_code"):
+        return "验证失败：该应用编号属于一家机构的系统，不是给下级颐养平台的"
+    if "sync" not in (answer.get("write_resources") or []):
+        return "验证失败：上级平台给本平台的应用没有「下级颐养平台同步推送」（sync）权限，请上级平台授予后再验证"
+    upper_region = str(answer.get("region_code") or "")
+    if not upper_region or not contains(upper_region, peer.region_code):
+        return (f"验证失败：上级平台给本平台的应用范围是区划 {upper_region or '（空）'}，"
+                f"不包含本平台推送的区划 {peer.region_code}")  # fmt: skip
+    return ""
+
+
+def verify(peer: Peer, get=None) -> str:
+    """Ask the upper platform who this link is (signed `GET /me`) and whether it may push there; mark the
+    peer verified or record why not. Returns the problem, or "" when verified. Never raises for the
+    upper platform's answers: a wrong key is an officer's problem to read, not a crash."""
+    now = timezone.now()
+    try:
+        status, answer = (get or _get)(peer, ME_PATH)
+        problem = _me_problem(peer, status, answer if isinstance(answer, dict) else {})
+    except SecretUnreadable:
+        problem = "保存的密钥无法解密（平台密钥已更换）：请重新填写密钥"
+    except requests.RequestException as error:
+        problem = f"无法连接上级平台 {peer.base_url}：{error.__class__.__name__}"
+    if problem:
+        failures = peer.failures + 1
+        Peer.objects.filter(pk=peer.pk).update(
+            verified_at=None, verified_as="", failures=failures, last_attempt_at=now, last_error=problem[:300],
+            next_attempt_at=now + timedelta(seconds=min(2**failures, MAX_PAUSE)),
+        )  # fmt: skip
+    else:
+        Peer.objects.filter(pk=peer.pk).update(
+            verified_at=now, verified_as=str(answer.get("name") or "")[:100], failures=0, last_attempt_at=now,
+            next_attempt_at=None, last_error="",
+        )  # fmt: skip
+    peer.refresh_from_db()
+    return problem
+
+
 @dataclass
 class Pushed:
     sent: int = 0
@@ -233,8 +316,13 @@ class Pushed:
     error: str = ""
 
 
-def push_once(peer: Peer, post=_post, limit: int = BATCH) -> Pushed:
-    """One push of up to BATCH changes; the cursor moves only to what the upper platform confirms."""
+def push_once(peer: Peer, post=_post, limit: int = BATCH, get=None) -> Pushed:
+    """One push of up to BATCH changes; the cursor moves only to what the upper platform confirms. An
+    unverified link is verified first, and pushes nothing until that succeeds."""
+    if peer.verified_at is None:
+        problem = verify(peer, get)
+        if problem:
+            return Pushed(error=problem)
     now = timezone.now()
     body = next_batch(peer, limit)
     if body is None:
@@ -300,10 +388,6 @@ def due_peers():
 # --- What the upper platform publishes down --------------------------------------------------------------
 
 METADATA_PATH = "/api/v1/exchange/metadata"
-
-
-def _get(peer: Peer, target: str) -> tuple[int, dict]:
-    return _signed(peer, "GET", target)
 
 
 def pull_metadata(peer: Peer, get=_get, *, force: bool = False) -> dict:

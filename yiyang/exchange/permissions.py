@@ -8,8 +8,8 @@ PERMISSIONS = {
     "exchange.change_exchangeapp": "更换互联应用密钥、停用互联应用",
     "exchange.view_change": "读取变更订阅（互联应用的账号）",
     "exchange.view_peer": "查看上级平台及推送状态",
-    "exchange.add_peer": "登记上级平台（本平台向其推送变更）",
-    "exchange.change_peer": "修改、暂停上级平台的推送",
+    "exchange.add_peer": "登记上级平台、修改其地址和密钥（推送含完整身份证号码：平台管理员）",
+    "exchange.change_peer": "验证连接、暂停、恢复、全量补推上级平台的推送",
     "exchange.view_syncconflict": "查看下级平台推送的同步冲突",
     "exchange.change_syncconflict": "重试或忽略同步冲突",
     "exchange.export_national": "按全国养老服务信息系统格式导出已审核月份的数据",
@@ -26,7 +26,8 @@ GRANTS = {
         "exchange.change_exchangeapp",
         "exchange.view_change",
         "exchange.view_peer",
-        "exchange.add_peer",
+        # Not `exchange.add_peer`: pointing the push (full ID numbers) at another server is the platform
+        # administrator's act (decision 0026); officers watch, verify, pause and resend.
         "exchange.change_peer",
         "exchange.view_syncconflict",
         "exchange.change_syncconflict",

@@ -205,7 +205,7 @@ def peer_list(request):
             except DomainError as exc:
                 apply_errors(form, exc)
             else:
-                messages.success(request, f"已登记上级平台「{peer.name}」，变更将自动推送")
+                _say_verified(request, peer, peers.verify(peer))
                 return redirect("exchange:peers")
     rows = [(p, peers.backlog(p)) for p in Peer.objects.visible_to(request.user, "view")[:PAGE_SIZE]]
     context = {
@@ -223,6 +223,9 @@ def peer_change(request, peer_id: int):
     try:
         if "active" in request.POST:
             peers.set_active(actor, peer_id, request.POST["active"] == "1")
+        elif "verify" in request.POST:
+            _say_verified(request, *peers.verify_now(actor, peer_id))
+            return redirect("exchange:peers")
         elif "resend" in request.POST:
             written = peers.resend_all(actor, peer_id)
             messages.success(request, f"已加入推送队列：{written} 条")
@@ -238,6 +241,13 @@ def peer_change(request, peer_id: int):
     else:
         messages.success(request, "已保存")
     return redirect("exchange:peers")
+
+
+def _say_verified(request, peer: Peer, problem: str) -> None:
+    if problem:
+        messages.error(request, f"已保存「{peer.name}」，但连接未通过验证，暂不推送：{problem}")
+    else:
+        messages.success(request, f"「{peer.name}」连接已验证（上级平台登记为「{peer.verified_as}」），变更将自动推送")
 
 
 @requires("exchange.view_syncconflict")

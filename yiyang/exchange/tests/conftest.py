@@ -25,3 +25,17 @@ def region_app(link):
 @pytest.fixture
 def facility_app(link, facility):
     return link(name="花园康养中心管理软件", kind="facility", facility_code=facility.code)
+
+
+@pytest.fixture
+def platform_admin(regions, make_user):
+    from yiyang.core.roles import Role
+
+    return make_user(Role.PLATFORM_ADMIN, username="platform-admin")
+
+
+def me_answer(peer, **fields):
+    """What the upper platform's `GET /me` answers for a link set up as docs/exchange.md says."""
+    return {"key_id": peer.key_id, "name": "魏都区颐养平台", "region_code": "411002000000", "facility_code": None,
+            "read_resources": [], "write_resources": ["sync"], "window_seconds": 300, "rate_per_minute": 600,
+            **fields}  # fmt: skip

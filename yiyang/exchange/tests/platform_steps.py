@@ -42,11 +42,17 @@ def city(duplicate_id_number: str):
 
 
 def county(base_url: str, key_id: str, secret: str):
+    from yiyang.accounts.services import create_user
+    from yiyang.core.audit import Actor
     from yiyang.exchange import peers
 
-    actor = _seed("411002000000")
-    peers.add_peer(actor, {"name": "许昌市颐养平台", "region": "411002000000", "base_url": base_url, "key_id": key_id,
-                           "secret": secret, "resources": ["facilities", "elders", "assessments", "residences"]})  # fmt: skip
+    _seed("411002000000")
+    # Pointing the push at another server is the platform administrator's act (decision 0026).
+    admin = create_user("admin", "Pass-word-123", memberships=[{"role": "platform_admin", "region_code": ""}])
+    peers.add_peer(Actor(user=admin), {
+        "name": "许昌市颐养平台", "region": "411002000000", "base_url": base_url, "key_id": key_id, "secret": secret,
+        "resources": ["facilities", "elders", "assessments", "residences"],
+    })  # fmt: skip
 
 
 def write(start: str, count: str, duplicate_id_number: str):

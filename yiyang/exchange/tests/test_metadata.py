@@ -68,8 +68,8 @@ def test_the_upper_platform_publishes_only_the_regions_above_and_only_what_chang
     assert signed_get(reader, reader_secret, "/api/v1/exchange/metadata").status_code == 403
 
 
-def test_the_lower_platform_pulls_and_keeps_the_versions_it_applied(county_officer, regions):
-    peer = peers.add_peer(Actor(user=county_officer), {
+def test_the_lower_platform_pulls_and_keeps_the_versions_it_applied(platform_admin, regions):
+    peer = peers.add_peer(Actor(user=platform_admin), {
         "name": "许昌市颐养平台", "region": COUNTY, "base_url": "https://city.example.gov.cn", "key_id": "yx_0123456789abcdef",
         "secret": "ab" * 32, "resources": ["elders"]})  # fmt: skip
     good, bad = _set(_item()), {**_set(_item("C07", unit="bucket")), "name": "service_items"}
@@ -84,12 +84,12 @@ def test_the_lower_platform_pulls_and_keeps_the_versions_it_applied(county_offic
     assert not ServiceItem.objects.filter(code="C07").exists()
 
 
-def test_a_set_naming_one_row_twice_or_malformed_is_refused_and_the_pull_goes_on(county_officer, regions):
+def test_a_set_naming_one_row_twice_or_malformed_is_refused_and_the_pull_goes_on(platform_admin, regions):
     actor = Actor.system()
     with pytest.raises(FieldErrors) as twice:
         metadata.apply_set(actor, COUNTY, _set(_item(), _item()))
     assert "rows.1.code" in twice.value.fields
-    peer = peers.add_peer(Actor(user=county_officer), {
+    peer = peers.add_peer(Actor(user=platform_admin), {
         "name": "许昌市颐养平台", "region": COUNTY, "base_url": "https://city.example.gov.cn", "key_id": "yx_0123456789abcdef",
         "secret": "ab" * 32, "resources": ["elders"]})  # fmt: skip
     peers.pull_metadata(peer, get=lambda p, target: (200, {"sets": [{"name": "service_items"}, "x", {"rows": 5}]}))

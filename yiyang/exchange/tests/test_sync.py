@@ -13,6 +13,7 @@ from yiyang.elders.models import Assessment, Elder
 from yiyang.exchange import peers
 from yiyang.exchange.models import ConflictStatus, ExternalRecord, Peer, SyncConflict, SyncState
 
+from .conftest import me_answer
 from .helpers import signed_post
 
 pytestmark = pytest.mark.django_db
@@ -142,11 +143,16 @@ def test_only_a_platform_app_may_hold_the_sync_right(link):
 # --- The sending side --------------------------------------------------------------------------------
 
 
+PEER = {"name": "许昌市颐养平台", "region": "411002000000", "base_url": "https://city.example.gov.cn/",
+        "key_id": "yx_0123456789abcdef", "secret": "ab" * 32, "resources": ["elders", "assessments"]}  # fmt: skip
+
+
 @pytest.fixture
-def peer(county_officer):
-    data = {"name": "许昌市颐养平台", "region": "411002000000", "base_url": "https://city.example.gov.cn/",
-            "key_id": "yx_0123456789abcdef", "secret": "ab" * 32, "resources": ["elders", "assessments"]}  # fmt: skip
-    return peers.add_peer(Actor(user=county_officer), data)
+def peer(platform_admin):
+    """A link verified as the upper platform answers when set up as docs/exchange.md says."""
+    peer = peers.add_peer(Actor(user=platform_admin), PEER)
+    assert peers.verify(peer, get=lambda p, target: (200, me_answer(p))) == ""
+    return peer
 
 
 def test_a_batch_carries_full_values_and_each_row_once(peer, county_officer, regions):
@@ -188,19 +194,104 @@ def test_the_cursor_moves_only_to_what_the_upper_platform_confirms(peer, county_
     assert peers.backlog(peer)["count"] == 0
 
 
-def test_an_officer_links_an_upper_platform_and_its_secret_is_kept_encrypted(county_officer, regions):
-    client = Client()
-    client.force_login(county_officer)
+def test_the_administrator_links_an_upper_platform_and_its_secret_is_kept_encrypted(
+    platform_admin, county_officer, regions, monkeypatch
+):
+    asked = []
+    monkeypatch.setattr(peers, "_get", lambda p, target: asked.append(target) or (200, me_answer(p)))
     form = {"name": "许昌市颐养平台", "region": "411002000000", "base_url": "https://city.example.gov.cn",
             "key_id": "yx_0123456789abcdef", "secret": "cd" * 32, "resources": ["elders"]}  # fmt: skip
+    # A county officer watches and pauses the push but cannot point it (full ID numbers) at a server.
+    officer = Client()
+    officer.force_login(county_officer)
+    assert officer.post("/exchange/peers/", form).status_code == 403
+    assert "登记上级平台</h2>" not in officer.get("/exchange/peers/").content.decode()
+    client = Client()
+    client.force_login(platform_admin)
     refused = client.post("/exchange/peers/", {**form, "secret": "short"})
     assert "64 位密钥" in refused.content.decode() and not Peer.objects.exists()
     client.post("/exchange/peers/", form)
     peer = Peer.objects.get()
     assert "cd" * 32 not in peer.secret_encrypted and peers.decrypt(peer.secret_encrypted) == "cd" * 32
+    # Saved, then verified at once by a signed GET /me.
+    assert asked == [peers.ME_PATH] and peer.verified_at and peer.verified_as == "魏都区颐养平台"
     page = client.get("/exchange/peers/").content.decode()
-    assert "许昌市颐养平台" in page and "cd" * 32 not in page
+    assert "许昌市颐养平台" in page and "cd" * 32 not in page and "连接已验证" in page
     assert ExternalRecord.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "status, answer, says",
+    [
+        (401, {"code": "signature", "message": "签名不符"}, "应用编号或密钥有误"),
+        (401, {"code": "timestamp", "message": "时间超出范围"}, "时钟"),
+        (200, {"write_resources": ["elders"]}, "同步推送"),
+        (200, {"region_code": "411003000000"}, "不包含本平台推送的区划 411002000000"),
+        (200, {"key_id": "yx_ffffffffffffffff"}, "应用编号与填写的不一致"),
+        (200, {"facility_code": "411002-0001"}, "机构"),
+        (502, {"message": "Bad Gateway"}, "HTTP 502"),
+    ],
+)
+def test_an_unverified_link_pushes_nothing_and_says_why(platform_admin, county_officer, regions, status, answer, says):
+    peer = peers.add_peer(Actor(user=platform_admin), PEER)
+    elder_services.register_elder(
+        Actor(user=county_officer), {"name": "李秀英", "id_number": make_id_number(), "region_code": "411002001001"}
+    )
+    posted = []
+    result = peers.push_once(
+        peer, post=lambda p, body: posted.append(body) or (200, {}), get=lambda p, t: (status, {**me_answer(p), **answer})
+    )
+    peer.refresh_from_db()
+    assert says in result.error and says in peer.last_error
+    assert posted == [] and peer.verified_at is None and peer.cursor == 0 and peer.next_attempt_at is not None
+
+
+def test_an_unreachable_upper_platform_is_verified_on_a_later_round(platform_admin, county_officer, regions):
+    import requests
+
+    peer = peers.add_peer(Actor(user=platform_admin), PEER)
+
+    def down(p, target):
+        raise requests.ConnectionError("refused")
+
+    assert "无法连接上级平台" in peers.verify(peer, get=down)
+    elder_services.register_elder(
+        Actor(user=county_officer), {"name": "李秀英", "id_number": make_id_number(), "region_code": "411002001001"}
+    )
+    posted = []
+
+    def accept(p, body):
+        import json
+
+        posted.append(json.loads(body))
+        return 200, {"applied_through": posted[-1]["through"], "applied": 1}
+
+    result = peers.push_once(peer, post=accept, get=lambda p, t: (200, me_answer(p)))
+    peer.refresh_from_db()
+    assert not result.error and peer.verified_at and len(posted) == 1 and posted[0]["changes"]
+
+
+def test_a_new_secret_is_verified_again_and_only_the_administrator_may_set_it(
+    peer, platform_admin, county_officer, regions, monkeypatch
+):
+    from django.core.exceptions import PermissionDenied
+    from django.http import Http404
+
+    with pytest.raises((PermissionDenied, Http404)):
+        peers.change_peer(Actor(user=county_officer), peer.pk, {**PEER, "secret": "ef" * 32})
+    peers.change_peer(Actor(user=platform_admin), peer.pk, {**PEER, "name": "许昌市平台"})
+    peer.refresh_from_db()
+    assert peer.verified_at, "a new name alone keeps the verification"
+    peers.change_peer(Actor(user=platform_admin), peer.pk, {**PEER, "secret": "ef" * 32})
+    peer.refresh_from_db()
+    assert peer.verified_at is None
+    # The officer's 验证连接 asks again at once.
+    monkeypatch.setattr(peers, "_get", lambda p, target: (200, me_answer(p)))
+    client = Client()
+    client.force_login(county_officer)
+    client.post(f"/exchange/peers/{peer.pk}/", {"verify": "1"})
+    peer.refresh_from_db()
+    assert peer.verified_at and "连接已验证" in client.get("/exchange/peers/").content.decode()
 
 
 def test_the_apps_page_shows_each_linked_platforms_sync_state(county_platform, elder, county_officer):
@@ -263,15 +354,15 @@ def test_a_confirmation_beyond_what_was_sent_does_not_move_the_cursor(peer, coun
     assert result.error and peer.cursor == 0 and "大于本次推送" in peer.last_error
 
 
-def test_an_upper_platform_address_must_be_https(county_officer, regions):
+def test_an_upper_platform_address_must_be_https(platform_admin, regions):
     from yiyang.core.errors import FieldErrors
 
     data = {"name": "许昌市颐养平台", "region": "411002000000", "base_url": "http://city.example.gov.cn",
             "key_id": "yx_0123456789abcdef", "secret": "ab" * 32, "resources": ["elders"]}  # fmt: skip
     with pytest.raises(FieldErrors) as refused:
-        peers.add_peer(Actor(user=county_officer), data)
+        peers.add_peer(Actor(user=platform_admin), data)
     assert "base_url" in refused.value.fields
-    assert peers.add_peer(Actor(user=county_officer), {**data, "base_url": "http://127.0.0.1:8001"}).pk
+    assert peers.add_peer(Actor(user=platform_admin), {**data, "base_url": "http://127.0.0.1:8001"}).pk
 
 
 def test_a_register_loaded_in_bulk_is_queued_again_by_a_full_resend(peer, county_officer, regions):
