@@ -239,7 +239,9 @@ def test_an_unverified_link_pushes_nothing_and_says_why(platform_admin, county_o
     )
     posted = []
     result = peers.push_once(
-        peer, post=lambda p, body: posted.append(body) or (200, {}), get=lambda p, t: (status, {**me_answer(p), **answer})
+        peer,
+        post=lambda p, body: posted.append(body) or (200, {}),
+        get=lambda p, t: (status, {**me_answer(p), **answer}),
     )
     peer.refresh_from_db()
     assert says in result.error and says in peer.last_error
