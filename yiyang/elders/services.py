@@ -17,7 +17,7 @@ from yiyang.core.audit import Actor, AuditAction
 from yiyang.core.errors import Conflict, FieldErrors
 from yiyang.core.exports import write_xlsx
 from yiyang.core.regioncodes import InvalidRegionCode, Level, county_of, level_of, normalize, region_range_q
-from yiyang.core.scoping import ensure_visible, get_visible_or_404, scope_condition
+from yiyang.core.scoping import SYSTEM_READER, ensure_visible, get_visible_or_404, scope_condition
 from yiyang.regions.models import Region
 
 from . import assessment as rules
@@ -283,20 +283,72 @@ def register_elder(actor: Actor, data: dict, contacts: list[dict] | None = None)
 
 
 @transaction.atomic
-def _create_elder(actor: Actor, clean: dict, contact_rows: list[dict]) -> Elder:
+def _create_elder(actor: Actor, clean: dict, contact_rows: list[dict], *, action: str = "add") -> Elder:
     elder = Elder.objects.create(**clean)
     try:
         with transaction.atomic():
             ElderIdentity.objects.create(id_number=elder.id_number, elder=elder)
     except IntegrityError:
         raise Conflict(DUPLICATE_MESSAGE, {"id_number": "已登记"}) from None
-    ensure_visible(actor.user, elder, "add")
+    ensure_visible(actor.user, elder, action)
     ElderContact.objects.bulk_create(
         [ElderContact(elder=elder, county_code=elder.county_code, **row) for row in contact_rows]
     )
     rollups.record(None, elder)
     audit.record(actor, AuditAction.CREATE, elder, changes=audit.diff({}, _current_values(elder)))
     return elder
+
+
+# --- A facility admitting the person at its door ------------------------------------------------------
+
+_NAME_DOTS = str.maketrans({"•": "·", "・": "·", ".": "·", "．": "·", "‧": "·"})
+
+
+def _name_key(name: str) -> str:
+    # Registers and facility systems write the middle dot of minority names (阿依古丽·买买提) in many ways.
+    return "".join((name or "").split()).translate(_NAME_DOTS)
+
+
+def find_presented(actor: Actor, id_number: str, name: str) -> Elder | None:
+    """The elder registered with this ID number, when the name presented with it is the registered name.
+
+    For a facility admitting a person who shows an ID card: the facility sees only its own residents, so
+    this reads outside the caller's scope, and answers only to someone holding both the number and the name.
+    No record: None. A record under another name: `NameMismatch` naming `name` (the card at the door shows
+    the number is taken anyway). The caller owns the transaction that the refusal rolls back, so it writes
+    the refusal to the audit log afterwards (`trace_name_mismatch`): probing numbers leaves a trace."""
+    number = idnumber.normalize(id_number)
+    identity = ElderIdentity.objects.filter(id_number=number).only("elder_id").first()
+    if identity is None:
+        return None
+    elder = Elder.objects.visible_to(SYSTEM_READER, "view").select_for_update().get(pk=identity.elder_id)
+    if _name_key(elder.name) != _name_key(name):
+        raise NameMismatch({"name": "与该身份证号码登记的姓名不符，请核对身份证"})
+    return elder
+
+
+class NameMismatch(FieldErrors):
+    def __init__(self, fields: dict[str, str]):
+        super().__init__(fields)
+        self.code = "name_mismatch"
+
+
+def trace_name_mismatch(actor: Actor, id_number: str, region_code: str) -> None:
+    """The audit entry of a refused `find_presented`, in the region of the one who asked."""
+    audit.record(
+        actor, AuditAction.CREATE_REFUSED, object_type=Elder._meta.label_lower, region_code=region_code,
+        object_repr=f"入住核对姓名不符 {masking.mask_id_number(idnumber.normalize(id_number))}",
+    )  # fmt: skip
+
+
+def register_on_admission(actor: Actor, data: dict, facility_id: int) -> Elder:
+    """Register a person a facility admits who is on no register yet, by the same rules as any registration
+    (one record per person, the ID number decides birth date and sex). The record starts with the facility
+    as its current one, so the admitting facility sees it as it sees its residents; the caller's right is the
+    admission's, checked by the facilities app before it calls this."""
+    clean = clean_elder(data, community_exists=community_lookup())
+    clean["facility_id"], clean["living_situation"] = facility_id, LivingSituation.IN_INSTITUTION
+    return _create_elder(actor, clean, [], action="view")
 
 
 @transaction.atomic

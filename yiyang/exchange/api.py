@@ -82,6 +82,13 @@ class ResidenceIn(Schema):
     admitted_on: date
     left_on: date | None = None
     bed_number: str = Field("", max_length=20)
+    # For a newcomer the facility does not see yet: the name on the ID card, checked against the register,
+    # and, for a person on no register, where the household is (a community code) and a phone.
+    name: str | None = Field(None, max_length=50, description="新入住：身份证上的姓名（与登记的姓名核对）")
+    region_code: str | None = Field(
+        None, max_length=12, description="新入住且未登记：户籍所在社区代码，默认机构所在社区"
+    )
+    phone: str | None = Field(None, max_length=20)
 
 
 class BedsIn(Schema):

@@ -32,6 +32,7 @@ from yiyang.core import idnumber, periodlocks
 from yiyang.core.audit import Actor
 from yiyang.core.errors import Conflict, DomainError, FieldErrors
 from yiyang.core.models import Interface
+from yiyang.elders import services as elder_services
 from yiyang.elders.models import Elder
 from yiyang.facilities import services as facility_services
 from yiyang.facilities.models import Facility, Residence
@@ -106,6 +107,9 @@ def upsert(app: ExchangeApp, resource: str, records: list[dict], *, dry_run: boo
             results.append(_one(app, resource, apply, actor, record))
         if dry_run:
             transaction.set_rollback(True)
+    for record, result in zip(records, results, strict=True):
+        if result.code == "name_mismatch":  # after the rollback, so that the trace stays (dry runs too)
+            elder_services.trace_name_mismatch(actor, str(record.get("id_number", "")), app.region_code)
     if not dry_run:
         written = sum(r.status in ("created", "updated") for r in results)
         refused = sum(r.status in SEVERITY for r in results)
@@ -168,10 +172,19 @@ def _residence(actor: Actor, facility: Facility, record: dict, stored: ExternalR
             .filter(county_code=facility.county_code, id_number=number)
             .first()
         )
+        current = elder and Residence.objects.filter(elder=elder, facility=facility, left_on__isnull=True).first()
         if elder is None:
-            raise NotFound("该应用的范围内没有这个身份证号码的老人", {"id_number": "未找到"})
-        current = Residence.objects.filter(elder=elder, facility=facility, left_on__isnull=True).first()
-        if current is not None and current.admitted_on == record["admitted_on"]:
+            # A newcomer: the facility presents the ID number with the name on the card (facilities.services).
+            if not record.get("name"):
+                raise NotFound(
+                    "该应用的范围内没有这个身份证号码的老人；办理新入住请同时提供身份证上的姓名（name）",
+                    {"id_number": "未找到", "name": "新入住须提供"},
+                )  # fmt: skip
+            person = {name: record.get(name) or "" for name in ("id_number", "name", "region_code", "phone")}
+            residence = facility_services.admit_presented(
+                actor, facility.pk, person, record["admitted_on"], record.get("bed_number") or ""
+            )
+        elif current is not None and current.admitted_on == record["admitted_on"]:
             # A first upload of the facility's roster names residents the county registered already:
             # the record is linked to the stored stay instead of a second admission.
             residence = current

@@ -14,6 +14,7 @@ from yiyang.core.errors import Conflict, FieldErrors
 from yiyang.core.exports import write_xlsx
 from yiyang.core.regioncodes import InvalidRegionCode, Level, county_of, level_of, normalize, region_range_q
 from yiyang.core.scoping import ensure_visible, get_visible_or_404, region_predicate
+from yiyang.elders import services as elder_services
 from yiyang.elders.models import Elder, LivingSituation
 from yiyang.regions.models import Region
 
@@ -253,6 +254,29 @@ def admit(actor: Actor, facility_id: int, elder_id: int, admitted_on: date, bed_
         Facility.objects.select_for_update(), actor.user, "facilities.add_residence", pk=facility_id
     )
     elder = get_visible_or_404(Elder.objects.select_for_update(), actor.user, "view", pk=elder_id)
+    return _admit(actor, facility, elder, admitted_on, bed_number)
+
+
+@transaction.atomic
+def admit_presented(actor: Actor, facility_id: int, person: dict, admitted_on: date, bed_number: str = "") -> Residence:
+    """A facility admits the person at its door by the ID number and name on their card.
+
+    A facility sees only its residents, so it cannot pick a newcomer from the register as an officer does.
+    It presents the number and the name instead: a registered elder is admitted when the name matches (the
+    register's record, as it stands, is not changed); a person on no register is registered from `person`
+    (name, ID number, household community `region_code`, by default the facility's, `phone`) and admitted.
+    Either way the facility then sees the elder as its resident, and the county's officers see both."""
+    facility = get_visible_or_404(
+        Facility.objects.select_for_update(), actor.user, "facilities.add_residence", pk=facility_id
+    )
+    elder = elder_services.find_presented(actor, person.get("id_number") or "", person.get("name") or "")
+    if elder is None:
+        data = {**person, "region_code": person.get("region_code") or facility.region_code}
+        elder = elder_services.register_on_admission(actor, data, facility.pk)
+    return _admit(actor, facility, elder, admitted_on, bed_number)
+
+
+def _admit(actor: Actor, facility: Facility, elder: Elder, admitted_on: date, bed_number: str) -> Residence:
     if elder.status != "active":
         raise FieldErrors({"elder_id": "该老人不是在册状态"})
     if admitted_on > timezone.localdate():

@@ -13,6 +13,7 @@ from yiyang.core.audit import Actor
 from yiyang.core.errors import DomainError
 from yiyang.core.forms import apply_errors
 from yiyang.core.scoping import get_visible_or_404, has_permission
+from yiyang.elders import services as elder_services
 from yiyang.elders.models import Elder
 from yiyang.regions.pickers import pick_regions, region_names
 
@@ -172,6 +173,13 @@ def edit_view(request, facility_id: int):
 
 class AdmitForm(forms.Form):
     id_number = forms.CharField(label="老人身份证号码", max_length=18)
+    name = forms.CharField(
+        label="身份证上的姓名（新入住、不在本机构名册中的老人必填，与登记的姓名核对）", max_length=50, required=False
+    )
+    region_code = forms.CharField(
+        label="户籍所在社区代码（尚未登记的老人；默认本机构所在社区）", max_length=12, required=False
+    )
+    phone = forms.CharField(label="联系电话（尚未登记的老人）", max_length=20, required=False)
     admitted_on = forms.DateField(label="入住日期", widget=forms.DateInput(attrs={"type": "date"}))
     bed_number = forms.CharField(label="床位号", max_length=20, required=False)
 
@@ -186,21 +194,25 @@ def admit_view(request, facility_id: int):
             .filter(id_number=form.cleaned_data["id_number"].strip().upper())
             .first()
         )
-        if elder is None:
+        data, actor = form.cleaned_data, Actor.from_request(request)
+        if elder is None and not data["name"].strip():
             form.add_error("id_number", "在您的管辖范围内没有找到该身份证号码的老人")
+            form.add_error("name", "新入住的老人请填写身份证上的姓名")
         else:
             try:
-                services.admit(
-                    Actor.from_request(request),
-                    facility.pk,
-                    elder.pk,
-                    form.cleaned_data["admitted_on"],
-                    form.cleaned_data["bed_number"],
-                )
+                if elder is None:
+                    # A newcomer the facility does not see: admitted by the number and name on the card.
+                    person = {name: data[name] for name in ("id_number", "name", "region_code", "phone")}
+                    residence = services.admit_presented(actor, facility.pk, person, data["admitted_on"],
+                                                         data["bed_number"])  # fmt: skip
+                else:
+                    residence = services.admit(actor, facility.pk, elder.pk, data["admitted_on"], data["bed_number"])
             except DomainError as exc:
+                if exc.code == "name_mismatch":
+                    elder_services.trace_name_mismatch(actor, data["id_number"], facility.region_code)
                 apply_errors(form, exc, rename=lambda n: "id_number" if n == "elder_id" else n)
             else:
-                messages.success(request, f"{elder.name} 已办理入住")
+                messages.success(request, f"{residence.elder.name} 已办理入住")
                 return redirect("facilities:detail", facility_id=facility.pk)
     return render(request, "facilities/admit.html", {"form": form, "facility": facility})
 

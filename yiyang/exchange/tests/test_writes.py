@@ -130,6 +130,69 @@ def test_a_facility_app_cannot_admit_an_elder_outside_its_facility(link, facilit
     assert not Residence.objects.exists()
 
 
+def test_a_facility_app_admits_a_registered_elder_who_shows_the_name_on_the_card(link, facility, make_elder):
+    from yiyang.core.models import AuditAction, AuditEntry
+
+    app, secret = link(name="花园软件", kind="facility", facility_code=facility.code)
+    newcomer = make_elder(name="阿依古丽·买买提")
+    stay = {**_stay(newcomer, facility), "facility": None}
+    wrong = signed_post(app, secret, RESIDENCES, {"records": [{**stay, "name": "阿依古丽"}]})
+    assert wrong.status_code == 422 and set(wrong.json()["results"][0]["fields"]) == {"name"}
+    assert "姓名不符" in wrong.json()["results"][0]["fields"]["name"] and not Residence.objects.exists()
+    assert AuditEntry.objects.filter(action=AuditAction.CREATE_REFUSED, object_repr__contains="姓名不符").exists()
+    # The facility's software writes the middle dot its own way.
+    admitted = signed_post(app, secret, RESIDENCES, {"records": [{**stay, "name": "阿依古丽•买买提"}]})
+    assert admitted.status_code == 200, admitted.content
+    residence = Residence.objects.get()
+    newcomer.refresh_from_db()
+    assert residence.elder_id == newcomer.pk and newcomer.facility_id == facility.pk
+    assert newcomer.name == "阿依古丽·买买提", "the register's record is not rewritten by the facility"
+    # Now a resident, the facility discharges the elder by the same record.
+    left = signed_post(app, secret, RESIDENCES, {"records": [{**stay, "name": "阿依古丽•买买提", "version": 2,
+                                                             "left_on": "2026-03-01"}]})  # fmt: skip
+    assert left.status_code == 200 and Residence.objects.get().left_on == date(2026, 3, 1)
+
+
+def test_a_facility_app_registers_and_admits_a_person_on_no_register(link, facility, county_officer):
+    from conftest import make_id_number
+    from yiyang.elders.models import Elder
+
+    app, secret = link(name="花园软件", kind="facility", facility_code=facility.code)
+    number = make_id_number("411002001001", date(1941, 5, 6), "M")
+    record = {"external_id": "R-new", "version": 1, "id_number": number, "name": "王德福", "admitted_on": "2026-01-02",
+              "phone": "138-3960-1234"}  # fmt: skip
+    tried = signed_post(app, secret, RESIDENCES, {"records": [record], "dry_run": True})
+    assert tried.json()["results"][0]["status"] == "created" and not Elder.objects.exists()
+    bad = signed_post(app, secret, RESIDENCES, {"records": [{**record, "region_code": "411099999999"}]})
+    assert bad.status_code == 422 and "region_code" in bad.json()["results"][0]["fields"]
+    assert not Elder.objects.exists() and not Residence.objects.exists()
+    done = signed_post(app, secret, RESIDENCES, {"records": [record]})
+    assert done.status_code == 200, done.content
+    elder = Elder.objects.get()
+    # Registered by the register's own rules: birth date and sex from the number, the facility's community.
+    assert (elder.name, elder.birth_date, elder.sex, elder.region_code) == (
+        "王德福",
+        date(1941, 5, 6),
+        "M",
+        "411002001001",
+    )
+    assert elder.phone == "13839601234" and elder.facility_id == facility.pk
+    assert Residence.objects.get().elder_id == elder.pk
+    # The county's officers see the newcomer in their register.
+    assert Elder.objects.visible_to(county_officer, "view").filter(pk=elder.pk).exists()
+    again = signed_post(app, secret, RESIDENCES, {"records": [record]})
+    assert again.json()["results"][0]["status"] == "unchanged" and Elder.objects.count() == 1
+
+
+def test_a_newcomer_already_living_in_another_facility_is_refused(link, facility, neighbour_facility, make_elder,
+                                                                   city_officer):  # fmt: skip
+    someone = make_elder(name="刘玉珍")
+    facility_services.admit(Actor(user=city_officer), neighbour_facility.pk, someone.pk, date(2026, 1, 1))
+    app, secret = link(name="花园软件", kind="facility", facility_code=facility.code)
+    refused = signed_post(app, secret, RESIDENCES, {"records": [{**_stay(someone, facility), "name": "刘玉珍"}]})
+    assert refused.status_code == 409 and Residence.objects.count() == 1
+
+
 def test_beds_are_upserted_with_versions(link, facility):
     app, secret = link(name="花园软件", kind="facility", facility_code=facility.code)
     beds = {"external_id": "beds", "version": 1, "beds_total": 120, "beds_nursing": 70}

@@ -136,6 +136,31 @@ def test_officer_admits_and_discharges_through_the_pages(county_officer, facilit
     assert residence.left_on is not None
 
 
+def test_a_facility_manager_admits_a_newcomer_by_the_id_card_through_the_page(facility_manager, facility, elder):
+    from conftest import make_id_number
+    from yiyang.elders.models import Elder
+
+    client = Client()
+    client.force_login(facility_manager)
+    page = f"/facilities/{facility.pk}/admit/"
+    # The register's elder is not yet the facility's: the name on the card is asked for, then checked.
+    asked = client.post(page, {"id_number": elder.id_number, "admitted_on": "2026-01-02"}).content.decode()
+    assert "没有找到" in asked and "身份证上的姓名" in asked
+    wrong = client.post(page, {"id_number": elder.id_number, "name": "张华", "admitted_on": "2026-01-02"})
+    assert "姓名不符" in wrong.content.decode() and not facility.residences.exists()
+    done = client.post(page, {"id_number": elder.id_number, "name": "张华山", "admitted_on": "2026-01-02"})
+    assert done.status_code == 302 and facility.residences.get().elder_id == elder.pk
+    # A person on no register is registered by the same rules and admitted.
+    number = make_id_number("411002001001", date(1940, 2, 3), "M")
+    done = client.post(page, {"id_number": number, "name": "王德福", "admitted_on": "2026-01-03", "bed_number": "2-01"})
+    assert done.status_code == 302
+    newcomer = Elder.objects.get(id_number=number)
+    assert (
+        newcomer.facility_id == facility.pk and facility.residences.filter(elder=newcomer, bed_number="2-01").exists()
+    )
+    assert "王德福" in client.get(f"/facilities/{facility.pk}/").content.decode()
+
+
 def test_neighbour_officer_cannot_admit_or_discharge(county_officer, neighbour_officer, facility, elder):
     residence = services.admit(Actor(user=county_officer), facility.pk, elder.pk, date(2026, 1, 2))
     client = Client()
