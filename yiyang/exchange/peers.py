@@ -37,6 +37,7 @@ from yiyang.core.errors import FieldErrors
 from yiyang.core.models import AuditAction
 from yiyang.core.regioncodes import contains, region_range_q
 from yiyang.core.scoping import SYSTEM_READER, ensure_visible, get_for_action
+from yiyang.elders.models import ElderContact
 from yiyang.regions.services import requested_region
 
 from . import feed, keys, metadata
@@ -214,6 +215,7 @@ def next_batch(peer: Peer, limit: int = BATCH) -> dict | None:
     rows = rows[:limit]
     through = rows[-1][0] if more else max(bound, peer.cursor)
     data = feed._current_rows(SYSTEM_READER, rows, masked=False)
+    _attach_contacts(data)
     changes, seen = [], set()
     for seq, name, object_id, op, _at in rows:
         # `data` is each row's current state, so only a row's first change in the batch is sent (with that
@@ -229,6 +231,20 @@ def next_batch(peer: Peer, limit: int = BATCH) -> dict | None:
         "pending": _changes(peer).filter(id__gt=through).count() if more else 0,
         "oldest_pending_at": rows[0][4] if rows else None,
     }  # fmt: skip
+
+
+CONTACT_FIELDS = ("name", "relation", "phone", "phone_alt", "is_guardian")
+
+
+def _attach_contacts(data: dict) -> None:
+    """Each pushed elder carries its contact list in order, full values: the city's hotline calls them.
+    Editing contacts saves the elder (elders.services), so a changed list is pushed with its elder."""
+    elders = {int(object_id): row for (name, object_id), row in data.items() if name == "elders"}
+    for row in elders.values():
+        row["contacts"] = []
+    contacts = ElderContact.objects.visible_to(SYSTEM_READER, "view").filter(elder_id__in=list(elders))
+    for elder_id, *values in contacts.order_by("elder_id", "pk").values_list("elder_id", *CONTACT_FIELDS):
+        elders[elder_id]["contacts"].append(dict(zip(CONTACT_FIELDS, values, strict=True)))
 
 
 def _signed(peer: Peer, method: str, target: str, body: bytes = b"") -> tuple[int, dict]:

@@ -82,10 +82,14 @@ ASSESSMENT_FIELDS = ("assessed_on", "reason", "assessor_1", "assessor_2", "score
 
 def _elder(actor: Actor, app: ExchangeApp, data: dict, ref: ExternalRecord | None) -> str:
     values = {name: data[name] for name in ELDER_FIELDS if name in data}
+    # The contact list replaces the city's when sent; a sender that sends none (an older Yiyang) keeps it.
+    contacts = data.get("contacts")
+    if contacts is not None and not (isinstance(contacts, list) and all(isinstance(c, dict) for c in contacts)):
+        raise FieldErrors({"contacts": "应为联系人列表"})
     if ref is not None:
-        return str(elder_services.update_elder(actor, int(ref.object_id), values).pk)
+        return str(elder_services.update_elder(actor, int(ref.object_id), values, contacts).pk)
     try:
-        return str(elder_services.register_elder(actor, values).pk)
+        return str(elder_services.register_elder(actor, values, contacts).pk)
     except Conflict:
         # Like a person's registration, the refusal says only that the number is registered, never where.
         raise Parked(

@@ -171,6 +171,38 @@ def test_a_batch_carries_full_values_and_each_row_once(peer, county_officer, reg
     assert body["through"] >= body["changes"][-1]["seq"] and body["pending"] == 0
 
 
+def test_an_elder_is_pushed_with_its_contact_list_and_the_city_keeps_it_in_step(peer, county_officer, county_platform):
+    from yiyang.elders.models import ElderContact
+
+    actor = Actor(user=county_officer)
+    daughter = {"name": "王芳", "relation": "child", "phone": "13911112222", "is_guardian": True}
+    elder = elder_services.register_elder(
+        actor, {"name": "李秀英", "id_number": make_id_number(), "region_code": "411002001001"},
+        [daughter, {"name": "赵强", "relation": "neighbour", "phone": "13922223333"}],
+    )  # fmt: skip
+    (change,) = peers.next_batch(peer)["changes"]
+    sent = change["data"]["contacts"]
+    assert [(c["name"], c["phone"], c["is_guardian"]) for c in sent] == [("王芳", "13911112222", True),
+                                                                       ("赵强", "13922223333", False)]  # fmt: skip
+    app, secret = county_platform
+    # One database plays both sides here: the city receives the row as another person's.
+    row = {**change["data"], "id": elder.pk, "id_number": make_id_number()}
+    assert _push(app, secret, [_change(1, "elders", row)]).json()["applied"] == 1
+    city_elder = ExternalRecord.objects.get(resource="elders").object_id
+    assert list(ElderContact.objects.filter(elder_id=city_elder).values_list("name", flat=True)) == ["王芳", "赵强"]
+    # A later list replaces it; a sender that sends no list leaves it as it is.
+    _push(app, secret, [_change(2, "elders", {**row, "contacts": [daughter]})])
+    _push(
+        app,
+        secret,
+        [_change(3, "elders", {k: v for k, v in row.items() if k != "contacts"} | {"phone": "13700009999"})],
+    )
+    assert list(ElderContact.objects.filter(elder_id=city_elder).values_list("name", flat=True)) == ["王芳"]
+    bad = _push(app, secret, [_change(4, "elders", {**row, "contacts": [{"name": "王芳", "phone": "12"}]})])
+    assert bad.json()["parked"] == 1
+    assert SyncConflict.objects.get().code == "invalid" and "contacts.0.phone" in SyncConflict.objects.get().message
+
+
 def test_the_cursor_moves_only_to_what_the_upper_platform_confirms(peer, county_officer, regions):
     actor = Actor(user=county_officer)
     elder_services.register_elder(
