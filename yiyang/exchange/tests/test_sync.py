@@ -408,3 +408,12 @@ def test_a_register_loaded_in_bulk_is_queued_again_by_a_full_resend(peer, county
     client.post(f"/exchange/peers/{peer.pk}/", {"resend": "1"})
     body = peers.next_batch(peer)
     assert [c["data"]["name"] for c in body["changes"]] == ["导入的老人"]
+
+
+def test_another_countys_officer_can_neither_verify_nor_see_the_link(peer, neighbour_officer, monkeypatch):
+    asked = []
+    monkeypatch.setattr(peers, "_get", lambda p, target: asked.append(target) or (200, me_answer(p)))
+    client = Client()
+    client.force_login(neighbour_officer)
+    assert client.post(f"/exchange/peers/{peer.pk}/", {"verify": "1"}).status_code == 404
+    assert asked == [] and "许昌市颐养平台" not in client.get("/exchange/peers/").content.decode()

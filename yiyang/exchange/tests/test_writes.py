@@ -250,3 +250,15 @@ def test_a_facility_app_keeps_its_staff_by_external_id_and_version(link, facilit
                                                              "facility": neighbour_facility.code}]})  # fmt: skip
     assert elsewhere.status_code == 404
     assert not Staff.objects.filter(facility=neighbour_facility).exists()
+
+
+def test_a_facility_app_presenting_a_name_still_cannot_admit_into_another_facility(link, facility, neighbour_facility,
+                                                                                   make_elder):  # fmt: skip
+    app, secret = link(name="花园软件", kind="facility", facility_code=facility.code)
+    someone = make_elder(name="刘玉珍")
+    response = signed_post(
+        app, secret, RESIDENCES, {"records": [{**_stay(someone, neighbour_facility), "name": "刘玉珍"}]}
+    )
+    assert response.status_code == 404 and not Residence.objects.exists()
+    someone.refresh_from_db()
+    assert someone.facility_id is None
